@@ -1,0 +1,208 @@
+//! The `tracing` subscriber: console logs (text or JSON, each line inside a span carrying
+//! `trace_id`/`span_id`), the tracing-opentelemetry span layer, and the OTLP log bridge.
+//!
+//! Each layer has its own filter, so a quiet `RUST_LOG` does not silently drop exported spans,
+//! and the exporter's own crates can never feed back into the OTLP log and span pipelines.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use opentelemetry::trace::TraceContextExt;
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::{Format, Full, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::{Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{EnvFilter, Registry};
+
+use crate::config::{LogFormat, Signal, TelemetryConfig};
+use crate::error::{Error, Result};
+
+/// Crates whose events and spans must never be exported: they are the exporter itself, so
+/// exporting them loops (worst while the collector is down).
+pub const EXPORTER_CRATES: &[&str] = &[
+    "hyper", "hyper_util", "tonic", "h2", "tower", "reqwest", "opentelemetry",
+];
+
+/// Where console logs go. Defaults to stdout; tests and embedders can pass any writer.
+///
+/// # Examples
+///
+/// ```
+/// use marketplace_telemetry::LogWriter;
+/// let to_stderr = LogWriter::new(|| Box::new(std::io::stderr()));
+/// ```
+#[derive(Clone)]
+pub struct LogWriter(Arc<dyn Fn() -> Box<dyn io::Write + Send> + Send + Sync>);
+
+impl LogWriter {
+    /// A writer made by `make` for every log line.
+    pub fn new<F>(make: F) -> Self
+    where
+        F: Fn() -> Box<dyn io::Write + Send> + Send + Sync + 'static,
+    {
+        LogWriter(Arc::new(make))
+    }
+
+    /// Standard output (the default).
+    pub fn stdout() -> Self {
+        LogWriter::new(|| Box::new(io::stdout()))
+    }
+}
+
+impl Default for LogWriter {
+    fn default() -> Self {
+        LogWriter::stdout()
+    }
+}
+
+impl fmt::Debug for LogWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LogWriter")
+    }
+}
+
+impl<'a> MakeWriter<'a> for LogWriter {
+    type Writer = Box<dyn io::Write + Send>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        (self.0)()
+    }
+}
+
+type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
+/// Builds the subscriber from the configured layers.
+pub(crate) fn build_subscriber(
+    config: &TelemetryConfig,
+    writer: LogWriter,
+    tracer: Option<opentelemetry_sdk::trace::Tracer>,
+    logger_provider: Option<&opentelemetry_sdk::logs::SdkLoggerProvider>,
+) -> Result<impl Subscriber + Send + Sync + 'static> {
+    let mut layers: Vec<BoxedLayer> = Vec::with_capacity(3);
+
+    let console_filter = env_filter(&config.log_filter, "log_filter", &[])?;
+    let console: BoxedLayer = match config.log_format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .with_ansi(false)
+            .event_format(TextWithTraceIds(Format::default().with_ansi(false)))
+            .with_filter(console_filter)
+            .boxed(),
+        LogFormat::Json => {
+            let mut json = json_subscriber::JsonLayer::new(writer);
+            json.with_timer("timestamp", tracing_subscriber::fmt::time::SystemTime)
+                .with_level("level")
+                .with_target("target")
+                .with_flattened_event()
+                .with_current_span("span");
+            json.add_dynamic_field("trace_id", |_, _| current_ids().map(|(t, _)| t));
+            json.add_dynamic_field("span_id", |_, _| current_ids().map(|(_, s)| s));
+            json.with_filter(console_filter).boxed()
+        }
+    };
+    layers.push(console);
+
+    if let Some(tracer) = tracer {
+        let filter = env_filter(&config.traces_filter, "traces_filter", EXPORTER_CRATES)?;
+        layers.push(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(filter)
+                .boxed(),
+        );
+    }
+
+    if let Some(provider) = logger_provider {
+        let filter = env_filter(&config.logs_export_filter, "logs_export_filter", EXPORTER_CRATES)?;
+        layers.push(
+            opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(provider)
+                .with_filter(filter)
+                .boxed(),
+        );
+    }
+
+    Ok(tracing_subscriber::registry().with(layers))
+}
+
+fn env_filter(directives: &str, field: &'static str, deny: &[&str]) -> Result<EnvFilter> {
+    let mut filter = EnvFilter::builder()
+        .parse(directives)
+        .map_err(|_| Error::InvalidConfig {
+            field,
+            value: directives.to_string(),
+            expected: "tracing-subscriber EnvFilter directives, e.g. info,my_crate=debug",
+        })?;
+    for target in deny {
+        // `off` directives for fixed crate names always parse.
+        if let Ok(directive) = format!("{target}=off").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    Ok(filter)
+}
+
+/// Trace and span id of the active OpenTelemetry context (set by tracing-opentelemetry when a
+/// span is entered), as lower-case hex.
+fn current_ids() -> Option<(String, String)> {
+    let cx = opentelemetry::Context::current();
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.is_valid()
+        .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
+}
+
+/// tracing-subscriber's full text format with ` trace_id=… span_id=…` appended to lines
+/// emitted inside a span. tracing-subscriber has no hook for this, hence the wrapper.
+struct TextWithTraceIds(Format<Full>);
+
+impl<S, N> FormatEvent<S, N> for TextWithTraceIds
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut line = String::with_capacity(256);
+        self.0.format_event(ctx, Writer::new(&mut line), event)?;
+        let line = line.trim_end_matches('\n');
+        match current_ids() {
+            Some((trace_id, span_id)) => {
+                writeln!(writer, "{line} trace_id={trace_id} span_id={span_id}")
+            }
+            None => writeln!(writer, "{line}"),
+        }
+    }
+}
+
+/// Builds the logger provider for the OTLP log bridge, or `None` when no log exporter is on.
+pub(crate) fn build_logger_provider(
+    config: &TelemetryConfig,
+    resource: &opentelemetry_sdk::Resource,
+    runtime: &tokio::runtime::Handle,
+) -> Result<Option<opentelemetry_sdk::logs::SdkLoggerProvider>> {
+    let exporters = config.logs_exporters;
+    if !exporters.any() {
+        return Ok(None);
+    }
+    let mut builder =
+        opentelemetry_sdk::logs::SdkLoggerProvider::builder().with_resource(resource.clone());
+    if exporters.otlp {
+        let exporter = crate::otlp::build_exporter!(
+            Signal::Logs,
+            opentelemetry_otlp::LogExporter::builder(),
+            &config.logs_otlp,
+            runtime
+        )?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    if exporters.console {
+        builder = builder.with_simple_exporter(opentelemetry_stdout::LogExporter::default());
+    }
+    Ok(Some(builder.build()))
+}

@@ -1,0 +1,59 @@
+//! The meter provider: one [`SdkMeterProvider`] whose Prometheus reader writes into our own
+//! [`prometheus::Registry`] (served by [`crate::scrape`]), plus an optional OTLP periodic reader
+//! and a console reader.
+
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::Resource;
+
+use crate::config::{Signal, TelemetryConfig};
+use crate::error::{Error, Result};
+
+/// A built meter provider and the registry its Prometheus reader fills.
+pub(crate) struct MetricsPipeline {
+    pub(crate) provider: SdkMeterProvider,
+    pub(crate) registry: Option<prometheus::Registry>,
+}
+
+pub(crate) fn build_provider(
+    config: &TelemetryConfig,
+    resource: &Resource,
+    runtime: &tokio::runtime::Handle,
+) -> Result<MetricsPipeline> {
+    let exporters = config.metrics_exporters;
+    let mut builder = SdkMeterProvider::builder().with_resource(resource.clone());
+    let mut registry = None;
+    if exporters.prometheus {
+        let reg = prometheus::Registry::new();
+        let reader = opentelemetry_prometheus::exporter()
+            .with_registry(reg.clone())
+            .build()
+            .map_err(Error::Prometheus)?;
+        builder = builder.with_reader(reader);
+        registry = Some(reg);
+    }
+    if exporters.otlp {
+        let exporter = crate::otlp::build_exporter!(
+            Signal::Metrics,
+            opentelemetry_otlp::MetricExporter::builder(),
+            &config.metrics_otlp,
+            runtime
+        )?;
+        builder = builder.with_reader(
+            PeriodicReader::builder(exporter)
+                .with_interval(config.metric_export_interval)
+                .build(),
+        );
+    }
+    if exporters.console {
+        builder = builder.with_reader(
+            PeriodicReader::builder(opentelemetry_stdout::MetricExporter::default())
+                .with_interval(config.metric_export_interval)
+                .build(),
+        );
+    }
+    Ok(MetricsPipeline {
+        provider: builder.build(),
+        registry,
+    })
+}
+

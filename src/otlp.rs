@@ -1,0 +1,143 @@
+//! OTLP exporter construction shared by the three signals: one place that maps an
+//! [`OtlpConfig`] onto the SDK's tonic or HTTP builders, with our typed errors.
+//!
+//! We never `Debug`-format the SDK's builders or exporters: in 0.33 they print header values.
+
+#[cfg(any(feature = "grpc", feature = "http"))]
+use opentelemetry_otlp::WithExportConfig;
+
+use crate::config::{OtlpConfig, Protocol, Signal};
+use crate::error::{Error, Result};
+
+/// Checks what the SDK would otherwise find out too late (or by panicking): the transport's
+/// feature is compiled in, TLS is available for `https://`, and gRPC has a Tokio runtime.
+pub(crate) fn preflight(signal: Signal, config: &OtlpConfig) -> Result<()> {
+    let https = config.endpoint.trim_start().starts_with("https://");
+    match config.protocol {
+        Protocol::Grpc => {
+            if !cfg!(feature = "grpc") {
+                return Err(Error::FeatureDisabled {
+                    what: format!("OTLP {} over grpc", signal.as_str()),
+                    feature: "grpc",
+                });
+            }
+            if https && !cfg!(feature = "tls") {
+                return Err(Error::FeatureDisabled {
+                    what: format!("the https:// OTLP endpoint {}", config.endpoint),
+                    feature: "tls",
+                });
+            }
+            if tokio::runtime::Handle::try_current().is_err() {
+                return Err(Error::NoTokioRuntime {
+                    signal: signal.as_str(),
+                });
+            }
+        }
+        Protocol::HttpProtobuf => {
+            if !cfg!(feature = "http") {
+                return Err(Error::FeatureDisabled {
+                    what: format!("OTLP {} over http/protobuf", signal.as_str()),
+                    feature: "http",
+                });
+            }
+            if https {
+                // The blocking reqwest client is built without a TLS stack: refuse rather than
+                // fail at every export.
+                return Err(Error::FeatureDisabled {
+                    what: format!(
+                        "the https:// endpoint {} over http/protobuf (use grpc with `tls`)",
+                        config.endpoint
+                    ),
+                    feature: "tls",
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "grpc")]
+pub(crate) fn tonic<B>(builder: B, config: &OtlpConfig) -> B
+where
+    B: WithExportConfig + opentelemetry_otlp::WithTonicConfig,
+{
+    use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+    let mut metadata = MetadataMap::new();
+    for (k, v) in config.headers.iter() {
+        // Both were validated as HTTP header name/value by the config parser.
+        if let (Ok(key), Ok(value)) = (
+            MetadataKey::from_bytes(k.as_bytes()),
+            MetadataValue::try_from(v),
+        ) {
+            metadata.insert(key, value);
+        }
+    }
+    let builder = builder
+        .with_endpoint(config.endpoint.clone())
+        .with_timeout(config.timeout)
+        .with_metadata(metadata);
+    match config.compression {
+        crate::config::Compression::Gzip => {
+            builder.with_compression(opentelemetry_otlp::Compression::Gzip)
+        }
+        crate::config::Compression::None => builder,
+    }
+}
+
+#[cfg(feature = "http")]
+pub(crate) fn http<B>(builder: B, config: &OtlpConfig) -> B
+where
+    B: WithExportConfig + opentelemetry_otlp::WithHttpConfig,
+{
+    let headers = config
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let builder = builder
+        .with_endpoint(config.endpoint.clone())
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_timeout(config.timeout)
+        .with_headers(headers);
+    match config.compression {
+        crate::config::Compression::Gzip => {
+            builder.with_compression(opentelemetry_otlp::Compression::Gzip)
+        }
+        crate::config::Compression::None => builder,
+    }
+}
+
+/// Builds an OTLP exporter for one signal: `$builder` is the SDK's `XExporter::builder()`
+/// (optionally pre-configured), `$config` an [`OtlpConfig`].
+macro_rules! build_exporter {
+    ($signal:expr, $builder:expr, $config:expr, $runtime:expr) => {{
+        let config: &$crate::config::OtlpConfig = $config;
+        let signal: $crate::config::Signal = $signal;
+        $crate::otlp::preflight(signal, config)?;
+        // tonic spawns its channel worker on the current runtime: make that ours.
+        let runtime: &tokio::runtime::Handle = $runtime;
+        let _entered = runtime.enter();
+        let built = match config.protocol {
+            #[cfg(feature = "grpc")]
+            $crate::config::Protocol::Grpc => {
+                $crate::otlp::tonic($builder.with_tonic(), config).build()
+            }
+            #[cfg(feature = "http")]
+            $crate::config::Protocol::HttpProtobuf => {
+                $crate::otlp::http($builder.with_http(), config).build()
+            }
+            #[allow(unreachable_patterns)] // preflight rejected protocols without their feature
+            _ => {
+                return Err($crate::error::Error::FeatureDisabled {
+                    what: format!("OTLP {} over {}", signal.as_str(), config.protocol.as_str()),
+                    feature: "grpc",
+                })
+            }
+        };
+        built.map_err(|source| $crate::error::Error::Exporter {
+            signal: signal.as_str(),
+            source,
+        })
+    }};
+}
+pub(crate) use build_exporter;

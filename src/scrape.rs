@@ -1,0 +1,217 @@
+//! The Prometheus scrape endpoint (`GET /metrics`, default `127.0.0.1:9464`) and
+//! [`ScrapeHandler`], the same rendering for users who mount it in their own router.
+//!
+//! The endpoint runs on its own thread with its own single-threaded Tokio runtime, so it works
+//! whatever runtime the host uses (or none) and a busy host cannot starve it.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::{Method, Request, Response, StatusCode};
+use prometheus::Encoder;
+
+use crate::error::{Error, Result};
+
+/// Content type of the text exposition format we serve.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Renders the metrics registry in the Prometheus text format; cheap to clone.
+///
+/// Obtain it from [`Telemetry::scrape_handler`](crate::Telemetry::scrape_handler) and mount it
+/// wherever the host serves HTTP.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), marketplace_telemetry::Error> {
+/// use marketplace_telemetry::{Telemetry, TelemetryConfig};
+///
+/// let config = TelemetryConfig::builder()
+///     .with_scrape_endpoint(false) // we mount it ourselves
+///     .with_traces_exporters(Default::default())
+///     .build_from(|_| None)?;
+/// let telemetry = Telemetry::build(config)?;
+/// let handler = telemetry.scrape_handler().expect("prometheus exporter is on by default");
+/// let body = handler.render();
+/// assert!(body.contains("target_info"));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ScrapeHandler {
+    registry: prometheus::Registry,
+}
+
+impl std::fmt::Debug for ScrapeHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScrapeHandler")
+    }
+}
+
+impl ScrapeHandler {
+    pub(crate) fn new(registry: prometheus::Registry) -> Self {
+        ScrapeHandler { registry }
+    }
+
+    /// The exposition text of every metric. Encoding errors (which the text encoder only
+    /// raises for invalid metric families) are logged and the rest is still returned.
+    pub fn render(&self) -> String {
+        let families = self.registry.gather();
+        let mut out = Vec::with_capacity(16 * 1024);
+        if let Err(error) = prometheus::TextEncoder::new().encode(&families, &mut out) {
+            tracing::warn!(name: "ScrapeEndpoint.EncodeFailed", %error, "could not encode some metrics");
+        }
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// The `Content-Type` to send with [`render`](Self::render)'s output.
+    pub fn content_type(&self) -> &'static str {
+        CONTENT_TYPE
+    }
+
+    /// Answers one HTTP request: `GET`/`HEAD /metrics` → 200 with the exposition, another
+    /// path → 404, another method → 405.
+    pub fn respond<B>(&self, request: &Request<B>) -> Response<Full<Bytes>> {
+        let status = if request.uri().path() != "/metrics" {
+            StatusCode::NOT_FOUND
+        } else if request.method() != Method::GET && request.method() != Method::HEAD {
+            StatusCode::METHOD_NOT_ALLOWED
+        } else {
+            StatusCode::OK
+        };
+        let mut response = if status == StatusCode::OK {
+            let body = if request.method() == Method::HEAD {
+                Bytes::new()
+            } else {
+                Bytes::from(self.render())
+            };
+            Response::new(Full::new(body))
+        } else {
+            Response::new(Full::new(Bytes::from(status.canonical_reason().unwrap_or(""))))
+        };
+        *response.status_mut() = status;
+        if status == StatusCode::OK {
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static(CONTENT_TYPE),
+            );
+        } else if status == StatusCode::METHOD_NOT_ALLOWED {
+            response.headers_mut().insert(
+                hyper::header::ALLOW,
+                hyper::header::HeaderValue::from_static("GET, HEAD"),
+            );
+        }
+        response
+    }
+}
+
+/// A running scrape endpoint on the SDK's I/O runtime.
+pub(crate) struct ScrapeServer {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<std::sync::mpsc::Receiver<()>>,
+}
+
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_CONNECTIONS: usize = 256;
+
+impl ScrapeServer {
+    /// Binds `addr` now (so a taken port is an immediate, typed error) and serves on `runtime`.
+    pub(crate) fn start(
+        addr: SocketAddr,
+        handler: ScrapeHandler,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<Self> {
+        let listener = std::net::TcpListener::bind(addr)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .map_err(|source| Error::ScrapeBind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| Error::ScrapeBind { addr, source })?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)
+                .map_err(|source| Error::ScrapeBind { addr, source })?
+        };
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        runtime.spawn(async move {
+            serve(listener, handler, stop_rx).await;
+            let _ = done_tx.send(());
+        });
+        Ok(ScrapeServer {
+            addr: local,
+            stop: Some(stop_tx),
+            done: Some(done_rx),
+        })
+    }
+
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, drops open connections and waits (briefly) until the port is free.
+    pub(crate) fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(done) = self.done.take() {
+            let _ = done.recv_timeout(Duration::from_secs(2));
+        }
+    }
+}
+
+impl Drop for ScrapeServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    handler: ScrapeHandler,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let handler = Arc::new(handler);
+    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(conn) => conn,
+                    Err(error) => {
+                        tracing::debug!(name: "ScrapeEndpoint.AcceptFailed", %error);
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                // Over the limit: close at once rather than queue behind idle connections.
+                let Ok(permit) = permits.clone().try_acquire_owned() else { continue };
+                let handler = handler.clone();
+                connections.spawn(async move {
+                    let _permit = permit;
+                    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                        let response = handler.respond(&req);
+                        async move { Ok::<_, Infallible>(response) }
+                    });
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(HEADER_READ_TIMEOUT)
+                        .max_buf_size(16 * 1024)
+                        .keep_alive(true)
+                        .serve_connection(io, service)
+                        .await;
+                });
+                while connections.try_join_next().is_some() {}
+            }
+        }
+    }
+    connections.abort_all();
+}

@@ -1,0 +1,72 @@
+//! The tracer provider: OTLP (gRPC or HTTP/protobuf) and/or console exporters behind the SDK's
+//! batch processor, the sampler, and the propagators.
+
+use opentelemetry::propagation::TextMapCompositePropagator;
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::trace::{self as sdktrace, BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::Resource;
+
+use crate::config::{Propagator, Sampler, Signal, TelemetryConfig};
+use crate::error::Result;
+
+/// Builds the tracer provider, or `None` when no trace exporter is configured.
+pub(crate) fn build_provider(
+    config: &TelemetryConfig,
+    resource: &Resource,
+    runtime: &tokio::runtime::Handle,
+) -> Result<Option<SdkTracerProvider>> {
+    let exporters = config.traces_exporters;
+    if !exporters.any() {
+        return Ok(None);
+    }
+    let mut builder = SdkTracerProvider::builder()
+        .with_resource(resource.clone())
+        .with_sampler(sampler(config.sampler));
+    if exporters.otlp {
+        let exporter = crate::otlp::build_exporter!(
+            Signal::Traces,
+            opentelemetry_otlp::SpanExporter::builder(),
+            &config.traces_otlp,
+            runtime
+        )?;
+        let batch = BatchConfigBuilder::default()
+            .with_max_queue_size(config.batch.max_queue_size)
+            .with_max_export_batch_size(config.batch.max_export_batch_size)
+            .with_scheduled_delay(config.batch.schedule_delay)
+            .build();
+        builder = builder.with_span_processor(
+            BatchSpanProcessor::builder(exporter)
+                .with_batch_config(batch)
+                .build(),
+        );
+    }
+    if exporters.console {
+        builder = builder.with_simple_exporter(opentelemetry_stdout::SpanExporter::default());
+    }
+    Ok(Some(builder.build()))
+}
+
+fn sampler(sampler: Sampler) -> sdktrace::Sampler {
+    use sdktrace::Sampler as S;
+    match sampler {
+        Sampler::AlwaysOn => S::AlwaysOn,
+        Sampler::AlwaysOff => S::AlwaysOff,
+        Sampler::TraceIdRatio(r) => S::TraceIdRatioBased(r),
+        Sampler::ParentBasedAlwaysOn => S::ParentBased(Box::new(S::AlwaysOn)),
+        Sampler::ParentBasedAlwaysOff => S::ParentBased(Box::new(S::AlwaysOff)),
+        Sampler::ParentBasedTraceIdRatio(r) => S::ParentBased(Box::new(S::TraceIdRatioBased(r))),
+    }
+}
+
+/// The composite propagator for the configured list (empty list: a no-op propagator).
+pub(crate) fn propagator(propagators: &[Propagator]) -> TextMapCompositePropagator {
+    let list: Vec<Box<dyn opentelemetry::propagation::TextMapPropagator + Send + Sync>> =
+        propagators
+            .iter()
+            .map(|p| match p {
+                Propagator::TraceContext => Box::new(TraceContextPropagator::new()) as Box<_>,
+                Propagator::Baggage => Box::new(BaggagePropagator::new()) as Box<_>,
+            })
+            .collect();
+    TextMapCompositePropagator::new(list)
+}
