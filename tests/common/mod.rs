@@ -1,0 +1,315 @@
+//! Shared test helpers: free ports, child-process guards, log capture, an in-process OTLP gRPC
+//! receiver, and locating the real tools (rotel, prometheus, promtool).
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use marketplace_telemetry::LogWriter;
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    logs_service_server::{LogsService, LogsServiceServer},
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    metrics_service_server::{MetricsService, MetricsServiceServer},
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    trace_service_server::{TraceService, TraceServiceServer},
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::trace::v1::Span;
+
+/// A port that was free a moment ago (bind :0, read, close).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind 127.0.0.1:0")
+}
+
+/// Polls `f` until it returns `Some` or `deadline` passes.
+pub fn wait_for<T>(deadline: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let end = Instant::now() + deadline;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= end {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Kills and reaps the child on drop, also when the test fails.
+pub struct ChildGuard {
+    pub child: Child,
+    pub name: &'static str,
+}
+
+impl ChildGuard {
+    pub fn spawn(name: &'static str, cmd: &mut Command) -> ChildGuard {
+        let child = cmd
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
+        ChildGuard { child, name }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM (lets rotel flush), then SIGKILL after a grace period.
+    pub fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `LogWriter` that appends to a shared buffer.
+#[derive(Clone, Default)]
+pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    pub fn writer(&self) -> LogWriter {
+        let buf = self.0.clone();
+        LogWriter::new(move || Box::new(CaptureWriter(buf.clone())))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+struct CaptureWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything an in-process OTLP gRPC receiver got.
+#[derive(Clone, Default)]
+pub struct Received {
+    pub traces: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+    pub metrics: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
+    pub logs: Arc<Mutex<Vec<ExportLogsServiceRequest>>>,
+}
+
+impl Received {
+    /// Every span with its resource's `service.name`.
+    pub fn spans(&self) -> Vec<(String, Span)> {
+        let mut out = Vec::new();
+        for req in self.traces.lock().unwrap().iter() {
+            for rs in &req.resource_spans {
+                let service = rs
+                    .resource
+                    .as_ref()
+                    .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
+                    .and_then(|kv| kv.value.as_ref())
+                    .and_then(|v| match &v.value {
+                        Some(Value::StringValue(s)) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                for ss in &rs.scope_spans {
+                    for span in &ss.spans {
+                        out.push((service.clone(), span.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// String value of a span attribute.
+pub fn attr(span: &Span, key: &str) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v| match &v.value {
+            Some(Value::StringValue(s)) => Some(s.clone()),
+            Some(Value::IntValue(i)) => Some(i.to_string()),
+            Some(Value::BoolValue(b)) => Some(b.to_string()),
+            _ => None,
+        })
+}
+
+#[tonic::async_trait]
+impl TraceService for Received {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.traces.lock().unwrap().push(request.into_inner());
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for Received {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        self.metrics.lock().unwrap().push(request.into_inner());
+        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for Received {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportLogsServiceRequest>,
+    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
+        self.logs.lock().unwrap().push(request.into_inner());
+        Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
+    }
+}
+
+/// Starts an OTLP gRPC receiver on a free loopback port on the current runtime.
+pub async fn start_receiver() -> (SocketAddr, Received) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let received = Received::default();
+    let server = tonic::transport::Server::builder()
+        .add_service(TraceServiceServer::new(received.clone()))
+        .add_service(MetricsServiceServer::new(received.clone()))
+        .add_service(LogsServiceServer::new(received.clone()))
+        .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener));
+    tokio::spawn(server);
+    (addr, received)
+}
+
+/// A TCP listener that accepts connections and never answers (a black-holed collector).
+pub fn blackhole() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream); // keep it open, say nothing
+        }
+    });
+    addr
+}
+
+/// Path of a tool: `$name` on PATH, else None.
+pub fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// The rotel binary: `$ROTEL`, else the one `scripts/install-tools.sh` put under `target/`.
+pub fn rotel() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("ROTEL").map(PathBuf::from) {
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools-venv/lib");
+    let entries = std::fs::read_dir(venv).ok()?;
+    for entry in entries.flatten() {
+        let candidate = entry.path().join("site-packages/rotel/rotel-agent");
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+/// Fails the test unless the tool exists, or skips it (returns None) when
+/// `MARKETPLACE_TELEMETRY_ALLOW_MISSING_TOOLS=1` (local runs without the installs).
+pub fn require(tool: &str, path: Option<PathBuf>) -> Option<PathBuf> {
+    match path {
+        Some(p) => Some(p),
+        None if std::env::var("MARKETPLACE_TELEMETRY_ALLOW_MISSING_TOOLS").as_deref() == Ok("1") => {
+            eprintln!("SKIP: {tool} not installed");
+            None
+        }
+        None => panic!("{tool} is not installed: run scripts/install-tools.sh (scripts/test.sh does)"),
+    }
+}
+
+/// A fresh temporary directory under target/ (kept for post-mortem on failure).
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/test-tmp")
+        .join(format!("{name}-{}-{}", std::process::id(), free_port()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// HTTP GET on loopback with a plain TCP client (no extra deps): (status, body).
+pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    http_request(addr, "GET", path)
+}
+
+pub fn http_request(addr: SocketAddr, method: &str, path: &str) -> std::io::Result<(u16, String)> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = match text.find("\r\n\r\n") {
+        Some(i) => text[i + 4..].to_string(),
+        None => String::new(),
+    };
+    Ok((status, body))
+}
+
+/// Builds a config from an explicit variable map (never the process environment).
+pub fn env_map(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: std::collections::HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| map.get(k).cloned()
+}

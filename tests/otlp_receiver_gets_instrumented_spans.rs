@@ -1,0 +1,115 @@
+//! `#[tracing::instrument]` spans reach an in-process OTLP gRPC receiver with the right
+//! parents, attributes and `service.name`, and console log lines inside them carry the same
+//! trace and span ids.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{env_map, start_receiver, wait_for, Capture};
+use marketplace_telemetry::config::LogFormat;
+use marketplace_telemetry::{Telemetry, TelemetryConfig};
+
+#[tracing::instrument(fields(item_type = "plugin"))]
+fn search(query: &str) -> usize {
+    tracing::info!(stage = "parent", "searching");
+    lookup(query)
+}
+
+#[tracing::instrument]
+fn lookup(key: &str) -> usize {
+    tracing::info!(stage = "child", "inside child");
+    key.len()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn pipeline(addr: std::net::SocketAddr, capture: &Capture, format: LogFormat) -> Telemetry {
+    let endpoint = format!("http://{addr}");
+    let config = TelemetryConfig::builder()
+        .with_prometheus_port(0)
+        .with_log_writer(capture.writer())
+        .with_log_format(format)
+        .build_from(env_map(&[
+            ("OTEL_SERVICE_NAME", "search-svc"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ]))
+        .expect("valid config");
+    Telemetry::build(config).expect("pipeline builds")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parent_and_child_spans_arrive_with_parent_ids_attributes_and_service_name() {
+    let (addr, received) = start_receiver().await;
+    let capture = Capture::default();
+    let received2 = received.clone();
+    tokio::task::spawn_blocking(move || {
+        let telemetry = pipeline(addr, &capture, LogFormat::Json);
+        tracing::dispatcher::with_default(telemetry.dispatch(), || search("sparql"));
+        telemetry.force_flush().expect("flush");
+        let spans = wait_for(Duration::from_secs(20), || {
+            let spans = received2.spans();
+            (spans.len() >= 2).then_some(spans)
+        })
+        .expect("two spans exported");
+        telemetry.shutdown().expect("shutdown");
+
+        let (service, parent) = spans.iter().find(|(_, s)| s.name == "search").expect("search span");
+        let (_, child) = spans.iter().find(|(_, s)| s.name == "lookup").expect("lookup span");
+        assert_eq!(service, "search-svc");
+        assert_eq!(child.parent_span_id, parent.span_id, "child's parent is the search span");
+        assert_eq!(child.trace_id, parent.trace_id);
+        assert!(parent.parent_span_id.is_empty(), "search is a root span");
+        assert_eq!(common::attr(parent, "query").as_deref(), Some("sparql"));
+        assert_eq!(common::attr(parent, "item_type").as_deref(), Some("plugin"));
+        assert_eq!(common::attr(child, "key").as_deref(), Some("sparql"));
+
+        // JSON log lines carry the exported span's ids.
+        let logs = capture.text();
+        let mut checked = 0;
+        for line in logs.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("every line is JSON");
+            let span = match v["stage"].as_str() {
+                Some("parent") => parent,
+                Some("child") => child,
+                _ => continue,
+            };
+            assert_eq!(v["trace_id"].as_str(), Some(hex(&span.trace_id).as_str()), "{line}");
+            assert_eq!(v["span_id"].as_str(), Some(hex(&span.span_id).as_str()), "{line}");
+            assert!(v["level"].is_string() && v["timestamp"].is_string() && v["message"].is_string(), "{line}");
+            checked += 1;
+        }
+        assert_eq!(checked, 2, "both log lines found in:\n{logs}");
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_log_lines_inside_spans_end_with_the_exported_ids() {
+    let (addr, received) = start_receiver().await;
+    let capture = Capture::default();
+    tokio::task::spawn_blocking(move || {
+        let telemetry = pipeline(addr, &capture, LogFormat::Text);
+        tracing::dispatcher::with_default(telemetry.dispatch(), || {
+            search("rdf");
+            tracing::info!("outside any span");
+        });
+        telemetry.shutdown().expect("shutdown flushes");
+        let spans = received.spans();
+        let (_, child) = spans.iter().find(|(_, s)| s.name == "lookup").expect("lookup span exported");
+        let logs = capture.text();
+        let line = logs.lines().find(|l| l.contains("inside child")).expect("child line");
+        assert!(
+            line.ends_with(&format!("trace_id={} span_id={}", hex(&child.trace_id), hex(&child.span_id))),
+            "{line}"
+        );
+        let outside = logs.lines().find(|l| l.contains("outside any span")).expect("outside line");
+        assert!(!outside.contains("trace_id="), "{outside}");
+    })
+    .await
+    .unwrap();
+}
