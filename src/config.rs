@@ -899,17 +899,21 @@ impl TelemetryConfigBuilder {
                 resource_attributes.push((k, v));
             }
         }
-        let service_name = match env.get(OTEL_SERVICE_NAME) {
+        let service_name = match env.parse(
+            OTEL_SERVICE_NAME,
+            |v| valid_name(v).then(|| v.trim().to_string()),
+            "a name of 1 to 255 characters without control characters",
+        )? {
             Some(name) => name,
             None => match resource_attributes.iter().find(|(k, _)| k == "service.name") {
                 Some((_, v)) => v.clone(),
                 None => match self.service_name {
-                    Some(name) if !name.trim().is_empty() => name,
+                    Some(name) if valid_name(&name) => name,
                     Some(name) => {
                         return Err(Error::InvalidConfig {
                             field: "service_name",
                             value: name,
-                            expected: "a non-empty name",
+                            expected: "a name of 1 to 255 characters without control characters",
                         })
                     }
                     None => default_service_name(),
@@ -1244,6 +1248,11 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
             }),
         }
     }
+}
+
+fn valid_name(v: &str) -> bool {
+    let v = v.trim();
+    !v.is_empty() && v.len() <= 255 && !v.chars().any(char::is_control)
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
