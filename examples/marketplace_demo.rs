@@ -44,7 +44,10 @@ fn record(m: &Metrics, op: &'static str, started: Instant, ok: bool) {
     let outcome = if ok { "success" } else { "error" };
     m.ops.record(
         started.elapsed().as_secs_f64(),
-        &[KeyValue::new("operation", op), KeyValue::new("outcome", outcome)],
+        &[
+            KeyValue::new("operation", op),
+            KeyValue::new("outcome", outcome),
+        ],
     );
 }
 
@@ -53,7 +56,13 @@ async fn cache_lookup(m: &Metrics, key: &str) -> bool {
     work(0, 3).await;
     let hit = rand::rng().random_bool(0.8);
     let result = if hit { "hit" } else { "miss" };
-    m.cache.add(1, &[KeyValue::new("cache", "search"), KeyValue::new("result", result)]);
+    m.cache.add(
+        1,
+        &[
+            KeyValue::new("cache", "search"),
+            KeyValue::new("result", result),
+        ],
+    );
     tracing::debug!(hit, "cache lookup");
     hit
 }
@@ -122,11 +131,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => println!("metrics: scrape endpoint off"),
     }
     let traces = &telemetry.config().traces_otlp;
-    println!(
-        "traces: {} ({})",
-        traces.endpoint,
-        traces.protocol.as_str()
-    );
+    println!("traces: {} ({})", traces.endpoint, traces.protocol.as_str());
 
     let meter = telemetry.meter();
     let metrics = Metrics {
@@ -150,7 +155,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _ = tokio::join!(
                 search(&m, "sparql"),
                 install(&m, "rdf-toolkit"),
-                rdf_query(&m, if round % 2 == 0 { "select" } else { "construct" }),
+                rdf_query(
+                    &m,
+                    if round % 2 == 0 {
+                        "select"
+                    } else {
+                        "construct"
+                    }
+                ),
             );
         }
     };

@@ -329,7 +329,11 @@ impl Headers {
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
         let key = key.into();
         let value = value.into();
-        if let Some(slot) = self.0.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+        if let Some(slot) = self
+            .0
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&key))
+        {
             slot.1 = value;
         } else {
             self.0.push((key, value));
@@ -365,7 +369,11 @@ impl fmt::Display for Headers {
         if self.0.is_empty() {
             return f.write_str("none");
         }
-        let keys: Vec<_> = self.0.iter().map(|(k, _)| format!("{k}=<redacted>")).collect();
+        let keys: Vec<_> = self
+            .0
+            .iter()
+            .map(|(k, _)| format!("{k}=<redacted>"))
+            .collect();
         f.write_str(&keys.join(","))
     }
 }
@@ -680,7 +688,11 @@ impl TelemetryConfigBuilder {
     }
 
     /// Adds a resource attribute (`OTEL_RESOURCE_ATTRIBUTES` entries override it).
-    pub fn with_resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn with_resource_attribute(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
         self.resource_attributes.push((key.into(), value.into()));
         self
     }
@@ -893,7 +905,8 @@ impl TelemetryConfigBuilder {
             for (k, v) in parse_key_values(&raw).map_err(|_| Error::InvalidEnv {
                 var: OTEL_RESOURCE_ATTRIBUTES,
                 value: raw.clone(),
-                expected: "comma-separated key=value pairs with non-empty keys (values percent-encoded)",
+                expected:
+                    "comma-separated key=value pairs with non-empty keys (values percent-encoded)",
             })? {
                 resource_attributes.retain(|(existing, _)| existing != &k);
                 resource_attributes.push((k, v));
@@ -905,7 +918,10 @@ impl TelemetryConfigBuilder {
             "a name of 1 to 255 characters without control characters",
         )? {
             Some(name) => name,
-            None => match resource_attributes.iter().find(|(k, _)| k == "service.name") {
+            None => match resource_attributes
+                .iter()
+                .find(|(k, _)| k == "service.name")
+            {
                 Some((_, v)) => v.clone(),
                 None => match self.service_name {
                     Some(name) if valid_name(&name) => name,
@@ -978,11 +994,24 @@ impl TelemetryConfigBuilder {
                 });
             }
         }
-        let generic_protocol = env.parse(OTEL_EXPORTER_OTLP_PROTOCOL, parse_protocol, "grpc or http/protobuf")?;
-        let generic_endpoint = env.parse(OTEL_EXPORTER_OTLP_ENDPOINT, |v| validate_endpoint(v).ok().map(|_| v.to_string()), ENDPOINT_EXPECTED)?;
+        let generic_protocol = env.parse(
+            OTEL_EXPORTER_OTLP_PROTOCOL,
+            parse_protocol,
+            "grpc or http/protobuf",
+        )?;
+        let generic_endpoint = env.parse(
+            OTEL_EXPORTER_OTLP_ENDPOINT,
+            |v| validate_endpoint(v).ok().map(|_| v.to_string()),
+            ENDPOINT_EXPECTED,
+        )?;
         let generic_headers = env.parse_secret(OTEL_EXPORTER_OTLP_HEADERS)?;
-        let generic_timeout = env.parse(OTEL_EXPORTER_OTLP_TIMEOUT, parse_millis, MILLIS_EXPECTED)?;
-        let generic_compression = env.parse(OTEL_EXPORTER_OTLP_COMPRESSION, parse_compression, "gzip or none")?;
+        let generic_timeout =
+            env.parse(OTEL_EXPORTER_OTLP_TIMEOUT, parse_millis, MILLIS_EXPECTED)?;
+        let generic_compression = env.parse(
+            OTEL_EXPORTER_OTLP_COMPRESSION,
+            parse_compression,
+            "gzip or none",
+        )?;
 
         let mut otlp = Vec::with_capacity(3);
         for vars in &SIGNAL_VARS {
@@ -995,13 +1024,19 @@ impl TelemetryConfigBuilder {
             };
             let endpoint = match &self.otlp_endpoint {
                 Some(e) => e.clone(),
-                None => match env.parse(vars.endpoint, |v| validate_endpoint(v).ok().map(|_| v.to_string()), ENDPOINT_EXPECTED)? {
+                None => match env.parse(
+                    vars.endpoint,
+                    |v| validate_endpoint(v).ok().map(|_| v.to_string()),
+                    ENDPOINT_EXPECTED,
+                )? {
                     Some(e) => e,
                     None => match (&generic_endpoint, protocol) {
                         (Some(e), Protocol::Grpc) => e.clone(),
                         (Some(e), Protocol::HttpProtobuf) => join_signal_path(e, vars.signal),
                         (None, Protocol::Grpc) => DEFAULT_GRPC_ENDPOINT.to_string(),
-                        (None, Protocol::HttpProtobuf) => join_signal_path(DEFAULT_HTTP_ENDPOINT, vars.signal),
+                        (None, Protocol::HttpProtobuf) => {
+                            join_signal_path(DEFAULT_HTTP_ENDPOINT, vars.signal)
+                        }
                     },
                 },
             };
@@ -1049,9 +1084,17 @@ impl TelemetryConfigBuilder {
         let sampler = match self.sampler {
             Some(s) => validate_sampler(s)?,
             None => {
-                let arg = env.parse(OTEL_TRACES_SAMPLER_ARG, parse_ratio, "a number from 0.0 to 1.0")?;
-                env.parse(OTEL_TRACES_SAMPLER, |v| parse_sampler(v, arg), SAMPLER_EXPECTED)?
-                    .unwrap_or(Sampler::ParentBasedAlwaysOn)
+                let arg = env.parse(
+                    OTEL_TRACES_SAMPLER_ARG,
+                    parse_ratio,
+                    "a number from 0.0 to 1.0",
+                )?;
+                env.parse(
+                    OTEL_TRACES_SAMPLER,
+                    |v| parse_sampler(v, arg),
+                    SAMPLER_EXPECTED,
+                )?
+                .unwrap_or(Sampler::ParentBasedAlwaysOn)
             }
         };
         let propagators = match self.propagators {
@@ -1078,7 +1121,11 @@ impl TelemetryConfigBuilder {
                 })
             }
             None => env
-                .parse(OTEL_BSP_MAX_QUEUE_SIZE, |v| parse_size(v, MAX_QUEUE_SIZE), QUEUE_EXPECTED)?
+                .parse(
+                    OTEL_BSP_MAX_QUEUE_SIZE,
+                    |v| parse_size(v, MAX_QUEUE_SIZE),
+                    QUEUE_EXPECTED,
+                )?
                 .unwrap_or(defaults.max_queue_size),
         };
         let max_export_batch_size = match self.batch_max_export_batch_size {
@@ -1121,13 +1168,21 @@ impl TelemetryConfigBuilder {
         let host = match self.prometheus_host {
             Some(h) => h,
             None => env
-                .parse(OTEL_EXPORTER_PROMETHEUS_HOST, parse_host, "an IP address or localhost")?
+                .parse(
+                    OTEL_EXPORTER_PROMETHEUS_HOST,
+                    parse_host,
+                    "an IP address or localhost",
+                )?
                 .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
         };
         let port = match self.prometheus_port {
             Some(p) => p,
             None => env
-                .parse(OTEL_EXPORTER_PROMETHEUS_PORT, |v| v.trim().parse::<u16>().ok(), "a port number from 0 to 65535")?
+                .parse(
+                    OTEL_EXPORTER_PROMETHEUS_PORT,
+                    |v| v.trim().parse::<u16>().ok(),
+                    "a port number from 0 to 65535",
+                )?
                 .unwrap_or(DEFAULT_PROMETHEUS_PORT),
         };
 
@@ -1196,7 +1251,8 @@ impl TelemetryConfigBuilder {
 
 // === parsing helpers ===
 
-const ENDPOINT_EXPECTED: &str = "an absolute http:// or https:// URL with a host, e.g. http://localhost:4317";
+const ENDPOINT_EXPECTED: &str =
+    "an absolute http:// or https:// URL with a host, e.g. http://localhost:4317";
 const MILLIS_EXPECTED: &str = "a whole number of milliseconds from 1 to 3600000";
 const QUEUE_EXPECTED: &str = "a whole number from 1 to 1048576";
 const BATCH_EXPECTED: &str = "a whole number from 1 to OTEL_BSP_MAX_QUEUE_SIZE";
@@ -1330,7 +1386,9 @@ fn parse_sampler(v: &str, arg: Option<f64>) -> Option<Sampler> {
 
 fn validate_sampler(s: Sampler) -> Result<Sampler> {
     match s {
-        Sampler::TraceIdRatio(r) | Sampler::ParentBasedTraceIdRatio(r) if !(0.0..=1.0).contains(&r) => {
+        Sampler::TraceIdRatio(r) | Sampler::ParentBasedTraceIdRatio(r)
+            if !(0.0..=1.0).contains(&r) =>
+        {
             Err(Error::InvalidConfig {
                 field: "sampler",
                 value: s.to_string(),
@@ -1346,7 +1404,9 @@ fn parse_propagators(v: &str) -> Option<Vec<Propagator>> {
     let mut saw_none = false;
     for item in v.split(',').map(str::trim) {
         match item {
-            "tracecontext" if !out.contains(&Propagator::TraceContext) => out.push(Propagator::TraceContext),
+            "tracecontext" if !out.contains(&Propagator::TraceContext) => {
+                out.push(Propagator::TraceContext)
+            }
             "baggage" if !out.contains(&Propagator::Baggage) => out.push(Propagator::Baggage),
             "tracecontext" | "baggage" => {}
             "none" => saw_none = true,
@@ -1386,7 +1446,11 @@ fn validate_endpoint(v: &str) -> std::result::Result<(), &'static str> {
 }
 
 fn join_signal_path(base: &str, signal: Signal) -> String {
-    format!("{}{}", base.trim().trim_end_matches('/'), signal.http_path())
+    format!(
+        "{}{}",
+        base.trim().trim_end_matches('/'),
+        signal.http_path()
+    )
 }
 
 fn validate_filter(v: &str) -> Option<String> {
@@ -1498,7 +1562,10 @@ mod tests {
         assert_eq!(c.traces_otlp.endpoint, DEFAULT_GRPC_ENDPOINT);
         assert_eq!(c.traces_otlp.timeout, Duration::from_secs(10));
         assert_eq!(c.sampler, Sampler::ParentBasedAlwaysOn);
-        assert_eq!(c.propagators, vec![Propagator::TraceContext, Propagator::Baggage]);
+        assert_eq!(
+            c.propagators,
+            vec![Propagator::TraceContext, Propagator::Baggage]
+        );
         assert_eq!(c.prometheus_addr, "127.0.0.1:9464".parse().unwrap());
         assert_eq!(c.batch, BatchConfig::default());
         assert_eq!(c.log_filter, "info");
@@ -1511,7 +1578,10 @@ mod tests {
         let c = build(&[
             (OTEL_EXPORTER_OTLP_PROTOCOL, "http/protobuf"),
             (OTEL_EXPORTER_OTLP_ENDPOINT, "http://collector:4318/"),
-            ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://logs:9999/custom"),
+            (
+                "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+                "http://logs:9999/custom",
+            ),
         ])
         .unwrap();
         assert_eq!(c.traces_otlp.endpoint, "http://collector:4318/v1/traces");
@@ -1542,30 +1612,47 @@ mod tests {
             .with_service_name("from-code")
             .build_from(|k| match k {
                 OTEL_SERVICE_NAME => Some("from-env".into()),
-                OTEL_RESOURCE_ATTRIBUTES => Some("service.name=from-attrs,deployment.environment=prod".into()),
+                OTEL_RESOURCE_ATTRIBUTES => {
+                    Some("service.name=from-attrs,deployment.environment=prod".into())
+                }
                 _ => None,
             })
             .unwrap();
         assert_eq!(c.service_name, "from-env");
-        assert_eq!(c.resource_attributes, vec![("deployment.environment".into(), "prod".into())]);
+        assert_eq!(
+            c.resource_attributes,
+            vec![("deployment.environment".into(), "prod".into())]
+        );
     }
 
     #[test]
     fn resource_attribute_values_are_percent_decoded() {
         let c = build(&[(OTEL_RESOURCE_ATTRIBUTES, "team=search%20core,region=eu")]).unwrap();
-        assert!(c.resource_attributes.contains(&("team".into(), "search core".into())));
+        assert!(c
+            .resource_attributes
+            .contains(&("team".into(), "search core".into())));
     }
 
     #[test]
     fn bad_sampler_value_names_the_variable() {
         let err = build(&[(OTEL_TRACES_SAMPLER, "banana")]).unwrap_err();
-        assert!(matches!(err, Error::InvalidEnv { var: OTEL_TRACES_SAMPLER, .. }));
+        assert!(matches!(
+            err,
+            Error::InvalidEnv {
+                var: OTEL_TRACES_SAMPLER,
+                ..
+            }
+        ));
         assert!(err.to_string().contains("parentbased_traceidratio"));
     }
 
     #[test]
     fn sampler_ratio_is_read_from_arg() {
-        let c = build(&[(OTEL_TRACES_SAMPLER, "parentbased_traceidratio"), (OTEL_TRACES_SAMPLER_ARG, "0.25")]).unwrap();
+        let c = build(&[
+            (OTEL_TRACES_SAMPLER, "parentbased_traceidratio"),
+            (OTEL_TRACES_SAMPLER_ARG, "0.25"),
+        ])
+        .unwrap();
         assert_eq!(c.sampler, Sampler::ParentBasedTraceIdRatio(0.25));
         assert!(build(&[(OTEL_TRACES_SAMPLER_ARG, "1.5")]).is_err());
     }
@@ -1574,10 +1661,29 @@ mod tests {
     fn queue_size_is_range_checked_before_the_sdk_sees_it() {
         for bad in ["0", "100000000", "-1", "1e8", "lots"] {
             let err = build(&[(OTEL_BSP_MAX_QUEUE_SIZE, bad)]).unwrap_err();
-            assert!(matches!(err, Error::InvalidEnv { var: OTEL_BSP_MAX_QUEUE_SIZE, .. }), "{bad}");
+            assert!(
+                matches!(
+                    err,
+                    Error::InvalidEnv {
+                        var: OTEL_BSP_MAX_QUEUE_SIZE,
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
         }
-        let err = build(&[(OTEL_BSP_MAX_QUEUE_SIZE, "100"), (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "200")]).unwrap_err();
-        assert!(matches!(err, Error::InvalidEnv { var: OTEL_BSP_MAX_EXPORT_BATCH_SIZE, .. }));
+        let err = build(&[
+            (OTEL_BSP_MAX_QUEUE_SIZE, "100"),
+            (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "200"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::InvalidEnv {
+                var: OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+                ..
+            }
+        ));
         let c = build(&[(OTEL_BSP_MAX_QUEUE_SIZE, "100")]).unwrap();
         assert_eq!(c.batch.max_export_batch_size, 100);
     }
@@ -1589,19 +1695,37 @@ mod tests {
         assert!(build(&[(OTEL_TRACES_EXPORTER, "prometheus")]).is_err());
         assert!(build(&[(OTEL_TRACES_EXPORTER, "zipkin")]).is_err());
         assert!(build(&[(OTEL_TRACES_EXPORTER, "none,otlp")]).is_err());
-        assert_eq!(build(&[(OTEL_TRACES_EXPORTER, "none")]).unwrap().traces_exporters, Exporters::NONE);
+        assert_eq!(
+            build(&[(OTEL_TRACES_EXPORTER, "none")])
+                .unwrap()
+                .traces_exporters,
+            Exporters::NONE
+        );
     }
 
     #[test]
     fn propagators_reject_unsupported_ones() {
-        assert_eq!(build(&[(OTEL_PROPAGATORS, "none")]).unwrap().propagators, vec![]);
+        assert_eq!(
+            build(&[(OTEL_PROPAGATORS, "none")]).unwrap().propagators,
+            vec![]
+        );
         let err = build(&[(OTEL_PROPAGATORS, "tracecontext,b3")]).unwrap_err();
-        assert!(matches!(err, Error::InvalidEnv { var: OTEL_PROPAGATORS, .. }));
+        assert!(matches!(
+            err,
+            Error::InvalidEnv {
+                var: OTEL_PROPAGATORS,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn bad_headers_error_never_contains_the_value() {
-        let err = build(&[(OTEL_EXPORTER_OTLP_HEADERS, "authorization=Bearer SECRET123\n,bad")]).unwrap_err();
+        let err = build(&[(
+            OTEL_EXPORTER_OTLP_HEADERS,
+            "authorization=Bearer SECRET123\n,bad",
+        )])
+        .unwrap_err();
         let shown = format!("{err} {err:?}");
         assert!(!shown.contains("SECRET123"), "{shown}");
         assert!(shown.contains(OTEL_EXPORTER_OTLP_HEADERS));
@@ -1629,7 +1753,11 @@ mod tests {
 
     #[test]
     fn prometheus_host_and_port() {
-        let c = build(&[(OTEL_EXPORTER_PROMETHEUS_HOST, "0.0.0.0"), (OTEL_EXPORTER_PROMETHEUS_PORT, "9100")]).unwrap();
+        let c = build(&[
+            (OTEL_EXPORTER_PROMETHEUS_HOST, "0.0.0.0"),
+            (OTEL_EXPORTER_PROMETHEUS_PORT, "9100"),
+        ])
+        .unwrap();
         assert_eq!(c.prometheus_addr, "0.0.0.0:9100".parse().unwrap());
         assert!(build(&[(OTEL_EXPORTER_PROMETHEUS_PORT, "70000")]).is_err());
         assert!(build(&[(OTEL_EXPORTER_PROMETHEUS_HOST, "my host")]).is_err());

@@ -109,7 +109,12 @@ impl Telemetry {
                 let tracer_provider = crate::traces::build_provider(&config, &resource, handle)?;
                 let logger_provider =
                     crate::logs::build_logger_provider(&config, &resource, handle)?;
-                (tracer_provider, metrics.provider, logger_provider, metrics.registry)
+                (
+                    tracer_provider,
+                    metrics.provider,
+                    logger_provider,
+                    metrics.registry,
+                )
             }
             None => (None, SdkMeterProvider::builder().build(), None, None),
         };
@@ -121,11 +126,13 @@ impl Telemetry {
         };
 
         let scrape = match (&registry, &runtime) {
-            (Some(registry), Some(rt)) if config.serve_scrape_endpoint => Some(ScrapeServer::start(
-                config.prometheus_addr,
-                ScrapeHandler::new(registry.clone()),
-                rt.handle(),
-            )?),
+            (Some(registry), Some(rt)) if config.serve_scrape_endpoint => {
+                Some(ScrapeServer::start(
+                    config.prometheus_addr,
+                    ScrapeHandler::new(registry.clone()),
+                    rt.handle(),
+                )?)
+            }
             _ => None,
         };
 
@@ -258,7 +265,11 @@ impl Telemetry {
         let logger = self.logger_provider.clone();
         let meter = self.meter_provider.clone();
         let result = self.run_bounded("shutdown", move |deadline| {
-            let remaining = || deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+            let remaining = || {
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1))
+            };
             let mut failures = Vec::new();
             if let Some(p) = tracer {
                 if let Err(e) = p.shutdown_with_timeout(remaining()) {
@@ -302,7 +313,10 @@ impl Telemetry {
                 let _ = tx.send(work(deadline));
             });
         if let Err(source) = spawned {
-            return Err(Error::Thread { what: "shutdown", source });
+            return Err(Error::Thread {
+                what: "shutdown",
+                source,
+            });
         }
         match rx.recv_timeout(timeout + SHUTDOWN_MARGIN) {
             Ok(failures) if failures.is_empty() => Ok(()),

@@ -47,6 +47,8 @@
     missing_debug_implementations
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Without a transport feature the OTLP plumbing is compiled but never reached.
+#![cfg_attr(not(any(feature = "grpc", feature = "http")), allow(unused))]
 
 pub mod config;
 mod error;

@@ -22,7 +22,13 @@ use crate::error::{Error, Result};
 /// Crates whose events and spans must never be exported: they are the exporter itself, so
 /// exporting them loops (worst while the collector is down).
 pub const EXPORTER_CRATES: &[&str] = &[
-    "hyper", "hyper_util", "tonic", "h2", "tower", "reqwest", "opentelemetry",
+    "hyper",
+    "hyper_util",
+    "tonic",
+    "h2",
+    "tower",
+    "reqwest",
+    "opentelemetry",
 ];
 
 /// Where console logs go. Defaults to stdout; tests and embedders can pass any writer.
@@ -115,7 +121,11 @@ pub(crate) fn build_subscriber(
     }
 
     if let Some(provider) = logger_provider {
-        let filter = env_filter(&config.logs_export_filter, "logs_export_filter", EXPORTER_CRATES)?;
+        let filter = env_filter(
+            &config.logs_export_filter,
+            "logs_export_filter",
+            EXPORTER_CRATES,
+        )?;
         layers.push(
             opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(provider)
                 .with_filter(filter)
@@ -193,13 +203,18 @@ pub(crate) fn build_logger_provider(
     let mut builder =
         opentelemetry_sdk::logs::SdkLoggerProvider::builder().with_resource(resource.clone());
     if exporters.otlp {
-        let exporter = crate::otlp::build_exporter!(
-            Signal::Logs,
-            opentelemetry_otlp::LogExporter::builder(),
-            &config.logs_otlp,
-            runtime
-        )?;
-        builder = builder.with_batch_exporter(exporter);
+        #[cfg(not(any(feature = "grpc", feature = "http")))]
+        return Err(crate::otlp::no_transport(Signal::Logs));
+        #[cfg(any(feature = "grpc", feature = "http"))]
+        {
+            let exporter = crate::otlp::build_exporter!(
+                Signal::Logs,
+                opentelemetry_otlp::LogExporter::builder(),
+                &config.logs_otlp,
+                runtime
+            )?;
+            builder = builder.with_batch_exporter(exporter);
+        }
     }
     if exporters.console {
         builder = builder.with_simple_exporter(opentelemetry_stdout::LogExporter::default());

@@ -32,17 +32,22 @@ pub(crate) fn build_provider(
         registry = Some(reg);
     }
     if exporters.otlp {
-        let exporter = crate::otlp::build_exporter!(
-            Signal::Metrics,
-            opentelemetry_otlp::MetricExporter::builder(),
-            &config.metrics_otlp,
-            runtime
-        )?;
-        builder = builder.with_reader(
-            PeriodicReader::builder(exporter)
-                .with_interval(config.metric_export_interval)
-                .build(),
-        );
+        #[cfg(not(any(feature = "grpc", feature = "http")))]
+        return Err(crate::otlp::no_transport(Signal::Metrics));
+        #[cfg(any(feature = "grpc", feature = "http"))]
+        {
+            let exporter = crate::otlp::build_exporter!(
+                Signal::Metrics,
+                opentelemetry_otlp::MetricExporter::builder(),
+                &config.metrics_otlp,
+                runtime
+            )?;
+            builder = builder.with_reader(
+                PeriodicReader::builder(exporter)
+                    .with_interval(config.metric_export_interval)
+                    .build(),
+            );
+        }
     }
     if exporters.console {
         builder = builder.with_reader(
@@ -56,4 +61,3 @@ pub(crate) fn build_provider(
         registry,
     })
 }
-

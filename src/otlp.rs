@@ -56,6 +56,15 @@ pub(crate) fn preflight(signal: Signal, config: &OtlpConfig) -> Result<()> {
     Ok(())
 }
 
+/// The error for an OTLP exporter requested in a build without any transport feature.
+#[cfg(not(any(feature = "grpc", feature = "http")))]
+pub(crate) fn no_transport(signal: Signal) -> Error {
+    Error::FeatureDisabled {
+        what: format!("OTLP {} export", signal.as_str()),
+        feature: "grpc",
+    }
+}
+
 #[cfg(feature = "grpc")]
 pub(crate) fn tonic<B>(builder: B, config: &OtlpConfig) -> B
 where
@@ -107,6 +116,7 @@ where
     }
 }
 
+#[cfg(any(feature = "grpc", feature = "http"))]
 /// Builds an OTLP exporter for one signal: `$builder` is the SDK's `XExporter::builder()`
 /// (optionally pre-configured), `$config` an [`OtlpConfig`].
 macro_rules! build_exporter {
@@ -140,4 +150,5 @@ macro_rules! build_exporter {
         })
     }};
 }
+#[cfg(any(feature = "grpc", feature = "http"))]
 pub(crate) use build_exporter;

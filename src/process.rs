@@ -99,7 +99,13 @@ pub(crate) fn register(meter: &Meter) -> ProcessMetrics {
             .with_description("Maximum number of open file descriptors.")
             .with_callback(|o| {
                 let limit = guarded(|| {
-                    match Process::myself().ok()?.limits().ok()?.max_open_files.soft_limit {
+                    match Process::myself()
+                        .ok()?
+                        .limits()
+                        .ok()?
+                        .max_open_files
+                        .soft_limit
+                    {
                         LimitValue::Value(v) => Some(v),
                         LimitValue::Unlimited => None,
                     }

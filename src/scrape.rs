@@ -65,7 +65,8 @@ impl ScrapeHandler {
         if let Err(error) = prometheus::TextEncoder::new().encode(&families, &mut out) {
             tracing::warn!(name: "ScrapeEndpoint.EncodeFailed", %error, "could not encode some metrics");
         }
-        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// The `Content-Type` to send with [`render`](Self::render)'s output.
@@ -91,7 +92,9 @@ impl ScrapeHandler {
             };
             Response::new(Full::new(body))
         } else {
-            Response::new(Full::new(Bytes::from(status.canonical_reason().unwrap_or(""))))
+            Response::new(Full::new(Bytes::from(
+                status.canonical_reason().unwrap_or(""),
+            )))
         };
         *response.status_mut() = status;
         if status == StatusCode::OK {

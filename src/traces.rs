@@ -3,7 +3,9 @@
 
 use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
-use opentelemetry_sdk::trace::{self as sdktrace, BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::trace::{
+    self as sdktrace, BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider,
+};
 use opentelemetry_sdk::Resource;
 
 use crate::config::{Propagator, Sampler, Signal, TelemetryConfig};
@@ -23,22 +25,27 @@ pub(crate) fn build_provider(
         .with_resource(resource.clone())
         .with_sampler(sampler(config.sampler));
     if exporters.otlp {
-        let exporter = crate::otlp::build_exporter!(
-            Signal::Traces,
-            opentelemetry_otlp::SpanExporter::builder(),
-            &config.traces_otlp,
-            runtime
-        )?;
-        let batch = BatchConfigBuilder::default()
-            .with_max_queue_size(config.batch.max_queue_size)
-            .with_max_export_batch_size(config.batch.max_export_batch_size)
-            .with_scheduled_delay(config.batch.schedule_delay)
-            .build();
-        builder = builder.with_span_processor(
-            BatchSpanProcessor::builder(exporter)
-                .with_batch_config(batch)
-                .build(),
-        );
+        #[cfg(not(any(feature = "grpc", feature = "http")))]
+        return Err(crate::otlp::no_transport(Signal::Traces));
+        #[cfg(any(feature = "grpc", feature = "http"))]
+        {
+            let exporter = crate::otlp::build_exporter!(
+                Signal::Traces,
+                opentelemetry_otlp::SpanExporter::builder(),
+                &config.traces_otlp,
+                runtime
+            )?;
+            let batch = BatchConfigBuilder::default()
+                .with_max_queue_size(config.batch.max_queue_size)
+                .with_max_export_batch_size(config.batch.max_export_batch_size)
+                .with_scheduled_delay(config.batch.schedule_delay)
+                .build();
+            builder = builder.with_span_processor(
+                BatchSpanProcessor::builder(exporter)
+                    .with_batch_config(batch)
+                    .build(),
+            );
+        }
     }
     if exporters.console {
         builder = builder.with_simple_exporter(opentelemetry_stdout::SpanExporter::default());

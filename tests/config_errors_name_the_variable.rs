@@ -51,7 +51,10 @@ const GARBAGE: &[(&str, &str)] = &[
 #[test]
 fn every_supported_variable_has_a_garbage_case() {
     for var in ALL_ENV_VARS {
-        assert!(GARBAGE.iter().any(|(v, _)| v == var), "no garbage case for {var}");
+        assert!(
+            GARBAGE.iter().any(|(v, _)| v == var),
+            "no garbage case for {var}"
+        );
     }
 }
 
@@ -112,7 +115,12 @@ fn the_secret_never_appears_in_debug_errors_or_init_and_shutdown_output() {
         ]))
         .unwrap();
     assert_eq!(
-        config.traces_otlp.headers.iter().next().map(|(_, v)| v.to_string()),
+        config
+            .traces_otlp
+            .headers
+            .iter()
+            .next()
+            .map(|(_, v)| v.to_string()),
         Some(format!("Bearer {SENTINEL}")),
         "the header is really configured"
     );
@@ -134,6 +142,9 @@ fn the_secret_never_appears_in_debug_errors_or_init_and_shutdown_output() {
         shown.push_str(&format!("{e} {e:?}\n"));
     }
     shown.push_str(&capture.text());
-    assert!(shown.contains("Telemetry.Started") || shown.contains("telemetry started"), "{shown}");
+    assert!(
+        shown.contains("Telemetry.Started") || shown.contains("telemetry started"),
+        "{shown}"
+    );
     assert!(!shown.contains(SENTINEL), "secret leaked:\n{shown}");
 }

@@ -57,10 +57,19 @@ async fn parent_and_child_spans_arrive_with_parent_ids_attributes_and_service_na
         .expect("two spans exported");
         telemetry.shutdown().expect("shutdown");
 
-        let (service, parent) = spans.iter().find(|(_, s)| s.name == "search").expect("search span");
-        let (_, child) = spans.iter().find(|(_, s)| s.name == "lookup").expect("lookup span");
+        let (service, parent) = spans
+            .iter()
+            .find(|(_, s)| s.name == "search")
+            .expect("search span");
+        let (_, child) = spans
+            .iter()
+            .find(|(_, s)| s.name == "lookup")
+            .expect("lookup span");
         assert_eq!(service, "search-svc");
-        assert_eq!(child.parent_span_id, parent.span_id, "child's parent is the search span");
+        assert_eq!(
+            child.parent_span_id, parent.span_id,
+            "child's parent is the search span"
+        );
         assert_eq!(child.trace_id, parent.trace_id);
         assert!(parent.parent_span_id.is_empty(), "search is a root span");
         assert_eq!(common::attr(parent, "query").as_deref(), Some("sparql"));
@@ -77,9 +86,20 @@ async fn parent_and_child_spans_arrive_with_parent_ids_attributes_and_service_na
                 Some("child") => child,
                 _ => continue,
             };
-            assert_eq!(v["trace_id"].as_str(), Some(hex(&span.trace_id).as_str()), "{line}");
-            assert_eq!(v["span_id"].as_str(), Some(hex(&span.span_id).as_str()), "{line}");
-            assert!(v["level"].is_string() && v["timestamp"].is_string() && v["message"].is_string(), "{line}");
+            assert_eq!(
+                v["trace_id"].as_str(),
+                Some(hex(&span.trace_id).as_str()),
+                "{line}"
+            );
+            assert_eq!(
+                v["span_id"].as_str(),
+                Some(hex(&span.span_id).as_str()),
+                "{line}"
+            );
+            assert!(
+                v["level"].is_string() && v["timestamp"].is_string() && v["message"].is_string(),
+                "{line}"
+            );
             checked += 1;
         }
         assert_eq!(checked, 2, "both log lines found in:\n{logs}");
@@ -100,14 +120,27 @@ async fn text_log_lines_inside_spans_end_with_the_exported_ids() {
         });
         telemetry.shutdown().expect("shutdown flushes");
         let spans = received.spans();
-        let (_, child) = spans.iter().find(|(_, s)| s.name == "lookup").expect("lookup span exported");
+        let (_, child) = spans
+            .iter()
+            .find(|(_, s)| s.name == "lookup")
+            .expect("lookup span exported");
         let logs = capture.text();
-        let line = logs.lines().find(|l| l.contains("inside child")).expect("child line");
+        let line = logs
+            .lines()
+            .find(|l| l.contains("inside child"))
+            .expect("child line");
         assert!(
-            line.ends_with(&format!("trace_id={} span_id={}", hex(&child.trace_id), hex(&child.span_id))),
+            line.ends_with(&format!(
+                "trace_id={} span_id={}",
+                hex(&child.trace_id),
+                hex(&child.span_id)
+            )),
             "{line}"
         );
-        let outside = logs.lines().find(|l| l.contains("outside any span")).expect("outside line");
+        let outside = logs
+            .lines()
+            .find(|l| l.contains("outside any span"))
+            .expect("outside line");
         assert!(!outside.contains("trace_id="), "{outside}");
     })
     .await

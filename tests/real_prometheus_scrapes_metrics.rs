@@ -8,19 +8,28 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{env_map, free_port, http_get, require, temp_dir, wait_for, which, Capture, ChildGuard};
+use common::{
+    env_map, free_port, http_get, require, temp_dir, wait_for, which, Capture, ChildGuard,
+};
 use marketplace_telemetry::{Telemetry, TelemetryConfig};
 use opentelemetry::KeyValue;
 
 #[test]
 fn real_prometheus_scrapes_our_endpoint_and_promtool_accepts_it() {
-    let Some(prometheus) = require("prometheus", which("prometheus")) else { return };
-    let Some(promtool) = require("promtool", which("promtool")) else { return };
+    let Some(prometheus) = require("prometheus", which("prometheus")) else {
+        return;
+    };
+    let Some(promtool) = require("promtool", which("promtool")) else {
+        return;
+    };
 
     let config = TelemetryConfig::builder()
         .with_service_name("scrape-test")
         .with_log_writer(Capture::default().writer())
-        .build_from(env_map(&[("OTEL_TRACES_EXPORTER", "none"), ("OTEL_EXPORTER_PROMETHEUS_PORT", "0")]))
+        .build_from(env_map(&[
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
+        ]))
         .unwrap();
     let telemetry = Telemetry::build(config).unwrap();
     let target = telemetry.scrape_addr().unwrap();
@@ -29,7 +38,13 @@ fn real_prometheus_scrapes_our_endpoint_and_promtool_accepts_it() {
         .u64_counter("marketplace.test.installs")
         .with_description("Installs recorded by the test.")
         .build()
-        .add(7, &[KeyValue::new("item_type", "plugin"), KeyValue::new("outcome", "success")]);
+        .add(
+            7,
+            &[
+                KeyValue::new("item_type", "plugin"),
+                KeyValue::new("outcome", "success"),
+            ],
+        );
     meter
         .f64_histogram("marketplace.test.duration")
         .with_unit("s")
@@ -48,7 +63,11 @@ fn real_prometheus_scrapes_our_endpoint_and_promtool_accepts_it() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    lint.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    lint.stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
     let out = lint.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -72,8 +91,14 @@ fn real_prometheus_scrapes_our_endpoint_and_promtool_accepts_it() {
     let _prom = ChildGuard::spawn(
         "prometheus",
         Command::new(&prometheus)
-            .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!(
+                "--config.file={}",
+                dir.join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .stdout(log.try_clone().unwrap())
             .stderr(log),
@@ -82,7 +107,9 @@ fn real_prometheus_scrapes_our_endpoint_and_promtool_accepts_it() {
     let query = |q: &str| -> Option<serde_json::Value> {
         let path = format!("/api/v1/query?query={}", percent(q));
         let (status, body) = http_get(api, &path).ok()?;
-        (status == 200).then(|| serde_json::from_str(&body).ok()).flatten()
+        (status == 200)
+            .then(|| serde_json::from_str(&body).ok())
+            .flatten()
     };
 
     let up = wait_for(Duration::from_secs(30), || {
@@ -90,7 +117,12 @@ fn real_prometheus_scrapes_our_endpoint_and_promtool_accepts_it() {
         let value = v["data"]["result"][0]["value"][1].as_str()?.to_string();
         (value == "1").then_some(value)
     });
-    assert_eq!(up.as_deref(), Some("1"), "target never up; log: {}", dir.display());
+    assert_eq!(
+        up.as_deref(),
+        Some("1"),
+        "target never up; log: {}",
+        dir.display()
+    );
 
     let (_, targets) = http_get(api, "/api/v1/targets").unwrap();
     let targets: serde_json::Value = serde_json::from_str(&targets).unwrap();

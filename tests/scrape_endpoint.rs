@@ -20,12 +20,19 @@ fn build(vars: &[(&str, &str)]) -> marketplace_telemetry::Result<Telemetry> {
 fn a_taken_scrape_port_is_an_error_naming_the_address() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let err = build(&[("OTEL_TRACES_EXPORTER", "none"), ("OTEL_EXPORTER_PROMETHEUS_PORT", &port)]).unwrap_err();
+    let err = build(&[
+        ("OTEL_TRACES_EXPORTER", "none"),
+        ("OTEL_EXPORTER_PROMETHEUS_PORT", &port),
+    ])
+    .unwrap_err();
     match &err {
         Error::ScrapeBind { addr, .. } => assert_eq!(addr.port().to_string(), port),
         other => panic!("expected ScrapeBind, got {other:?}"),
     }
-    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -43,14 +50,22 @@ fn sdk_disabled_binds_no_port_and_exports_nothing() {
     assert!(telemetry.logger_provider().is_none());
     assert!(telemetry.scrape_handler().is_none());
     // Instruments still work (as no-ops) and the port is free.
-    telemetry.meter().u64_counter("disabled.counter").build().add(1, &[]);
+    telemetry
+        .meter()
+        .u64_counter("disabled.counter")
+        .build()
+        .add(1, &[]);
     TcpListener::bind(("127.0.0.1", port)).expect("port was not bound");
     telemetry.shutdown().unwrap();
 }
 
 #[test]
 fn scrape_endpoint_binds_loopback_by_default_and_serves_metrics_only() {
-    let telemetry = build(&[("OTEL_TRACES_EXPORTER", "none"), ("OTEL_EXPORTER_PROMETHEUS_PORT", "0")]).unwrap();
+    let telemetry = build(&[
+        ("OTEL_TRACES_EXPORTER", "none"),
+        ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
+    ])
+    .unwrap();
     let addr = telemetry.scrape_addr().expect("served");
     assert!(addr.ip().is_loopback(), "{addr}");
     telemetry
@@ -65,12 +80,21 @@ fn scrape_endpoint_binds_loopback_by_default_and_serves_metrics_only() {
     assert!(body.contains("route=\"search\""), "{body}");
     assert!(body.contains("target_info{"), "{body}");
     #[cfg(target_os = "linux")]
-    for name in marketplace_telemetry::PROCESS_METRICS.iter().map(|(_, prom)| prom) {
-        assert!(body.contains(&format!("\n{name}{{")), "{name} missing from scrape:\n{body}");
+    for name in marketplace_telemetry::PROCESS_METRICS
+        .iter()
+        .map(|(_, prom)| prom)
+    {
+        assert!(
+            body.contains(&format!("\n{name}{{")),
+            "{name} missing from scrape:\n{body}"
+        );
     }
     assert_eq!(http_get(addr, "/other").unwrap().0, 404);
     assert_eq!(http_request(addr, "POST", "/metrics").unwrap().0, 405);
 
     telemetry.shutdown().unwrap();
-    assert!(std::net::TcpStream::connect(addr).is_err(), "endpoint stopped with the guard");
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "endpoint stopped with the guard"
+    );
 }

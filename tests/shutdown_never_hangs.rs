@@ -38,7 +38,11 @@ fn record(telemetry: &Telemetry) {
             tracing::info!("log inside span");
         }
     });
-    telemetry.meter().u64_counter("hang.check").build().add(1, &[]);
+    telemetry
+        .meter()
+        .u64_counter("hang.check")
+        .build()
+        .add(1, &[]);
 }
 
 /// Runs `f` on a thread and fails if it does not return within [`HANG`].
@@ -55,7 +59,11 @@ fn returns<F: FnOnce() + Send + 'static>(what: &str, f: F) {
 #[test]
 fn shutdown_returns_on_a_multi_thread_runtime() {
     returns("multi-thread shutdown", || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let telemetry = Telemetry::build(config("grpc")).unwrap();
             record(&telemetry);
@@ -70,7 +78,10 @@ fn shutdown_returns_on_a_multi_thread_runtime() {
 #[test]
 fn shutdown_returns_from_inside_a_current_thread_block_on() {
     returns("current-thread shutdown", || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let telemetry = Telemetry::build(config("grpc")).unwrap();
             record(&telemetry);
@@ -82,7 +93,10 @@ fn shutdown_returns_from_inside_a_current_thread_block_on() {
 #[test]
 fn drop_returns_from_inside_a_current_thread_block_on() {
     returns("current-thread drop", || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let telemetry = Telemetry::build(config("grpc")).unwrap();
             record(&telemetry);

@@ -259,11 +259,15 @@ pub fn rotel() -> Option<PathBuf> {
 pub fn require(tool: &str, path: Option<PathBuf>) -> Option<PathBuf> {
     match path {
         Some(p) => Some(p),
-        None if std::env::var("MARKETPLACE_TELEMETRY_ALLOW_MISSING_TOOLS").as_deref() == Ok("1") => {
+        None if std::env::var("MARKETPLACE_TELEMETRY_ALLOW_MISSING_TOOLS").as_deref()
+            == Ok("1") =>
+        {
             eprintln!("SKIP: {tool} not installed");
             None
         }
-        None => panic!("{tool} is not installed: run scripts/install-tools.sh (scripts/test.sh does)"),
+        None => {
+            panic!("{tool} is not installed: run scripts/install-tools.sh (scripts/test.sh does)")
+        }
     }
 }
 

@@ -1,0 +1,128 @@
+//! The only test binary that installs the global pipeline: `init_telemetry` sets the global
+//! subscriber, tracer provider and propagator; a second call is a typed error. Also runs the
+//! demo as a child process to capture everything it prints with a secret configured.
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{start_receiver, wait_for, Capture};
+use marketplace_telemetry::{init_telemetry, Error, TelemetryConfig};
+
+#[tracing::instrument]
+fn checkout(item: &str) {
+    tracing::info!("checking out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_installs_the_pipeline_globally_and_a_second_init_is_an_error() {
+    let (addr, received) = start_receiver().await;
+    let capture = Capture::default();
+    let config = TelemetryConfig::builder()
+        .with_service_name("global-svc")
+        .with_otlp_endpoint(format!("http://{addr}"))
+        .with_prometheus_port(0)
+        .with_batch_schedule_delay(Duration::from_millis(100))
+        .with_log_writer(capture.writer())
+        .build_from(|_| None)
+        .unwrap();
+    let telemetry = init_telemetry(config.clone()).expect("first init");
+
+    let again = init_telemetry(config).unwrap_err();
+    assert!(matches!(again, Error::AlreadyInitialized), "{again:?}");
+
+    checkout("plugin-a");
+    assert!(
+        capture.text().contains("checking out"),
+        "global subscriber logs"
+    );
+    assert!(
+        capture.text().contains("telemetry started"),
+        "startup report logged"
+    );
+
+    // The global propagator is W3C trace-context + baggage.
+    let mut carrier = HashMap::new();
+    let span = tracing::info_span!("outgoing");
+    {
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        let cx = span.context();
+        opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&cx, &mut carrier));
+    }
+    drop(span);
+    assert!(carrier.contains_key("traceparent"), "{carrier:?}");
+
+    let found = wait_for(Duration::from_secs(20), || {
+        received
+            .spans()
+            .into_iter()
+            .find(|(_, s)| s.name == "checkout")
+    });
+    let (service, _) = found.expect("span exported through the global subscriber");
+    assert_eq!(service, "global-svc");
+    tokio::task::spawn_blocking(move || telemetry.shutdown())
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[test]
+fn the_demo_never_prints_the_header_secret_even_at_trace_level_with_the_collector_down() {
+    const SENTINEL: &str = "S3NT1NEL-demo-secret";
+    let exe = std::env::current_exe().unwrap();
+    let demo = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("examples").join("marketplace_demo"))
+        .unwrap();
+    assert!(
+        demo.is_file(),
+        "build the example first: cargo build --examples ({})",
+        demo.display()
+    );
+    let closed = format!("http://127.0.0.1:{}", common::free_port());
+    let out = Command::new(&demo)
+        .args(["--duration", "2"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RUST_LOG", "trace")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &closed)
+        .env(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            format!("authorization=Bearer%20{SENTINEL}"),
+        )
+        .env(
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+            format!("x-api-key={SENTINEL}"),
+        )
+        .env("OTEL_METRICS_EXPORTER", "prometheus,otlp")
+        .env("OTEL_METRIC_EXPORT_INTERVAL", "500")
+        .env("OTEL_LOGS_EXPORTER", "otlp")
+        .env("OTEL_EXPORTER_PROMETHEUS_PORT", "0")
+        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("telemetry started"),
+        "{}",
+        &text[..text.len().min(3000)]
+    );
+    assert!(
+        text.contains("authorization=<redacted>"),
+        "report shows the key only"
+    );
+    assert!(!text.contains(SENTINEL), "secret printed by the demo");
+    // The demo goes on and exits cleanly although nothing could be exported.
+    assert!(
+        out.status.success() || text.contains("shutdown"),
+        "exit {:?}",
+        out.status
+    );
+}
