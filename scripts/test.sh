@@ -10,7 +10,7 @@ step "install tools (prometheus, promtool, amtool, rotel)"
 bash scripts/install-tools.sh
 
 step "one version of each opentelemetry crate"
-dups=$(cargo tree -d --all-features --prefix none --format '{p}' 2>/dev/null | grep -E '^(opentelemetry|tracing-opentelemetry)' || true)
+dups=$(cargo tree -d --all-features --depth 0 --prefix none --format '{p}' 2>/dev/null | grep -E '^(opentelemetry|tracing-opentelemetry)' || true)
 if [ -n "$dups" ]; then echo "duplicate OpenTelemetry crates:"; echo "$dups"; exit 1; fi
 
 step "cargo fmt --check"

@@ -78,6 +78,11 @@ pub mod reexports {
     pub use tracing_opentelemetry;
 }
 
+/// The README's code blocks, compiled as doc tests so the README cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
 
 /// Builds the pipeline and installs it process-wide: the `tracing` subscriber (plus the `log`

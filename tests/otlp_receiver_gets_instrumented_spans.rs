@@ -146,3 +146,31 @@ async fn text_log_lines_inside_spans_end_with_the_exported_ids() {
     .await
     .unwrap();
 }
+
+#[test]
+fn shutdown_inside_a_current_thread_block_on_still_delivers_the_last_batch() {
+    // The receiver lives on its own runtime; the host is a current-thread runtime that is
+    // blocked in `shutdown()` while the final batch goes out.
+    let receiver_rt = tokio::runtime::Runtime::new().unwrap();
+    let (addr, received) = receiver_rt.block_on(start_receiver());
+    let host = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    host.block_on(async {
+        let capture = Capture::default();
+        let endpoint = format!("http://{addr}");
+        let config = TelemetryConfig::builder()
+            .with_prometheus_port(0)
+            .with_log_writer(capture.writer())
+            .with_batch_schedule_delay(Duration::from_secs(3600)) // only shutdown exports
+            .build_from(env_map(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)]))
+            .unwrap();
+        let telemetry = Telemetry::build(config).unwrap();
+        tracing::dispatcher::with_default(telemetry.dispatch(), || search("last-batch"));
+        telemetry.shutdown().expect("flushed within the timeout");
+    });
+    let names: Vec<String> = received.spans().into_iter().map(|(_, s)| s.name).collect();
+    assert!(names.contains(&"search".to_string()), "{names:?}");
+    assert!(names.contains(&"lookup".to_string()), "{names:?}");
+}
