@@ -489,6 +489,11 @@ pub struct TelemetryConfig {
     pub process_metrics: bool,
     /// Where console logs are written (default stdout).
     pub log_writer: crate::logs::LogWriter,
+    /// Prefix of every marketplace instrument name (e.g. `mockforge`), if any.
+    pub metrics_namespace: Option<String>,
+    /// Cache names registered for [`Cache`](crate::marketplace::Cache) handles (default
+    /// `["default"]`).
+    pub caches: Vec<String>,
 }
 
 impl TelemetryConfig {
@@ -656,6 +661,8 @@ pub struct TelemetryConfigBuilder {
     shutdown_timeout: Option<Duration>,
     process_metrics: Option<bool>,
     log_writer: Option<crate::logs::LogWriter>,
+    metrics_namespace: Option<String>,
+    caches: Option<Vec<String>>,
 }
 
 impl fmt::Debug for TelemetryConfigBuilder {
@@ -846,6 +853,24 @@ impl TelemetryConfigBuilder {
     /// Where console logs go (default stdout).
     pub fn with_log_writer(mut self, writer: crate::logs::LogWriter) -> Self {
         self.log_writer = Some(writer);
+        self
+    }
+
+    /// Prefix of every marketplace instrument (`mockforge` →
+    /// `mockforge_marketplace_search_duration_seconds`). Default: none.
+    pub fn with_metrics_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.metrics_namespace = Some(namespace.into());
+        self
+    }
+
+    /// Cache names for [`MarketplaceMetrics::cache`](crate::marketplace::MarketplaceMetrics::cache)
+    /// (at most 32; default `["default"]`).
+    pub fn with_caches<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.caches = Some(names.into_iter().map(Into::into).collect());
         self
     }
 
@@ -1245,6 +1270,8 @@ impl TelemetryConfigBuilder {
             shutdown_timeout,
             process_metrics: self.process_metrics.unwrap_or(true),
             log_writer: self.log_writer.unwrap_or_default(),
+            metrics_namespace: self.metrics_namespace,
+            caches: self.caches.unwrap_or_else(|| vec!["default".to_string()]),
         })
     }
 }

@@ -61,6 +61,7 @@ pub struct Telemetry {
     scrape: Mutex<Option<ScrapeServer>>,
     runtime: Mutex<Option<IoRuntime>>,
     _process: ProcessMetrics,
+    marketplace: std::sync::OnceLock<crate::marketplace::MarketplaceMetrics>,
     shut_down: AtomicBool,
 }
 
@@ -155,6 +156,7 @@ impl Telemetry {
             scrape: Mutex::new(scrape),
             runtime: Mutex::new(runtime),
             _process: process,
+            marketplace: std::sync::OnceLock::new(),
             shut_down: AtomicBool::new(false),
         };
         tracing::dispatcher::with_default(&telemetry.dispatch, || telemetry.log_startup());
@@ -199,6 +201,34 @@ impl Telemetry {
     /// A meter with this crate's instrumentation scope, for your own instruments.
     pub fn meter(&self) -> Meter {
         self.meter_provider.meter(SCOPE)
+    }
+
+    /// The marketplace instruments and helpers (created on first call, then shared; cheap to
+    /// clone), with the configured namespace and caches.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), marketplace_telemetry::Error> {
+    /// use marketplace_telemetry::marketplace::ItemType;
+    /// # let config = marketplace_telemetry::TelemetryConfig::builder()
+    /// #     .with_sdk_disabled(true).build_from(|_| None)?;
+    /// # let telemetry = marketplace_telemetry::Telemetry::build(config)?;
+    /// let metrics = telemetry.marketplace();
+    /// metrics.set_items(ItemType::Plugin, 120);
+    /// # Ok(()) }
+    /// ```
+    pub fn marketplace(&self) -> crate::marketplace::MarketplaceMetrics {
+        self.marketplace
+            .get_or_init(|| {
+                let mut builder = crate::marketplace::MarketplaceMetrics::builder(&self.meter())
+                    .with_caches(self.config.caches.iter().cloned());
+                if let Some(ns) = &self.config.metrics_namespace {
+                    builder = builder.with_namespace(ns.clone());
+                }
+                builder.build()
+            })
+            .clone()
     }
 
     /// The address the scrape endpoint is bound to (useful with port 0), if it is served.

@@ -54,6 +54,7 @@ pub mod config;
 mod error;
 mod guard;
 mod logs;
+pub mod marketplace;
 mod metrics;
 mod otlp;
 mod process;

@@ -26,6 +26,9 @@ pub(crate) fn build_provider(
         let reg = prometheus::Registry::new();
         let reader = opentelemetry_prometheus::exporter()
             .with_registry(reg.clone())
+            // Every point would carry otel_scope_* labels: noise on each series, never queried
+            // by our assets, and a cost on every scrape. target_info keeps the resource.
+            .scope_info_enabled(false)
             .build()
             .map_err(Error::Prometheus)?;
         builder = builder.with_reader(reader);

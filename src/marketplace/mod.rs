@@ -1,0 +1,539 @@
+//! Marketplace instruments and `#[tracing::instrument]`-friendly helpers.
+//!
+//! [`MarketplaceMetrics`] holds every domain instrument of the [`catalog`], pre-bound to every
+//! combination of its bounded labels, so a helper call is an array index and one SDK call: no
+//! allocation, no lock, no attribute lookup.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! # let meter = opentelemetry::global::meter("docs");
+//! use marketplace_telemetry::marketplace::{ErrorCode, ItemType, MarketplaceMetrics};
+//!
+//! #[derive(Debug)]
+//! struct NotFound;
+//! impl marketplace_telemetry::marketplace::ErrorCodeOf for NotFound {
+//!     fn error_code(&self) -> ErrorCode { ErrorCode::NotFound }
+//! }
+//!
+//! #[tracing::instrument(skip(metrics))]
+//! async fn search(metrics: &MarketplaceMetrics, q: &str) -> Result<Vec<String>, NotFound> {
+//!     let op = metrics.search(ItemType::Plugin);  // clock starts, in flight +1
+//!     let found = vec![q.to_string()];
+//!     op.results(found.len() as u64);
+//!     op.finish(Ok(found))                        // outcome=success; on Err: code counted,
+//! }                                               // span status error; dropped: cancelled
+//!
+//! let metrics = MarketplaceMetrics::new(&meter);
+//! search(&metrics, "rdf").await.unwrap();
+//! # }
+//! ```
+
+pub mod catalog;
+mod labels;
+mod operation;
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::sync::Arc;
+
+use opentelemetry::metrics::{BoundCounter, BoundGauge, Meter};
+use opentelemetry::KeyValue;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+pub use labels::{CacheResult, ErrorCode, ErrorCodeOf, ItemType, Label, Operation, Outcome, QueryKind};
+pub use operation::{OperationGuard, OperationMetrics, OperationResult};
+
+use operation::{OpInstruments, SharedNames};
+
+/// Label value of caches not registered at init.
+pub const OTHER_CACHE: &str = "other";
+/// At most this many caches can be registered (they are label values: keep them few).
+pub const MAX_CACHES: usize = 32;
+
+/// Every marketplace instrument, pre-bound; `Clone + Send + Sync`, cheap to clone (one `Arc`).
+///
+/// Get it from [`Telemetry::marketplace`](crate::Telemetry::marketplace), or build it from any
+/// [`Meter`] with [`MarketplaceMetrics::new`] / [`MarketplaceMetrics::builder`].
+#[derive(Clone)]
+pub struct MarketplaceMetrics {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    meter: Meter,
+    namespace: Option<String>,
+    shared: SharedNames,
+    search: OperationMetrics<ItemType>,
+    install: OperationMetrics<ItemType>,
+    publish: OperationMetrics<ItemType>,
+    download: OperationMetrics<ItemType>,
+    rdf_query: OperationMetrics<QueryKind>,
+    caches: Arc<CacheInstruments>,
+    items: Box<[BoundGauge<u64>]>,
+}
+
+impl std::fmt::Debug for MarketplaceMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MarketplaceMetrics")
+            .field("namespace", &self.inner.namespace)
+            .field("caches", &self.inner.caches.names)
+            .finish()
+    }
+}
+
+/// Builder for [`MarketplaceMetrics`].
+///
+/// # Examples
+///
+/// ```
+/// # let meter = opentelemetry::global::meter("docs");
+/// use marketplace_telemetry::marketplace::MarketplaceMetrics;
+/// let metrics = MarketplaceMetrics::builder(&meter)
+///     .with_namespace("mockforge")
+///     .with_caches(["search", "package"])
+///     .build();
+/// metrics.cache("search").hit();
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct MarketplaceMetricsBuilder {
+    meter: Meter,
+    namespace: Option<String>,
+    caches: Vec<String>,
+}
+
+impl MarketplaceMetricsBuilder {
+    /// Prefixes every instrument name: `mockforge` → `mockforge.marketplace.search.duration`,
+    /// scraped as `mockforge_marketplace_search_duration_seconds`. Letters, digits and `_`,
+    /// not starting with a digit; anything else is replaced by `_`.
+    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
+        let ns = sanitize_namespace(&namespace.into());
+        self.namespace = (!ns.is_empty()).then_some(ns);
+        self
+    }
+
+    /// The cache names (label `cache`), registered once: at most [`MAX_CACHES`]; lookups of
+    /// other names are counted under [`OTHER_CACHE`]. Default: `["default"]`.
+    pub fn with_caches<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.caches = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Creates and binds every instrument.
+    pub fn build(self) -> MarketplaceMetrics {
+        let ns = self.namespace.as_deref();
+        let meter = self.meter;
+        let shared = SharedNames::new(ns);
+        let op = |op: Operation, spec: &catalog::InstrumentSpec| {
+            (Cow::Borrowed(op.as_str()), spec.otel_name(ns), spec.description, spec.boundaries)
+        };
+        let item_op = |o: Operation, spec: &catalog::InstrumentSpec, results: Option<&catalog::InstrumentSpec>| {
+            let (name, duration, description, boundaries) = op(o, spec);
+            let results_name = results.map(|r| (r.otel_name(ns), r));
+            OperationMetrics::<ItemType>::build(
+                &meter,
+                name,
+                &duration,
+                description,
+                boundaries,
+                results_name.as_ref().map(|(n, r)| (n.as_str(), *r)),
+                &shared,
+            )
+        };
+        let search = item_op(Operation::Search, &catalog::SEARCH_DURATION, Some(&catalog::SEARCH_RESULTS));
+        let install = item_op(Operation::Install, &catalog::INSTALL_DURATION, None);
+        let publish = item_op(Operation::Publish, &catalog::PUBLISH_DURATION, None);
+        let download = item_op(Operation::Download, &catalog::DOWNLOAD_DURATION, None);
+        let (name, duration, description, boundaries) = op(Operation::RdfQuery, &catalog::RDF_QUERY_DURATION);
+        let rdf_query = OperationMetrics::<QueryKind>::build(&meter, name, &duration, description, boundaries, None, &shared);
+
+        let mut names: Vec<String> = Vec::new();
+        for name in self.caches {
+            if names.len() < MAX_CACHES && !names.contains(&name) && name != OTHER_CACHE {
+                names.push(name);
+            }
+        }
+        if names.is_empty() {
+            names.push("default".to_string());
+        }
+        names.push(OTHER_CACHE.to_string());
+        let caches = Arc::new(CacheInstruments::new(&meter, ns, names, &shared));
+
+        let items_gauge = meter
+            .u64_gauge(catalog::ITEMS.otel_name(ns))
+            .with_unit(catalog::ITEMS.unit)
+            .with_description(catalog::ITEMS.description)
+            .build();
+        let items = ItemType::ALL
+            .iter()
+            .map(|t| items_gauge.bind(&[KeyValue::new(ItemType::KEY, t.as_str())]))
+            .collect();
+
+        MarketplaceMetrics {
+            inner: Arc::new(Inner {
+                meter,
+                namespace: self.namespace,
+                shared,
+                search,
+                install,
+                publish,
+                download,
+                rdf_query,
+                caches,
+                items,
+            }),
+        }
+    }
+}
+
+fn sanitize_namespace(ns: &str) -> String {
+    let mut out: String = ns
+        .trim()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+// === impl MarketplaceMetrics ===
+
+impl MarketplaceMetrics {
+    /// All instruments with default settings (no namespace, one cache named `default`).
+    pub fn new(meter: &Meter) -> Self {
+        Self::builder(meter).build()
+    }
+
+    /// A builder for namespace and cache names.
+    pub fn builder(meter: &Meter) -> MarketplaceMetricsBuilder {
+        MarketplaceMetricsBuilder {
+            meter: meter.clone(),
+            namespace: None,
+            caches: Vec::new(),
+        }
+    }
+
+    /// Starts a search of `item_type` items; finish it with [`OperationGuard::finish`] and
+    /// record the result count with [`OperationGuard::results`].
+    #[inline]
+    pub fn search(&self, item_type: ItemType) -> OperationGuard<'_> {
+        self.inner.search.start(item_type)
+    }
+
+    /// Starts an install.
+    #[inline]
+    pub fn install(&self, item_type: ItemType) -> OperationGuard<'_> {
+        self.inner.install.start(item_type)
+    }
+
+    /// Starts a publish.
+    #[inline]
+    pub fn publish(&self, item_type: ItemType) -> OperationGuard<'_> {
+        self.inner.publish.start(item_type)
+    }
+
+    /// Starts a download.
+    #[inline]
+    pub fn download(&self, item_type: ItemType) -> OperationGuard<'_> {
+        self.inner.download.start(item_type)
+    }
+
+    /// Starts an RDF/SPARQL query.
+    #[inline]
+    pub fn rdf_query(&self, kind: QueryKind) -> OperationGuard<'_> {
+        self.inner.rdf_query.start(kind)
+    }
+
+    /// Times a search future (outcome from its `Result`, `cancelled` if dropped first).
+    pub async fn time_search<F, T, E>(&self, item_type: ItemType, fut: F) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: ErrorCodeOf,
+    {
+        self.inner.search.time(item_type, fut).await
+    }
+
+    /// Times an install future.
+    pub async fn time_install<F, T, E>(&self, item_type: ItemType, fut: F) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: ErrorCodeOf,
+    {
+        self.inner.install.time(item_type, fut).await
+    }
+
+    /// Times a publish future.
+    pub async fn time_publish<F, T, E>(&self, item_type: ItemType, fut: F) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: ErrorCodeOf,
+    {
+        self.inner.publish.time(item_type, fut).await
+    }
+
+    /// Times a download future.
+    pub async fn time_download<F, T, E>(&self, item_type: ItemType, fut: F) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: ErrorCodeOf,
+    {
+        self.inner.download.time(item_type, fut).await
+    }
+
+    /// Times an RDF query future.
+    pub async fn time_rdf_query<F, T, E>(&self, kind: QueryKind, fut: F) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: ErrorCodeOf,
+    {
+        self.inner.rdf_query.time(kind, fut).await
+    }
+
+    /// The operation handles, for the sync and future forms (`time_sync`, `time`).
+    pub fn search_operation(&self) -> &OperationMetrics<ItemType> {
+        &self.inner.search
+    }
+
+    /// See [`search_operation`](Self::search_operation).
+    pub fn install_operation(&self) -> &OperationMetrics<ItemType> {
+        &self.inner.install
+    }
+
+    /// See [`search_operation`](Self::search_operation).
+    pub fn publish_operation(&self) -> &OperationMetrics<ItemType> {
+        &self.inner.publish
+    }
+
+    /// See [`search_operation`](Self::search_operation).
+    pub fn download_operation(&self) -> &OperationMetrics<ItemType> {
+        &self.inner.download
+    }
+
+    /// See [`search_operation`](Self::search_operation).
+    pub fn rdf_query_operation(&self) -> &OperationMetrics<QueryKind> {
+        &self.inner.rdf_query
+    }
+
+    /// The handle of a registered cache (resolve it once, keep it); unknown names share the
+    /// [`OTHER_CACHE`] series.
+    pub fn cache(&self, name: &str) -> Cache {
+        let caches = &self.inner.caches;
+        let index = caches
+            .names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or(caches.names.len() - 1);
+        Cache {
+            inner: caches.clone(),
+            index,
+        }
+    }
+
+    /// Sets the number of items of a type in the marketplace (`marketplace.items`).
+    #[inline]
+    pub fn set_items(&self, item_type: ItemType, count: u64) {
+        if let Some(g) = self.inner.items.get(item_type.index()) {
+            g.record(count);
+        }
+    }
+
+    /// Telemetry for an operation of your own, on the same machinery (see
+    /// [`OperationMetrics`]). `name` becomes the `operation` label and the instrument
+    /// `<namespace.>name.duration`; call it once at startup and keep the handle.
+    pub fn operation<L: Label>(&self, name: &str, boundaries: &[f64]) -> OperationMetrics<L> {
+        let ns = self.inner.namespace.as_deref();
+        let duration = match ns {
+            Some(ns) => format!("{ns}.{name}.duration"),
+            None => format!("{name}.duration"),
+        };
+        OperationMetrics::build(
+            &self.inner.meter,
+            Cow::Owned(name.to_string()),
+            &duration,
+            "Duration of the operation.",
+            boundaries,
+            None,
+            &self.inner.shared,
+        )
+    }
+
+    /// The namespace, if any.
+    pub fn namespace(&self) -> Option<&str> {
+        self.inner.namespace.as_deref()
+    }
+}
+
+// === caches ===
+
+struct CacheInstruments {
+    names: Vec<String>,
+    requests: Box<[BoundCounter<u64>]>,
+    entries: Box<[BoundGauge<u64>]>,
+    lookups: OpInstruments,
+}
+
+impl CacheInstruments {
+    fn new(meter: &Meter, ns: Option<&str>, names: Vec<String>, shared: &SharedNames) -> Self {
+        let requests_counter = meter
+            .u64_counter(catalog::CACHE_REQUESTS.otel_name(ns))
+            .with_unit(catalog::CACHE_REQUESTS.unit)
+            .with_description(catalog::CACHE_REQUESTS.description)
+            .build();
+        let entries_gauge = meter
+            .u64_gauge(catalog::CACHE_ENTRIES.otel_name(ns))
+            .with_unit(catalog::CACHE_ENTRIES.unit)
+            .with_description(catalog::CACHE_ENTRIES.description)
+            .build();
+        let mut requests = Vec::with_capacity(names.len() * 2);
+        let mut entries = Vec::with_capacity(names.len());
+        for name in &names {
+            for result in CacheResult::ALL {
+                requests.push(requests_counter.bind(&[
+                    KeyValue::new("cache", name.clone()),
+                    KeyValue::new(CacheResult::KEY, result.as_str()),
+                ]));
+            }
+            entries.push(entries_gauge.bind(&[KeyValue::new("cache", name.clone())]));
+        }
+        let values: Vec<Cow<'static, str>> = names.iter().map(|n| Cow::Owned(n.clone())).collect();
+        let spec = &catalog::CACHE_LOOKUP_DURATION;
+        let lookups = OpInstruments::new(
+            meter,
+            Cow::Borrowed(Operation::CacheLookup.as_str()),
+            (&spec.otel_name(ns), spec.description, spec.boundaries),
+            "cache",
+            &values,
+            None,
+            shared,
+        );
+        CacheInstruments {
+            names,
+            requests: requests.into_boxed_slice(),
+            entries: entries.into_boxed_slice(),
+            lookups,
+        }
+    }
+}
+
+/// One registered cache: hit/miss counts, entry count, timed lookups. Cheap to clone.
+///
+/// # Examples
+///
+/// ```
+/// # let meter = opentelemetry::global::meter("docs");
+/// # let metrics = marketplace_telemetry::marketplace::MarketplaceMetrics::builder(&meter)
+/// #     .with_caches(["search"]).build();
+/// let cache = metrics.cache("search");
+/// cache.hit();                      // marketplace_cache_requests_total{cache="search",result="hit"}
+/// cache.set_entries(1_024);
+/// let lookup = cache.lookup();      // times the lookup
+/// lookup.miss();                    // duration with outcome=success, and a miss
+/// ```
+#[derive(Clone)]
+pub struct Cache {
+    inner: Arc<CacheInstruments>,
+    index: usize,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Cache").field(&self.name()).finish()
+    }
+}
+
+impl Cache {
+    /// The `cache` label value.
+    pub fn name(&self) -> &str {
+        &self.inner.names[self.index.min(self.inner.names.len() - 1)]
+    }
+
+    /// Counts a hit.
+    #[inline]
+    pub fn hit(&self) {
+        self.record(CacheResult::Hit);
+    }
+
+    /// Counts a miss.
+    #[inline]
+    pub fn miss(&self) {
+        self.record(CacheResult::Miss);
+    }
+
+    /// Counts a lookup by result and sets `marketplace.cache.hit` on the current span.
+    #[inline]
+    pub fn record(&self, result: CacheResult) {
+        if let Some(c) = self.inner.requests.get(self.index * 2 + result.index()) {
+            c.add(1);
+        }
+        let span = tracing::Span::current();
+        if !span.is_disabled() {
+            span.set_attribute("marketplace.cache.hit", result == CacheResult::Hit);
+        }
+    }
+
+    /// Sets the number of entries in the cache.
+    #[inline]
+    pub fn set_entries(&self, entries: u64) {
+        if let Some(g) = self.inner.entries.get(self.index) {
+            g.record(entries);
+        }
+    }
+
+    /// Starts a timed lookup; end it with [`CacheLookup::hit`], [`CacheLookup::miss`] or
+    /// [`CacheLookup::fail`].
+    #[inline]
+    pub fn lookup(&self) -> CacheLookup<'_> {
+        CacheLookup {
+            cache: self,
+            op: self.inner.lookups.start(self.index),
+        }
+    }
+}
+
+/// A cache lookup in progress (see [`Cache::lookup`]); dropped unfinished it records
+/// `cancelled`.
+#[derive(Debug)]
+#[must_use = "a lookup dropped unfinished records outcome=cancelled"]
+pub struct CacheLookup<'a> {
+    cache: &'a Cache,
+    op: OperationGuard<'a>,
+}
+
+impl CacheLookup<'_> {
+    /// Ends the lookup as a hit.
+    #[inline]
+    pub fn hit(self) {
+        self.cache.hit();
+        self.op.succeed();
+    }
+
+    /// Ends the lookup as a miss.
+    #[inline]
+    pub fn miss(self) {
+        self.cache.miss();
+        self.op.succeed();
+    }
+
+    /// Ends the lookup as `hit` or `miss`.
+    #[inline]
+    pub fn finish(self, hit: bool) {
+        if hit {
+            self.hit()
+        } else {
+            self.miss()
+        }
+    }
+
+    /// Ends the lookup as a failure (the cache backend failed; neither hit nor miss).
+    #[inline]
+    pub fn fail(self, code: ErrorCode) {
+        self.op.fail(code);
+    }
+}
