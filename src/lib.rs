@@ -61,6 +61,9 @@ mod process;
 mod resource;
 mod runtime;
 mod scrape;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 mod traces;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,0 +1,304 @@
+//! A test kit for users' own tests (feature `testing`): the production subscriber and
+//! marketplace instruments wired to in-memory exporters, plus assertions.
+//!
+//! ```
+//! use marketplace_telemetry::marketplace::{ErrorCode, ItemType, Operation, Outcome};
+//! use marketplace_telemetry::testing::TestTelemetry;
+//!
+//! #[tracing::instrument(skip(metrics))]
+//! fn search(metrics: &marketplace_telemetry::marketplace::MarketplaceMetrics) -> Result<(), ErrorCode> {
+//!     metrics.search(ItemType::Plugin).finish(Err(ErrorCode::Timeout))
+//! }
+//!
+//! let t = TestTelemetry::new();
+//! let metrics = t.marketplace();
+//! t.in_scope(|| search(&metrics)).unwrap_err();
+//! t.assert_operation(Operation::Search, Outcome::Error, Some(ErrorCode::Timeout), 1);
+//! t.assert_span_error("search", "timeout");
+//! ```
+
+use std::sync::{Arc, Mutex};
+
+use opentelemetry::metrics::{Meter, MeterProvider as _};
+use opentelemetry::trace::{Status, TracerProvider as _};
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::logs::{InMemoryLogExporter, SdkLoggerProvider};
+use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use tracing::Dispatch;
+
+use crate::config::{LogFormat, TelemetryConfig};
+use crate::logs::LogWriter;
+use crate::marketplace::{catalog, ErrorCode, Label, MarketplaceMetrics, Operation, Outcome};
+
+/// In-memory telemetry wired like production. Assertions panic with a readable message.
+pub struct TestTelemetry {
+    spans: InMemorySpanExporter,
+    metrics: InMemoryMetricExporter,
+    logs: InMemoryLogExporter,
+    tracer_provider: SdkTracerProvider,
+    meter_provider: SdkMeterProvider,
+    logger_provider: SdkLoggerProvider,
+    dispatch: Dispatch,
+    console: Arc<Mutex<Vec<u8>>>,
+    marketplace: MarketplaceMetrics,
+    namespace: Option<String>,
+}
+
+impl std::fmt::Debug for TestTelemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TestTelemetry")
+    }
+}
+
+impl Default for TestTelemetry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl TestTelemetry {
+    /// JSON console logs at `trace`, every span and log record kept, no namespace.
+    pub fn new() -> Self {
+        Self::with_namespace(None)
+    }
+
+    /// Like [`new`](Self::new) with a metric namespace.
+    pub fn with_namespace(namespace: Option<&str>) -> Self {
+        let spans = InMemorySpanExporter::default();
+        let metrics = InMemoryMetricExporter::default();
+        let logs = InMemoryLogExporter::default();
+        let tracer_provider = SdkTracerProvider::builder()
+            .with_simple_exporter(spans.clone())
+            .build();
+        let meter_provider = SdkMeterProvider::builder()
+            .with_reader(PeriodicReader::builder(metrics.clone()).build())
+            .build();
+        let logger_provider = SdkLoggerProvider::builder()
+            .with_simple_exporter(logs.clone())
+            .build();
+        let console = Arc::new(Mutex::new(Vec::new()));
+        let buf = console.clone();
+        let mut builder = TelemetryConfig::builder()
+            .with_log_format(LogFormat::Json)
+            .with_log_filter("trace")
+            .with_traces_filter("trace")
+            .with_logs_export_filter("trace")
+            .with_log_writer(LogWriter::new(move || Box::new(SharedBuf(buf.clone()))));
+        if let Some(ns) = namespace {
+            builder = builder.with_metrics_namespace(ns);
+        }
+        let dispatch = match builder.build_from(|_| None).and_then(|config| {
+            crate::logs::build_subscriber(
+                &config,
+                config.log_writer.clone(),
+                Some(tracer_provider.tracer(crate::guard::SCOPE)),
+                Some(&logger_provider),
+            )
+        }) {
+            Ok(subscriber) => Dispatch::new(subscriber),
+            // The fixed configuration above always parses.
+            Err(_) => Dispatch::none(),
+        };
+        let mut mm = MarketplaceMetrics::builder(&meter_provider.meter(crate::guard::SCOPE))
+            .with_caches(["default", "search", "package"]);
+        if let Some(ns) = namespace {
+            mm = mm.with_namespace(ns);
+        }
+        TestTelemetry {
+            spans,
+            metrics,
+            logs,
+            tracer_provider,
+            meter_provider,
+            logger_provider,
+            dispatch,
+            console,
+            marketplace: mm.build(),
+            namespace: namespace.map(str::to_string),
+        }
+    }
+
+    /// Runs `f` with this telemetry as the `tracing` dispatcher.
+    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        tracing::dispatcher::with_default(&self.dispatch, f)
+    }
+
+    /// The dispatcher (for `tracing::dispatcher::set_default` in async tests).
+    pub fn dispatch(&self) -> &Dispatch {
+        &self.dispatch
+    }
+
+    /// The marketplace instruments, recording into this kit.
+    pub fn marketplace(&self) -> MarketplaceMetrics {
+        self.marketplace.clone()
+    }
+
+    /// A meter recording into this kit.
+    pub fn meter(&self) -> Meter {
+        self.meter_provider.meter(crate::guard::SCOPE)
+    }
+
+    /// Every finished span.
+    pub fn spans(&self) -> Vec<SpanData> {
+        let _ = self.tracer_provider.force_flush();
+        self.spans.get_finished_spans().unwrap_or_default()
+    }
+
+    /// The last finished span named `name`.
+    pub fn span(&self, name: &str) -> Option<SpanData> {
+        self.spans().into_iter().rev().find(|s| s.name == name)
+    }
+
+    /// Console output so far (JSON lines).
+    pub fn console(&self) -> String {
+        self.console
+            .lock()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Bodies of the OTLP log records emitted so far.
+    pub fn log_bodies(&self) -> Vec<String> {
+        let _ = self.logger_provider.force_flush();
+        self.logs
+            .get_emitted_logs()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|l| l.record.body().map(|b| format!("{b:?}")))
+            .collect()
+    }
+
+    /// Panics unless span `name` finished with status error and `error.type = error_type`.
+    pub fn assert_span_error(&self, name: &str, error_type: &str) {
+        let span = self
+            .span(name)
+            .unwrap_or_else(|| panic!("no span named {name:?}; spans: {:?}", self.span_names()));
+        assert!(
+            matches!(span.status, Status::Error { .. }),
+            "span {name:?} status is {:?}, expected error",
+            span.status
+        );
+        let found = span
+            .attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == "error.type")
+            .map(|kv| kv.value.to_string());
+        assert_eq!(found.as_deref(), Some(error_type), "error.type of span {name:?}");
+    }
+
+    fn span_names(&self) -> Vec<String> {
+        self.spans().iter().map(|s| s.name.to_string()).collect()
+    }
+
+    fn snapshot(&self) -> Option<ResourceMetrics> {
+        let _ = self.meter_provider.force_flush();
+        self.metrics.get_finished_metrics().ok()?.pop()
+    }
+
+    /// Sum over every data point of instrument `name` (OpenTelemetry name, namespace
+    /// included) whose attributes contain all `labels`: the value for counters and gauges,
+    /// the count for histograms.
+    pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let Some(rm) = self.snapshot() else { return 0.0 };
+        let matches = |attrs: &mut dyn Iterator<Item = &KeyValue>| {
+            let attrs: Vec<&KeyValue> = attrs.collect();
+            labels.iter().all(|(k, v)| {
+                attrs
+                    .iter()
+                    .any(|kv| kv.key.as_str() == *k && kv.value.as_str() == *v)
+            })
+        };
+        let mut total = 0.0;
+        for sm in rm.scope_metrics() {
+            for m in sm.metrics().filter(|m| m.name() == name) {
+                macro_rules! sum_points {
+                    ($data:expr, $conv:expr) => {
+                        match $data {
+                            MetricData::Sum(s) => {
+                                for p in s.data_points() {
+                                    if matches(&mut p.attributes()) {
+                                        total += $conv(p.value());
+                                    }
+                                }
+                            }
+                            MetricData::Gauge(g) => {
+                                for p in g.data_points() {
+                                    if matches(&mut p.attributes()) {
+                                        total += $conv(p.value());
+                                    }
+                                }
+                            }
+                            MetricData::Histogram(h) => {
+                                for p in h.data_points() {
+                                    if matches(&mut p.attributes()) {
+                                        total += p.count() as f64;
+                                    }
+                                }
+                            }
+                            MetricData::ExponentialHistogram(_) => {}
+                        }
+                    };
+                }
+                match m.data() {
+                    AggregatedMetrics::F64(d) => sum_points!(d, |v: f64| v),
+                    AggregatedMetrics::U64(d) => sum_points!(d, |v: u64| v as f64),
+                    AggregatedMetrics::I64(d) => sum_points!(d, |v: i64| v as f64),
+                }
+            }
+        }
+        total
+    }
+
+    /// Panics unless `operation` recorded exactly `times` durations with `outcome` (and, for
+    /// errors, exactly `times` counts of `code` in `marketplace.errors`).
+    pub fn assert_operation(
+        &self,
+        operation: Operation,
+        outcome: Outcome,
+        code: Option<ErrorCode>,
+        times: u64,
+    ) {
+        let spec = match operation {
+            Operation::Search => catalog::SEARCH_DURATION,
+            Operation::CacheLookup => catalog::CACHE_LOOKUP_DURATION,
+            Operation::Install => catalog::INSTALL_DURATION,
+            Operation::RdfQuery => catalog::RDF_QUERY_DURATION,
+            Operation::Publish => catalog::PUBLISH_DURATION,
+            Operation::Download => catalog::DOWNLOAD_DURATION,
+        };
+        let ns = self.namespace.as_deref();
+        let name = spec.otel_name(ns);
+        let got = self.value(&name, &[(Outcome::KEY, outcome.as_str())]);
+        assert_eq!(
+            got, times as f64,
+            "{name}{{outcome={outcome}}} recorded {got} times, expected {times}"
+        );
+        if let Some(code) = code {
+            let errors = catalog::ERRORS.otel_name(ns);
+            let got = self.value(
+                &errors,
+                &[("operation", operation.as_str()), (ErrorCode::KEY, code.as_str())],
+            );
+            assert_eq!(
+                got, times as f64,
+                "{errors}{{operation={operation},error_code={code}}} is {got}, expected {times}"
+            );
+        }
+    }
+}
