@@ -199,7 +199,11 @@ impl TestTelemetry {
             .iter()
             .find(|kv| kv.key.as_str() == "error.type")
             .map(|kv| kv.value.to_string());
-        assert_eq!(found.as_deref(), Some(error_type), "error.type of span {name:?}");
+        assert_eq!(
+            found.as_deref(),
+            Some(error_type),
+            "error.type of span {name:?}"
+        );
     }
 
     fn span_names(&self) -> Vec<String> {
@@ -215,7 +219,9 @@ impl TestTelemetry {
     /// included) whose attributes contain all `labels`: the value for counters and gauges,
     /// the count for histograms.
     pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        let Some(rm) = self.snapshot() else { return 0.0 };
+        let Some(rm) = self.snapshot() else {
+            return 0.0;
+        };
         let matches = |attrs: &mut dyn Iterator<Item = &KeyValue>| {
             let attrs: Vec<&KeyValue> = attrs.collect();
             labels.iter().all(|(k, v)| {
@@ -293,7 +299,10 @@ impl TestTelemetry {
             let errors = catalog::ERRORS.otel_name(ns);
             let got = self.value(
                 &errors,
-                &[("operation", operation.as_str()), (ErrorCode::KEY, code.as_str())],
+                &[
+                    ("operation", operation.as_str()),
+                    (ErrorCode::KEY, code.as_str()),
+                ],
             );
             assert_eq!(
                 got, times as f64,

@@ -80,34 +80,78 @@ fn every_helper_call_allocates_nothing_after_warm_up() {
     let cache = metrics.cache("search");
     let queue = metrics.operation::<Queue>("queue.consume", &[0.01, 0.1, 1.0]);
 
-    let helpers: Vec<(&str, Box<dyn Fn()>)> = vec![
-        ("search finish ok", Box::new(|| {
-            let op = metrics.search(ItemType::Plugin);
-            op.results(12);
-            let _ = op.finish(Ok::<u32, ErrorCode>(1));
-        })),
-        ("search finish err", Box::new(|| {
-            let _ = metrics.search(ItemType::Template).finish(Err::<(), _>(ErrorCode::Timeout));
-        })),
-        ("install", Box::new(|| metrics.install(ItemType::Package).succeed())),
-        ("publish fail", Box::new(|| metrics.publish(ItemType::Scenario).fail(ErrorCode::Conflict))),
-        ("download cancelled", Box::new(|| drop(metrics.download(ItemType::Plugin)))),
-        ("rdf query", Box::new(|| metrics.rdf_query(QueryKind::Select).succeed())),
-        ("time_search future", Box::new(|| {
-            let _ = block_on(metrics.time_search(ItemType::Plugin, async { Ok::<_, ErrorCode>(3) }));
-        })),
-        ("time_sync", Box::new(|| {
-            let _ = metrics.install_operation().time_sync(ItemType::Plugin, || Err::<(), _>(ErrorCode::NotFound));
-        })),
+    type Helper<'a> = (&'static str, Box<dyn Fn() + 'a>);
+    let helpers: Vec<Helper<'_>> = vec![
+        (
+            "search finish ok",
+            Box::new(|| {
+                let op = metrics.search(ItemType::Plugin);
+                op.results(12);
+                let _ = op.finish(Ok::<u32, ErrorCode>(1));
+            }),
+        ),
+        (
+            "search finish err",
+            Box::new(|| {
+                let _ = metrics
+                    .search(ItemType::Template)
+                    .finish(Err::<(), _>(ErrorCode::Timeout));
+            }),
+        ),
+        (
+            "install",
+            Box::new(|| metrics.install(ItemType::Package).succeed()),
+        ),
+        (
+            "publish fail",
+            Box::new(|| {
+                metrics
+                    .publish(ItemType::Scenario)
+                    .fail(ErrorCode::Conflict)
+            }),
+        ),
+        (
+            "download cancelled",
+            Box::new(|| drop(metrics.download(ItemType::Plugin))),
+        ),
+        (
+            "rdf query",
+            Box::new(|| metrics.rdf_query(QueryKind::Select).succeed()),
+        ),
+        (
+            "time_search future",
+            Box::new(|| {
+                let _ = block_on(
+                    metrics.time_search(ItemType::Plugin, async { Ok::<_, ErrorCode>(3) }),
+                );
+            }),
+        ),
+        (
+            "time_sync",
+            Box::new(|| {
+                let _ = metrics
+                    .install_operation()
+                    .time_sync(ItemType::Plugin, || Err::<(), _>(ErrorCode::NotFound));
+            }),
+        ),
         ("cache hit", Box::new(|| cache.hit())),
         ("cache miss", Box::new(|| cache.miss())),
         ("cache lookup", Box::new(|| cache.lookup().finish(true))),
         ("cache entries", Box::new(|| cache.set_entries(42))),
-        ("items gauge", Box::new(|| metrics.set_items(ItemType::Plugin, 7))),
-        ("generic operation", Box::new(|| queue.start(Queue::Reindex).succeed())),
+        (
+            "items gauge",
+            Box::new(|| metrics.set_items(ItemType::Plugin, 7)),
+        ),
+        (
+            "generic operation",
+            Box::new(|| queue.start(Queue::Reindex).succeed()),
+        ),
     ];
     // The counter itself works: a Vec allocates.
-    assert_eq!(allocations(3, || drop(std::hint::black_box(vec![1u8; 16]))), 3);
+    assert_eq!(
+        allocations(3, || drop(std::hint::black_box(vec![1u8; 16]))),
+        3
+    );
 
     let mut failures = Vec::new();
     for (name, helper) in &helpers {

@@ -28,7 +28,11 @@ impl ErrorCodeOf for RegistryError {
 #[tracing::instrument(skip(metrics))]
 fn install_plugin(metrics: &MarketplaceMetrics, name: &str) -> Result<(), RegistryError> {
     let op = metrics.install(ItemType::Plugin);
-    let result = if name == "missing" { Err(RegistryError::Missing) } else { Ok(()) };
+    let result = if name == "missing" {
+        Err(RegistryError::Missing)
+    } else {
+        Ok(())
+    };
     op.finish(&result);
     result
 }
@@ -42,14 +46,25 @@ fn a_failing_instrumented_operation_marks_its_span_and_counts_the_code() {
         install_plugin(&metrics, "missing").unwrap_err();
     });
     t.assert_operation(Operation::Install, Outcome::Success, None, 1);
-    t.assert_operation(Operation::Install, Outcome::Error, Some(ErrorCode::NotFound), 1);
+    t.assert_operation(
+        Operation::Install,
+        Outcome::Error,
+        Some(ErrorCode::NotFound),
+        1,
+    );
     t.assert_span_error("install_plugin", "not_found");
-    let ok_span = t
-        .spans()
-        .into_iter()
-        .find(|s| s.name == "install_plugin" && !matches!(s.status, opentelemetry::trace::Status::Error { .. }));
-    assert!(ok_span.is_some(), "the successful call's span is not an error");
-    assert_eq!(t.value("marketplace.operations.active", &[("operation", "install")]), 0.0);
+    let ok_span = t.spans().into_iter().find(|s| {
+        s.name == "install_plugin"
+            && !matches!(s.status, opentelemetry::trace::Status::Error { .. })
+    });
+    assert!(
+        ok_span.is_some(),
+        "the successful call's span is not an error"
+    );
+    assert_eq!(
+        t.value("marketplace.operations.active", &[("operation", "install")]),
+        0.0
+    );
 }
 
 #[tokio::test]
@@ -60,19 +75,34 @@ async fn a_future_dropped_before_completion_records_cancelled() {
         tokio::time::sleep(Duration::from_secs(3600)).await;
         Ok::<_, RegistryError>(())
     });
-    assert!(tokio::time::timeout(Duration::from_millis(20), slow).await.is_err());
+    assert!(tokio::time::timeout(Duration::from_millis(20), slow)
+        .await
+        .is_err());
     t.assert_operation(Operation::Download, Outcome::Cancelled, None, 1);
     t.assert_operation(Operation::Download, Outcome::Success, None, 0);
 
-    let ok = metrics.time_rdf_query(QueryKind::Ask, async { Ok::<_, RegistryError>(true) }).await;
+    let ok = metrics
+        .time_rdf_query(QueryKind::Ask, async { Ok::<_, RegistryError>(true) })
+        .await;
     assert!(ok.unwrap());
     let failed = metrics
-        .time_publish(ItemType::Template, async { Err::<(), _>(RegistryError::Slow) })
+        .time_publish(ItemType::Template, async {
+            Err::<(), _>(RegistryError::Slow)
+        })
         .await;
     assert!(failed.is_err());
     t.assert_operation(Operation::RdfQuery, Outcome::Success, None, 1);
-    t.assert_operation(Operation::Publish, Outcome::Error, Some(ErrorCode::Timeout), 1);
-    assert_eq!(t.value("marketplace.operations.active", &[]), 0.0, "nothing left in flight");
+    t.assert_operation(
+        Operation::Publish,
+        Outcome::Error,
+        Some(ErrorCode::Timeout),
+        1,
+    );
+    assert_eq!(
+        t.value("marketplace.operations.active", &[]),
+        0.0,
+        "nothing left in flight"
+    );
 }
 
 #[test]
@@ -81,10 +111,16 @@ fn an_operation_guard_dropped_unfinished_records_cancelled() {
     let metrics = t.marketplace();
     {
         let _op = metrics.search(ItemType::Scenario);
-        assert_eq!(t.value("marketplace.operations.active", &[("operation", "search")]), 1.0);
+        assert_eq!(
+            t.value("marketplace.operations.active", &[("operation", "search")]),
+            1.0
+        );
     }
     t.assert_operation(Operation::Search, Outcome::Cancelled, None, 1);
-    assert_eq!(t.value("marketplace.operations.active", &[("operation", "search")]), 0.0);
+    assert_eq!(
+        t.value("marketplace.operations.active", &[("operation", "search")]),
+        0.0
+    );
 }
 
 #[tracing::instrument(skip(metrics))]
@@ -101,14 +137,34 @@ fn result_counts_and_cache_hits_become_span_attributes_and_metrics() {
     let metrics = t.marketplace();
     t.in_scope(|| search_and_cache(&metrics));
     let span = t.span("search_and_cache").expect("span");
-    let attr = |k: &str| span.attributes.iter().find(|kv| kv.key.as_str() == k).map(|kv| kv.value.to_string());
+    let attr = |k: &str| {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == k)
+            .map(|kv| kv.value.to_string())
+    };
     assert_eq!(attr("marketplace.results").as_deref(), Some("42"));
     assert_eq!(attr("marketplace.cache.hit").as_deref(), Some("true"));
-    assert_eq!(t.value("marketplace.search.results", &[("item_type", "plugin")]), 1.0);
-    assert_eq!(t.value("marketplace.cache.requests", &[("cache", "search"), ("result", "hit")]), 1.0);
+    assert_eq!(
+        t.value("marketplace.search.results", &[("item_type", "plugin")]),
+        1.0
+    );
+    assert_eq!(
+        t.value(
+            "marketplace.cache.requests",
+            &[("cache", "search"), ("result", "hit")]
+        ),
+        1.0
+    );
     // Unknown cache names are bounded into "other".
     metrics.cache("attacker-chosen-name").miss();
-    assert_eq!(t.value("marketplace.cache.requests", &[("cache", "other"), ("result", "miss")]), 1.0);
+    assert_eq!(
+        t.value(
+            "marketplace.cache.requests",
+            &[("cache", "other"), ("result", "miss")]
+        ),
+        1.0
+    );
 }
 
 #[test]
@@ -116,9 +172,25 @@ fn the_namespace_prefixes_every_catalog_name() {
     let t = TestTelemetry::with_namespace(Some("mockforge"));
     let metrics = t.marketplace();
     metrics.install(ItemType::Plugin).fail(ErrorCode::Internal);
-    assert_eq!(t.value("mockforge.marketplace.install.duration", &[("outcome", "error")]), 1.0);
-    assert_eq!(t.value("mockforge.marketplace.errors", &[("error_code", "internal")]), 1.0);
-    assert_eq!(t.value("marketplace.install.duration", &[]), 0.0, "no un-prefixed series");
+    assert_eq!(
+        t.value(
+            "mockforge.marketplace.install.duration",
+            &[("outcome", "error")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        t.value(
+            "mockforge.marketplace.errors",
+            &[("error_code", "internal")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        t.value("marketplace.install.duration", &[]),
+        0.0,
+        "no un-prefixed series"
+    );
     for spec in catalog::CATALOG {
         let name = spec.prometheus_name(Some("mockforge"));
         assert!(name.starts_with("mockforge_marketplace_"), "{name}");
@@ -136,10 +208,28 @@ fn a_generic_operation_uses_the_same_machinery() {
     let probe = metrics.operation::<Breaker>("breaker.probe", &[0.001, 0.01, 0.1]);
     probe.start(Breaker::Storage).fail(ErrorCode::Unavailable);
     let _ = probe.time_sync(Breaker::Registry, || Ok::<_, ErrorCode>(()));
-    assert_eq!(t.value("breaker.probe.duration", &[("breaker", "storage"), ("outcome", "error")]), 1.0);
-    assert_eq!(t.value("breaker.probe.duration", &[("breaker", "registry"), ("outcome", "success")]), 1.0);
     assert_eq!(
-        t.value("marketplace.errors", &[("operation", "breaker.probe"), ("error_code", "unavailable")]),
+        t.value(
+            "breaker.probe.duration",
+            &[("breaker", "storage"), ("outcome", "error")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        t.value(
+            "breaker.probe.duration",
+            &[("breaker", "registry"), ("outcome", "success")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        t.value(
+            "marketplace.errors",
+            &[
+                ("operation", "breaker.probe"),
+                ("error_code", "unavailable")
+            ]
+        ),
         1.0
     );
 }

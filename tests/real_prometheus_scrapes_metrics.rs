@@ -4,13 +4,9 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{
-    env_map, free_port, http_get, require, temp_dir, wait_for, which, Capture, ChildGuard,
-};
+use common::{env_map, http_get, require, wait_for, which, Capture};
 use marketplace_telemetry::{Telemetry, TelemetryConfig};
 use opentelemetry::KeyValue;
 
@@ -56,76 +52,15 @@ fn real_prometheus_scrapes_our_endpoint_and_promtool_accepts_it() {
     // promtool lints the exposition exactly as served.
     let (status, body) = http_get(target, "/metrics").unwrap();
     assert_eq!(status, 200);
-    let mut lint = Command::new(&promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    lint.stdin
-        .take()
-        .unwrap()
-        .write_all(body.as_bytes())
-        .unwrap();
-    let out = lint.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics failed ({:?}):\n{}{}\n--- body ---\n{body}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    if let Err(findings) = common::promtool_check_metrics(&promtool, &body) {
+        panic!("{findings}\n--- body ---\n{body}");
+    }
 
     // A real Prometheus scrapes it.
-    let dir = temp_dir("prometheus");
-    let port = free_port();
-    std::fs::write(
-        dir.join("prometheus.yml"),
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: sdk\n    static_configs:\n      - targets: ['{target}']\n"
-        ),
-    )
-    .unwrap();
-    let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
-    let _prom = ChildGuard::spawn(
-        "prometheus",
-        Command::new(&prometheus)
-            .arg(format!(
-                "--config.file={}",
-                dir.join("prometheus.yml").display()
-            ))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(log.try_clone().unwrap())
-            .stderr(log),
-    );
-    let api = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let query = |q: &str| -> Option<serde_json::Value> {
-        let path = format!("/api/v1/query?query={}", percent(q));
-        let (status, body) = http_get(api, &path).ok()?;
-        (status == 200)
-            .then(|| serde_json::from_str(&body).ok())
-            .flatten()
-    };
-
-    let up = wait_for(Duration::from_secs(30), || {
-        let v = query("up{job=\"sdk\"}")?;
-        let value = v["data"]["result"][0]["value"][1].as_str()?.to_string();
-        (value == "1").then_some(value)
-    });
-    assert_eq!(
-        up.as_deref(),
-        Some("1"),
-        "target never up; log: {}",
-        dir.display()
-    );
-
-    let (_, targets) = http_get(api, "/api/v1/targets").unwrap();
-    let targets: serde_json::Value = serde_json::from_str(&targets).unwrap();
+    let prom = common::Prometheus::start(&prometheus, &[target], "");
+    prom.wait_up(1);
+    let query = |q: &str| prom.query(q);
+    let targets = prom.get("/api/v1/targets").unwrap();
     let active = &targets["data"]["activeTargets"][0];
     assert_eq!(active["health"], "up", "{active}");
     assert_eq!(active["lastError"], "", "{active}");
@@ -148,11 +83,107 @@ fn real_prometheus_scrapes_our_endpoint_and_promtool_accepts_it() {
     telemetry.shutdown().unwrap();
 }
 
-fn percent(q: &str) -> String {
-    q.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+#[test]
+fn every_catalog_instrument_is_scraped_with_its_prometheus_name_and_exact_labels() {
+    use marketplace_telemetry::marketplace::{catalog, ErrorCode, ItemType, QueryKind};
+    let Some(prometheus) = require("prometheus", which("prometheus")) else {
+        return;
+    };
+    let Some(promtool) = require("promtool", which("promtool")) else {
+        return;
+    };
+
+    let config = TelemetryConfig::builder()
+        .with_log_writer(Capture::default().writer())
+        .with_caches(["search"])
+        .build_from(env_map(&[
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
+        ]))
+        .unwrap();
+    let telemetry = Telemetry::build(config).unwrap();
+    let m = telemetry.marketplace();
+    let op = m.search(ItemType::Plugin);
+    op.results(3);
+    op.succeed();
+    m.install(ItemType::Package).fail(ErrorCode::Timeout);
+    m.publish(ItemType::Template).succeed();
+    m.download(ItemType::Scenario).succeed();
+    m.rdf_query(QueryKind::Select).succeed();
+    let cache = m.cache("search");
+    cache.lookup().hit();
+    cache.set_entries(10);
+    m.set_items(ItemType::Plugin, 5);
+    let _in_flight = m.download(ItemType::Plugin); // keeps operations.active non-zero
+
+    let body = telemetry.scrape_handler().unwrap().render();
+    if let Err(findings) = common::promtool_check_metrics(&promtool, &body) {
+        panic!("{findings}");
+    }
+    let prom = common::Prometheus::start(&prometheus, &[telemetry.scrape_addr().unwrap()], "");
+    prom.wait_up(1);
+    let mut problems = Vec::new();
+    for spec in catalog::CATALOG {
+        let name = spec.prometheus_name(None);
+        let family = if spec.kind == catalog::Kind::Histogram {
+            format!("{name}_count")
+        } else {
+            name.clone()
+        };
+        let series = common::wait_for(Duration::from_secs(20), || {
+            let v = prom.get(&format!(
+                "/api/v1/series?match[]={}",
+                common::url_encode(&family)
+            ))?;
+            let list = v["data"].as_array()?.clone();
+            (!list.is_empty()).then_some(list)
+        });
+        let Some(series) = series else {
+            problems.push(format!("{family}: no series scraped"));
+            continue;
+        };
+        for s in series {
+            let mut labels: Vec<String> = s
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| !matches!(k.as_str(), "__name__" | "job" | "instance"))
+                .cloned()
+                .collect();
+            labels.sort();
+            let mut expected: Vec<String> = spec.labels.iter().map(|l| l.to_string()).collect();
+            expected.sort();
+            if labels != expected {
+                problems.push(format!(
+                    "{family}: labels {labels:?}, catalog says {expected:?}"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    drop(_in_flight);
+    telemetry.shutdown().unwrap();
+}
+
+#[test]
+fn a_namespace_renders_as_documented_on_the_scrape() {
+    use marketplace_telemetry::marketplace::ItemType;
+    let config = TelemetryConfig::builder()
+        .with_log_writer(Capture::default().writer())
+        .with_metrics_namespace("mockforge")
+        .with_scrape_endpoint(false)
+        .build_from(env_map(&[("OTEL_TRACES_EXPORTER", "none")]))
+        .unwrap();
+    let telemetry = Telemetry::build(config).unwrap();
+    telemetry.marketplace().search(ItemType::Plugin).succeed();
+    let body = telemetry.scrape_handler().unwrap().render();
+    assert!(
+        body.contains("mockforge_marketplace_search_duration_seconds_bucket{item_type=\"plugin\",outcome=\"success\",le=\"0.1\"} 1"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("\nmarketplace_search"),
+        "un-prefixed series leaked"
+    );
+    telemetry.shutdown().unwrap();
 }

@@ -84,9 +84,7 @@ const RDF_BUCKETS: &[f64] = &[
     0.001, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 const PUBLISH_BUCKETS: &[f64] = &[0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
-const DOWNLOAD_BUCKETS: &[f64] = &[
-    0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
-];
+const DOWNLOAD_BUCKETS: &[f64] = &[0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 const RESULT_BUCKETS: &[f64] = &[0.0, 1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0];
 
 /// `marketplace.search.duration`
@@ -249,7 +247,11 @@ mod tests {
     #[test]
     fn every_seconds_histogram_contains_the_slo_thresholds_in_increasing_order() {
         for spec in CATALOG.iter().filter(|s| s.kind == Kind::Histogram) {
-            assert!(spec.boundaries.windows(2).all(|w| w[0] < w[1]), "{}", spec.name);
+            assert!(
+                spec.boundaries.windows(2).all(|w| w[0] < w[1]),
+                "{}",
+                spec.name
+            );
             if spec.unit == "s" {
                 for slo in [0.1, 0.2] {
                     assert!(spec.boundaries.contains(&slo), "{} lacks {slo}", spec.name);

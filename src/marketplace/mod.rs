@@ -41,7 +41,9 @@ use opentelemetry::metrics::{BoundCounter, BoundGauge, Meter};
 use opentelemetry::KeyValue;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-pub use labels::{CacheResult, ErrorCode, ErrorCodeOf, ItemType, Label, Operation, Outcome, QueryKind};
+pub use labels::{
+    CacheResult, ErrorCode, ErrorCodeOf, ItemType, Label, Operation, Outcome, QueryKind,
+};
 pub use operation::{OperationGuard, OperationMetrics, OperationResult};
 
 use operation::{OpInstruments, SharedNames};
@@ -130,9 +132,16 @@ impl MarketplaceMetricsBuilder {
         let meter = self.meter;
         let shared = SharedNames::new(ns);
         let op = |op: Operation, spec: &catalog::InstrumentSpec| {
-            (Cow::Borrowed(op.as_str()), spec.otel_name(ns), spec.description, spec.boundaries)
+            (
+                Cow::Borrowed(op.as_str()),
+                spec.otel_name(ns),
+                spec.description,
+                spec.boundaries,
+            )
         };
-        let item_op = |o: Operation, spec: &catalog::InstrumentSpec, results: Option<&catalog::InstrumentSpec>| {
+        let item_op = |o: Operation,
+                       spec: &catalog::InstrumentSpec,
+                       results: Option<&catalog::InstrumentSpec>| {
             let (name, duration, description, boundaries) = op(o, spec);
             let results_name = results.map(|r| (r.otel_name(ns), r));
             OperationMetrics::<ItemType>::build(
@@ -145,12 +154,25 @@ impl MarketplaceMetricsBuilder {
                 &shared,
             )
         };
-        let search = item_op(Operation::Search, &catalog::SEARCH_DURATION, Some(&catalog::SEARCH_RESULTS));
+        let search = item_op(
+            Operation::Search,
+            &catalog::SEARCH_DURATION,
+            Some(&catalog::SEARCH_RESULTS),
+        );
         let install = item_op(Operation::Install, &catalog::INSTALL_DURATION, None);
         let publish = item_op(Operation::Publish, &catalog::PUBLISH_DURATION, None);
         let download = item_op(Operation::Download, &catalog::DOWNLOAD_DURATION, None);
-        let (name, duration, description, boundaries) = op(Operation::RdfQuery, &catalog::RDF_QUERY_DURATION);
-        let rdf_query = OperationMetrics::<QueryKind>::build(&meter, name, &duration, description, boundaries, None, &shared);
+        let (name, duration, description, boundaries) =
+            op(Operation::RdfQuery, &catalog::RDF_QUERY_DURATION);
+        let rdf_query = OperationMetrics::<QueryKind>::build(
+            &meter,
+            name,
+            &duration,
+            description,
+            boundaries,
+            None,
+            &shared,
+        );
 
         let mut names: Vec<String> = Vec::new();
         for name in self.caches {
@@ -195,7 +217,13 @@ fn sanitize_namespace(ns: &str) -> String {
     let mut out: String = ns
         .trim()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');

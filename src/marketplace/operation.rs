@@ -362,7 +362,11 @@ impl<L: Label> OperationMetrics<L> {
     }
 
     /// Times a closure returning `Result`.
-    pub fn time_sync<T, E: ErrorCodeOf>(&self, label: L, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    pub fn time_sync<T, E: ErrorCodeOf>(
+        &self,
+        label: L,
+        f: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
         let op = self.start(label);
         op.finish(f())
     }

@@ -281,7 +281,8 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// HTTP GET on loopback with a plain TCP client (no extra deps): (status, body).
+/// HTTP GET on loopback with a plain TCP client (no extra deps): (status, body). HTTP/1.0,
+/// so servers never answer with chunked encoding.
 pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     http_request(addr, "GET", path)
 }
@@ -290,10 +291,7 @@ pub fn http_request(addr: SocketAddr, method: &str, path: &str) -> std::io::Resu
     use std::io::Read;
     let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
+    write!(stream, "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
@@ -316,4 +314,112 @@ pub fn env_map(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     move |k| map.get(k).cloned()
+}
+
+/// A real Prometheus scraping `targets` every second; killed on drop.
+pub struct Prometheus {
+    pub api: SocketAddr,
+    pub dir: PathBuf,
+    _child: ChildGuard,
+}
+
+impl Prometheus {
+    /// Starts Prometheus with a generated config (plus `extra` YAML appended at top level).
+    pub fn start(binary: &Path, targets: &[SocketAddr], extra: &str) -> Prometheus {
+        let dir = temp_dir("prometheus");
+        let port = free_port();
+        let list = targets
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        std::fs::write(
+            dir.join("prometheus.yml"),
+            format!(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: sdk\n    static_configs:\n      - targets: [{list}]\n{extra}"
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
+        let child = ChildGuard::spawn(
+            "prometheus",
+            Command::new(binary)
+                .arg(format!(
+                    "--config.file={}",
+                    dir.join("prometheus.yml").display()
+                ))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.join("data").display()
+                ))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .stdout(log.try_clone().unwrap())
+                .stderr(log),
+        );
+        Prometheus {
+            api: SocketAddr::from(([127, 0, 0, 1], port)),
+            dir,
+            _child: child,
+        }
+    }
+
+    /// GET an API path and parse the JSON answer.
+    pub fn get(&self, path: &str) -> Option<serde_json::Value> {
+        let (status, body) = http_get(self.api, path).ok()?;
+        (status == 200)
+            .then(|| serde_json::from_str(&body).ok())
+            .flatten()
+    }
+
+    /// Instant query.
+    pub fn query(&self, q: &str) -> Option<serde_json::Value> {
+        self.get(&format!("/api/v1/query?query={}", url_encode(q)))
+    }
+
+    /// Waits until every target of job `sdk` is up.
+    pub fn wait_up(&self, targets: usize) {
+        let up = wait_for(Duration::from_secs(40), || {
+            let v = self.query("sum(up{job=\"sdk\"})")?;
+            let value = v["data"]["result"][0]["value"][1].as_str()?.to_string();
+            (value == targets.to_string()).then_some(())
+        });
+        assert!(up.is_some(), "targets never up; see {}", self.dir.display());
+    }
+}
+
+/// Percent-encodes a query-string value.
+pub fn url_encode(q: &str) -> String {
+    q.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Runs `promtool check metrics` on an exposition; Err with promtool's findings.
+pub fn promtool_check_metrics(promtool: &Path, body: &str) -> Result<(), String> {
+    let mut lint = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    if let Some(mut stdin) = lint.stdin.take() {
+        stdin
+            .write_all(body.as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    let out = lint.wait_with_output().map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "promtool check metrics exit {:?}:\n{}{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
 }
