@@ -53,6 +53,9 @@
 pub mod config;
 mod error;
 mod guard;
+#[cfg(feature = "http-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http-server")))]
+pub mod http;
 mod logs;
 pub mod marketplace;
 mod metrics;

@@ -1,0 +1,294 @@
+//! A tower [`Layer`] for HTTP servers (feature `http-server`; works with axum): records the
+//! semantic-convention metrics `http.server.request.duration` (seconds) and
+//! `http.server.active_requests`, and opens a server span that continues the caller's W3C
+//! `traceparent`.
+//!
+//! Attributes: `http.request.method` (unknown methods → `_OTHER`), `http.route` (axum's
+//! matched route template when present — never the raw path, which would explode
+//! cardinality), `http.response.status_code`, `error.type` on 5xx. Health and metrics routes
+//! (`/health`, `/healthz`, `/ready`, `/metrics`) are excluded by default.
+//!
+//! ```
+//! # let meter = opentelemetry::global::meter("docs");
+//! use axum::{routing::get, Router};
+//! use marketplace_telemetry::http::HttpLayer;
+//!
+//! let app: Router = Router::new()
+//!     .route("/packages/{id}", get(|| async { "ok" }))
+//!     .layer(HttpLayer::new(&meter));
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use opentelemetry::metrics::{Histogram, Meter, UpDownCounter};
+use opentelemetry::propagation::Extractor;
+use opentelemetry::KeyValue;
+use tower::{Layer, Service};
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+/// Semantic-convention bucket boundaries for `http.server.request.duration`.
+pub const DURATION_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+/// Paths excluded from metrics and spans unless configured otherwise.
+pub const DEFAULT_EXCLUDED_PATHS: &[&str] = &["/health", "/healthz", "/ready", "/metrics"];
+
+struct Shared {
+    duration: Histogram<f64>,
+    active: UpDownCounter<i64>,
+    excluded: Vec<String>,
+}
+
+/// The layer; cheap to clone.
+#[derive(Clone)]
+pub struct HttpLayer {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for HttpLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpLayer")
+            .field("excluded", &self.shared.excluded)
+            .finish()
+    }
+}
+
+impl HttpLayer {
+    /// Records into instruments from `meter`, excluding [`DEFAULT_EXCLUDED_PATHS`].
+    pub fn new(meter: &Meter) -> Self {
+        Self::with_excluded_paths(meter, DEFAULT_EXCLUDED_PATHS.iter().copied())
+    }
+
+    /// Like [`new`](Self::new) with your own list of excluded paths (exact matches).
+    pub fn with_excluded_paths<I, S>(meter: &Meter, paths: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let duration = meter
+            .f64_histogram("http.server.request.duration")
+            .with_unit("s")
+            .with_description("Duration of HTTP server requests.")
+            .with_boundaries(DURATION_BUCKETS.to_vec())
+            .build();
+        let active = meter
+            .i64_up_down_counter("http.server.active_requests")
+            .with_unit("{request}")
+            .with_description("Number of active HTTP server requests.")
+            .build();
+        HttpLayer {
+            shared: Arc::new(Shared {
+                duration,
+                active,
+                excluded: paths.into_iter().map(Into::into).collect(),
+            }),
+        }
+    }
+}
+
+impl<S> Layer<S> for HttpLayer {
+    type Service = HttpService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        HttpService {
+            inner,
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// The service produced by [`HttpLayer`].
+#[derive(Clone)]
+pub struct HttpService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S> std::fmt::Debug for HttpService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HttpService")
+    }
+}
+
+/// The `http.request.method` value: known methods as is, anything else `_OTHER`.
+pub fn method_label(method: &http::Method) -> &'static str {
+    match *method {
+        http::Method::GET => "GET",
+        http::Method::HEAD => "HEAD",
+        http::Method::POST => "POST",
+        http::Method::PUT => "PUT",
+        http::Method::DELETE => "DELETE",
+        http::Method::CONNECT => "CONNECT",
+        http::Method::OPTIONS => "OPTIONS",
+        http::Method::TRACE => "TRACE",
+        http::Method::PATCH => "PATCH",
+        _ => "_OTHER",
+    }
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+impl<S, B, ResB> Service<http::Request<B>> for HttpService<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<ResB>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = HttpFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        if self
+            .shared
+            .excluded
+            .iter()
+            .any(|p| p == request.uri().path())
+        {
+            return HttpFuture {
+                inner: self.inner.call(request).instrument(tracing::Span::none()),
+                record: None,
+            };
+        }
+        let method = method_label(request.method());
+        let route: Option<String> = request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map(|m| m.as_str().to_string());
+        let span_name = match &route {
+            Some(route) => format!("{method} {route}"),
+            None => method.to_string(),
+        };
+        let span = tracing::info_span!(
+            "http_request",
+            otel.name = %span_name,
+            otel.kind = "server",
+            http.request.method = method,
+            http.route = route.as_deref().unwrap_or(""),
+            http.response.status_code = tracing::field::Empty,
+        );
+        let parent = opentelemetry::global::get_text_map_propagator(|p| {
+            p.extract(&HeaderExtractor(request.headers()))
+        });
+        let _ = span.set_parent(parent);
+        let method_kv = KeyValue::new("http.request.method", method);
+        self.shared.active.add(1, std::slice::from_ref(&method_kv));
+        HttpFuture {
+            inner: self.inner.call(request).instrument(span.clone()),
+            record: Some(Record {
+                shared: self.shared.clone(),
+                start: Instant::now(),
+                method: method_kv,
+                route,
+                span,
+                done: false,
+            }),
+        }
+    }
+}
+
+struct Record {
+    shared: Arc<Shared>,
+    start: Instant,
+    method: KeyValue,
+    route: Option<String>,
+    span: tracing::Span,
+    done: bool,
+}
+
+impl Record {
+    fn finish(mut self, status: Option<u16>) {
+        self.done = true;
+        let elapsed = self.start.elapsed().as_secs_f64();
+        let mut attrs = Vec::with_capacity(4);
+        attrs.push(self.method.clone());
+        if let Some(route) = self.route.take() {
+            attrs.push(KeyValue::new("http.route", route));
+        }
+        match status {
+            Some(code) => {
+                attrs.push(KeyValue::new("http.response.status_code", i64::from(code)));
+                self.span.record("http.response.status_code", code);
+                if code >= 500 {
+                    attrs.push(KeyValue::new("error.type", code.to_string()));
+                    self.span.set_attribute("error.type", code.to_string());
+                    self.span
+                        .set_status(opentelemetry::trace::Status::error(code.to_string()));
+                }
+            }
+            None => {
+                attrs.push(KeyValue::new("error.type", "_OTHER"));
+                self.span.set_attribute("error.type", "_OTHER");
+                self.span
+                    .set_status(opentelemetry::trace::Status::error("_OTHER"));
+            }
+        }
+        self.shared.duration.record(elapsed, &attrs);
+        self.shared
+            .active
+            .add(-1, std::slice::from_ref(&self.method));
+    }
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        // The request future was dropped (client gone): it is no longer active.
+        if !self.done {
+            self.shared
+                .active
+                .add(-1, std::slice::from_ref(&self.method));
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Response future of [`HttpService`].
+    pub struct HttpFuture<F> {
+        #[pin]
+        inner: tracing::instrument::Instrumented<F>,
+        record: Option<Record>,
+    }
+}
+
+impl<F> std::fmt::Debug for HttpFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HttpFuture")
+    }
+}
+
+impl<F, ResB, E> Future for HttpFuture<F>
+where
+    F: Future<Output = Result<http::Response<ResB>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let output = match this.inner.poll(cx) {
+            Poll::Ready(output) => output,
+            Poll::Pending => return Poll::Pending,
+        };
+        if let Some(record) = this.record.take() {
+            let status = output.as_ref().ok().map(|r| r.status().as_u16());
+            record.finish(status);
+        }
+        Poll::Ready(output)
+    }
+}
