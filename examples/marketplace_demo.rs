@@ -1,37 +1,76 @@
-//! A small simulated marketplace service: search, cache lookups, installs and RDF queries with
-//! random latencies and some errors, instrumented with `#[tracing::instrument]`.
+//! A small marketplace service over HTTP (axum) instrumented with marketplace-telemetry: search,
+//! install, RDF query, publish and download endpoints using the marketplace helpers and the
+//! HTTP layer, plus a built-in load generator that drives every endpoint — cache hits and
+//! misses, errors of several codes — so every catalog instrument has data on the scrape.
 //!
 //! ```text
-//! cargo run --example marketplace_demo                 # until Ctrl-C
-//! cargo run --example marketplace_demo -- --duration 10
+//! cargo run --example marketplace_demo                        # serve + load until Ctrl-C
+//! cargo run --example marketplace_demo -- --duration 30       # stop after 30 s
+//! cargo run --example marketplace_demo -- --no-load --port 8080
+//! cargo run --example marketplace_demo -- --concurrency 16     # more load (default 4 loops)
 //! ```
 //! Works with no collector running: export errors are logged and the demo goes on.
 
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use marketplace_telemetry::http::HttpLayer;
+use marketplace_telemetry::marketplace::{
+    Cache, ErrorCode, ErrorCodeOf, ItemType, MarketplaceMetrics, QueryKind,
+};
 use marketplace_telemetry::{init_telemetry, TelemetryConfig};
-use opentelemetry::metrics::{Counter, Histogram};
-use opentelemetry::KeyValue;
 use rand::Rng;
+use tower::ServiceExt;
 
-#[derive(Clone)]
-struct Metrics {
-    ops: Histogram<f64>,
-    cache: Counter<u64>,
-}
+// === domain ===
 
 #[derive(Debug)]
-enum DemoError {
-    NotFound,
-    Timeout,
+struct ApiError(ErrorCode);
+
+impl ErrorCodeOf for ApiError {
+    fn error_code(&self) -> ErrorCode {
+        self.0
+    }
 }
 
-impl std::fmt::Display for DemoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            DemoError::NotFound => "not_found",
-            DemoError::Timeout => "timeout",
-        })
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match self.0 {
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Internal | ErrorCode::Other => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        (status, self.0.to_string()).into_response()
+    }
+}
+
+#[derive(Clone)]
+struct App {
+    metrics: MarketplaceMetrics,
+    search_cache: Cache,
+    package_cache: Cache,
+    published: Arc<AtomicU64>,
+}
+
+fn item_type(s: &str) -> Result<ItemType, ApiError> {
+    match s {
+        "plugin" => Ok(ItemType::Plugin),
+        "template" => Ok(ItemType::Template),
+        "scenario" => Ok(ItemType::Scenario),
+        "package" => Ok(ItemType::Package),
+        _ => Err(ApiError(ErrorCode::ValidationFailed)),
     }
 }
 
@@ -40,83 +79,202 @@ async fn work(min_ms: u64, max_ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
-fn record(m: &Metrics, op: &'static str, started: Instant, ok: bool) {
-    let outcome = if ok { "success" } else { "error" };
-    m.ops.record(
-        started.elapsed().as_secs_f64(),
-        &[
-            KeyValue::new("operation", op),
-            KeyValue::new("outcome", outcome),
-        ],
-    );
-}
-
-#[tracing::instrument(skip(m))]
-async fn cache_lookup(m: &Metrics, key: &str) -> bool {
-    work(0, 3).await;
-    let hit = rand::rng().random_bool(0.8);
-    let result = if hit { "hit" } else { "miss" };
-    m.cache.add(
-        1,
-        &[
-            KeyValue::new("cache", "search"),
-            KeyValue::new("result", result),
-        ],
-    );
-    tracing::debug!(hit, "cache lookup");
-    hit
-}
-
-#[tracing::instrument(skip(m), fields(results))]
-async fn search(m: &Metrics, query: &str) -> Result<usize, DemoError> {
-    let started = Instant::now();
-    if !cache_lookup(m, query).await {
-        work(20, 180).await;
-    }
-    let results = rand::rng().random_range(0..50);
-    tracing::Span::current().record("results", results);
-    tracing::info!(results, "search done");
-    record(m, "search", started, true);
-    Ok(results)
-}
-
-#[tracing::instrument(skip(m))]
-async fn install(m: &Metrics, package: &str) -> Result<(), DemoError> {
-    let started = Instant::now();
-    work(50, 400).await;
-    let result = if rand::rng().random_bool(0.05) {
-        Err(DemoError::NotFound)
+fn fail_with(p: f64, code: ErrorCode) -> Result<(), ApiError> {
+    if rand::rng().random_bool(p) {
+        Err(ApiError(code))
     } else {
         Ok(())
-    };
-    if let Err(e) = &result {
-        tracing::warn!(error = %e, "install failed");
     }
-    record(m, "install", started, result.is_ok());
-    result
 }
 
-#[tracing::instrument(skip(m))]
-async fn rdf_query(m: &Metrics, kind: &str) -> Result<usize, DemoError> {
-    let started = Instant::now();
-    work(5, 120).await;
-    let result = if rand::rng().random_bool(0.03) {
-        Err(DemoError::Timeout)
-    } else {
-        Ok(rand::rng().random_range(1..500))
-    };
-    if let Err(e) = &result {
-        tracing::error!(error = %e, "rdf query failed");
-    }
-    record(m, "rdf_query", started, result.is_ok());
-    result
+// === handlers ===
+
+#[derive(serde::Deserialize)]
+struct SearchParams {
+    q: String,
+    #[serde(rename = "type", default = "default_type")]
+    item_type: String,
 }
 
-fn duration_arg() -> Option<Duration> {
+fn default_type() -> String {
+    "plugin".into()
+}
+
+#[tracing::instrument(skip(app, params), fields(q = %params.q))]
+async fn search(
+    State(app): State<App>,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<Vec<String>>, ApiError> {
+    let kind = item_type(&params.item_type)?;
+    let op = app.metrics.search(kind);
+    let result = async {
+        let lookup = app.search_cache.lookup();
+        work(0, 2).await;
+        let hit = rand::rng().random_bool(0.8);
+        lookup.finish(hit);
+        if !hit {
+            work(20, 180).await;
+        }
+        fail_with(0.01, ErrorCode::RateLimited)?;
+        let n = rand::rng().random_range(0..40);
+        Ok((0..n)
+            .map(|i| format!("{}-{i}", params.q))
+            .collect::<Vec<_>>())
+    }
+    .await;
+    if let Ok(found) = &result {
+        op.results(found.len() as u64);
+        tracing::info!(results = found.len(), "search done");
+    }
+    op.finish(result).map(Json)
+}
+
+#[tracing::instrument(skip(app))]
+async fn install(
+    State(app): State<App>,
+    Path((kind, name)): Path<(String, String)>,
+) -> Result<&'static str, ApiError> {
+    let kind = item_type(&kind)?;
+    app.metrics
+        .time_install(kind, async {
+            let lookup = app.package_cache.lookup();
+            work(0, 3).await;
+            lookup.finish(rand::rng().random_bool(0.6));
+            work(50, 400).await;
+            if name.starts_with("bad") {
+                return Err(ApiError(ErrorCode::ValidationFailed));
+            }
+            fail_with(0.05, ErrorCode::NotFound)?;
+            Ok("installed")
+        })
+        .await
+        .inspect_err(|e: &ApiError| tracing::warn!(error_code = %e.0, "install failed"))
+}
+
+#[derive(serde::Deserialize)]
+struct RdfParams {
+    kind: String,
+}
+
+#[tracing::instrument(skip(app, params), fields(kind = %params.kind))]
+async fn rdf_query(
+    State(app): State<App>,
+    Query(params): Query<RdfParams>,
+) -> Result<String, ApiError> {
+    let kind = match params.kind.as_str() {
+        "select" => QueryKind::Select,
+        "construct" => QueryKind::Construct,
+        "ask" => QueryKind::Ask,
+        "describe" => QueryKind::Describe,
+        "update" => QueryKind::Update,
+        _ => return Err(ApiError(ErrorCode::ValidationFailed)),
+    };
+    app.metrics
+        .time_rdf_query(kind, async {
+            work(5, 120).await;
+            fail_with(0.03, ErrorCode::Timeout)?;
+            Ok(format!("{} bindings", rand::rng().random_range(1..500)))
+        })
+        .await
+        .inspect_err(|e: &ApiError| tracing::error!(error_code = %e.0, "rdf query failed"))
+}
+
+#[tracing::instrument(skip(app))]
+async fn publish(
+    State(app): State<App>,
+    Path((kind, name)): Path<(String, String)>,
+) -> Result<&'static str, ApiError> {
+    let kind = item_type(&kind)?;
+    let op = app.metrics.publish(kind);
+    work(80, 600).await;
+    let result = fail_with(0.04, ErrorCode::Conflict).map(|()| {
+        let total = app.published.fetch_add(1, Ordering::Relaxed) + 1;
+        app.metrics.set_items(kind, 100 + total);
+        "published"
+    });
+    op.finish(result)
+}
+
+#[tracing::instrument(skip(app))]
+async fn download(
+    State(app): State<App>,
+    Path((kind, name)): Path<(String, String)>,
+) -> Result<&'static str, ApiError> {
+    let kind = item_type(&kind)?;
+    app.metrics
+        .time_download(kind, async {
+            work(10, 250).await;
+            fail_with(0.02, ErrorCode::Unavailable)?;
+            Ok("bytes")
+        })
+        .await
+}
+
+fn router(app: App, http: HttpLayer) -> Router {
+    Router::new()
+        .route("/search", get(search))
+        .route("/install/{kind}/{name}", post(install))
+        .route("/rdf", get(rdf_query))
+        .route("/publish/{kind}/{name}", post(publish))
+        .route("/download/{kind}/{name}", get(download))
+        .route("/health", get(|| async { "ok" }))
+        .with_state(app)
+        .layer(http)
+}
+
+// === load generator ===
+
+const KINDS: [&str; 4] = ["plugin", "template", "scenario", "package"];
+const QUERIES: [&str; 5] = ["select", "construct", "ask", "describe", "update"];
+
+async fn drive(router: Router, deadline: Option<Instant>) {
+    let mut round = 0usize;
+    while deadline.is_none_or(|d| Instant::now() < d) {
+        round += 1;
+        let kind = KINDS[round % KINDS.len()];
+        let name = if round % 17 == 0 {
+            "bad-name"
+        } else {
+            "rdf-toolkit"
+        };
+        let requests = [
+            ("GET", format!("/search?q=sparql&type={kind}")),
+            ("POST", format!("/install/{kind}/{name}")),
+            (
+                "GET",
+                format!("/rdf?kind={}", QUERIES[round % QUERIES.len()]),
+            ),
+            ("POST", format!("/publish/{kind}/{name}")),
+            ("GET", format!("/download/{kind}/{name}")),
+        ];
+        // Each call is its own task so slow endpoints overlap like real traffic.
+        let mut calls = tokio::task::JoinSet::new();
+        for (method, uri) in requests {
+            let router = router.clone();
+            calls.spawn(async move {
+                let request = axum::http::Request::builder()
+                    .method(method)
+                    .uri(uri)
+                    .body(axum::body::Body::empty());
+                if let Ok(request) = request {
+                    let _ = router.oneshot(request).await;
+                }
+            });
+        }
+        while calls.join_next().await.is_some() {}
+    }
+}
+
+// === main ===
+
+fn arg<T: std::str::FromStr>(name: &str) -> Option<T> {
     let args: Vec<String> = std::env::args().collect();
-    let at = args.iter().position(|a| a == "--duration")?;
-    let secs: u64 = args.get(at + 1)?.parse().ok()?;
-    Some(Duration::from_secs(secs))
+    let at = args.iter().position(|a| a == name)?;
+    args.get(at + 1)?.parse().ok()
+}
+
+fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
 }
 
 #[tokio::main]
@@ -124,8 +282,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = TelemetryConfig::builder()
         .with_service_name("marketplace-demo")
         .with_service_version(env!("CARGO_PKG_VERSION"))
+        .with_caches(["search", "package"])
         .build()?;
     let telemetry = init_telemetry(config)?;
+
+    let metrics = telemetry.marketplace();
+    let app = App {
+        search_cache: metrics.cache("search"),
+        package_cache: metrics.cache("package"),
+        metrics: metrics.clone(),
+        published: Arc::new(AtomicU64::new(0)),
+    };
+    app.search_cache.set_entries(512);
+    app.package_cache.set_entries(128);
+    for kind in [
+        ItemType::Plugin,
+        ItemType::Template,
+        ItemType::Scenario,
+        ItemType::Package,
+    ] {
+        metrics.set_items(kind, 100);
+    }
+    let router = router(app, HttpLayer::new(&telemetry.meter()));
+
+    let port: u16 = arg("--port").unwrap_or(8080);
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+    println!("service: http://{}", listener.local_addr()?);
     match telemetry.scrape_addr() {
         Some(addr) => println!("metrics: http://{addr}/metrics"),
         None => println!("metrics: scrape endpoint off"),
@@ -133,43 +315,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let traces = &telemetry.config().traces_otlp;
     println!("traces: {} ({})", traces.endpoint, traces.protocol.as_str());
 
-    let meter = telemetry.meter();
-    let metrics = Metrics {
-        ops: meter
-            .f64_histogram("demo.operation.duration")
-            .with_unit("s")
-            .with_boundaries(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5])
-            .build(),
-        cache: meter.u64_counter("demo.cache.requests").build(),
-    };
-
-    let deadline = duration_arg().map(|d| Instant::now() + d);
+    let deadline = arg::<u64>("--duration").map(|s| Instant::now() + Duration::from_secs(s));
+    let server = axum::serve(listener, router.clone());
     let load = async {
-        let mut round = 0u64;
-        loop {
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                break;
-            }
-            round += 1;
-            let m = metrics.clone();
-            let _ = tokio::join!(
-                search(&m, "sparql"),
-                install(&m, "rdf-toolkit"),
-                rdf_query(
-                    &m,
-                    if round % 2 == 0 {
-                        "select"
-                    } else {
-                        "construct"
-                    }
-                ),
-            );
+        if flag("--no-load") {
+            std::future::pending::<()>().await;
+        }
+        let workers: usize = arg("--concurrency").unwrap_or(4);
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..workers.max(1) {
+            set.spawn(drive(router.clone(), deadline));
+        }
+        while set.join_next().await.is_some() {}
+    };
+    let until = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d.into()).await,
+            None => std::future::pending().await,
         }
     };
     tokio::select! {
+        result = server => result?,
         _ = load => {}
+        _ = until => {}
         _ = tokio::signal::ctrl_c() => tracing::info!("ctrl-c: shutting down"),
     }
-    telemetry.shutdown()?;
+    tokio::task::spawn_blocking(move || telemetry.shutdown()).await??;
     Ok(())
 }
