@@ -84,7 +84,7 @@ fn the_demo_never_prints_the_header_secret_even_at_trace_level_with_the_collecto
     );
     let closed = format!("http://127.0.0.1:{}", common::free_port());
     let out = Command::new(&demo)
-        .args(["--duration", "2"])
+        .args(["--duration", "2", "--port", "0"])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("RUST_LOG", "trace")
