@@ -84,10 +84,10 @@ fn scrape_endpoint_binds_loopback_by_default_and_serves_metrics_only() {
         .iter()
         .map(|(_, prom)| prom)
     {
-        assert!(
-            body.contains(&format!("\n{name}{{")),
-            "{name} missing from scrape:\n{body}"
-        );
+        let sample = body
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")) || l.starts_with(&format!("{name}{{")));
+        assert!(sample.is_some(), "{name} missing from scrape:\n{body}");
     }
     assert_eq!(http_get(addr, "/other").unwrap().0, 404);
     assert_eq!(http_request(addr, "POST", "/metrics").unwrap().0, 405);
