@@ -50,6 +50,9 @@
 // Without a transport feature the OTLP plumbing is compiled but never reached.
 #![cfg_attr(not(any(feature = "grpc", feature = "http")), allow(unused))]
 
+#[cfg(feature = "assets")]
+#[cfg_attr(docsrs, doc(cfg(feature = "assets")))]
+pub mod assets;
 pub mod config;
 mod error;
 mod guard;
