@@ -423,3 +423,101 @@ pub fn promtool_check_metrics(promtool: &Path, body: &str) -> Result<(), String>
         ))
     }
 }
+
+/// The `collector-config/` directory.
+pub fn assets_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("collector-config")
+}
+
+/// Every vector selector in a PromQL expression, as `name{matchers}` text.
+pub fn selectors(expr: &str) -> Result<Vec<String>, String> {
+    use promql_parser::parser::Expr;
+    fn walk(e: &Expr, out: &mut Vec<String>) {
+        match e {
+            Expr::Aggregate(a) => {
+                walk(&a.expr, out);
+                if let Some(p) = &a.param {
+                    walk(p, out);
+                }
+            }
+            Expr::Unary(u) => walk(&u.expr, out),
+            Expr::Binary(b) => {
+                walk(&b.lhs, out);
+                walk(&b.rhs, out);
+            }
+            Expr::Paren(p) => walk(&p.expr, out),
+            Expr::Subquery(s) => walk(&s.expr, out),
+            Expr::VectorSelector(v) => out.push(v.to_string()),
+            Expr::MatrixSelector(m) => out.push(m.vs.to_string()),
+            Expr::Call(c) => {
+                for a in &c.args.args {
+                    walk(a, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let parsed = promql_parser::parser::parse(expr)?;
+    let mut out = Vec::new();
+    walk(&parsed, &mut out);
+    Ok(out)
+}
+
+/// Replaces Grafana's variables in a panel expression with values Prometheus accepts.
+pub fn substitute_grafana(expr: &str, job: &str) -> String {
+    expr.replace("$__rate_interval", "1m")
+        .replace("$__interval", "15s")
+        .replace("$__range", "5m")
+        .replace("${job}", job)
+        .replace("$job", job)
+}
+
+/// Every panel expression of a dashboard JSON (nested rows included).
+pub fn panel_exprs(dashboard: &serde_json::Value) -> Vec<(String, String)> {
+    fn walk(panels: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        for p in panels.as_array().into_iter().flatten() {
+            let title = p["title"].as_str().unwrap_or("").to_string();
+            for t in p["targets"].as_array().into_iter().flatten() {
+                if let Some(e) = t["expr"].as_str() {
+                    out.push((title.clone(), e.to_string()));
+                }
+            }
+            walk(&p["panels"], out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&dashboard["panels"], &mut out);
+    out
+}
+
+/// Every rule of a Prometheus rule file: (group, "record"|"alert", name, expr, labels).
+pub fn rules(path: &Path) -> Vec<(String, &'static str, String, String, Vec<(String, String)>)> {
+    use yaml_rust2::YamlLoader;
+    let text = std::fs::read_to_string(path).unwrap();
+    let docs = YamlLoader::load_from_str(&text).unwrap();
+    let mut out = Vec::new();
+    for g in docs[0]["groups"].as_vec().into_iter().flatten() {
+        let group = g["name"].as_str().unwrap_or("").to_string();
+        for r in g["rules"].as_vec().into_iter().flatten() {
+            let (kind, name) = match (r["record"].as_str(), r["alert"].as_str()) {
+                (Some(n), _) => ("record", n),
+                (_, Some(n)) => ("alert", n),
+                _ => continue,
+            };
+            let labels = r["labels"]
+                .as_hash()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+                .collect();
+            out.push((
+                group.clone(),
+                kind,
+                name.to_string(),
+                r["expr"].as_str().unwrap_or("").to_string(),
+                labels,
+            ));
+        }
+    }
+    out
+}

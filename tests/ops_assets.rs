@@ -1,0 +1,320 @@
+//! The ops assets in `collector-config/` checked by the real tools: promtool (config, rules,
+//! unit tests for every rule), amtool (config, routes), YAML structure of the collector configs
+//! (otelcol cannot be installed here), dashboards (every panel expression parses), runbooks.
+
+mod common;
+
+use std::process::Command;
+
+use common::{assets_dir, require, which};
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().expect("run tool");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[cfg(feature = "assets")]
+#[test]
+fn committed_generated_assets_match_the_catalog() {
+    let mut stale = Vec::new();
+    for asset in marketplace_telemetry::assets::render(None) {
+        let path = assets_dir().join(asset.path);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(asset.contents.as_str()) {
+            stale.push(asset.path);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "regenerate with `cargo run --example gen_assets --features assets`: {stale:?}"
+    );
+}
+
+#[test]
+fn promtool_accepts_the_config_and_rules_and_every_unit_test_passes() {
+    let Some(promtool) = require("promtool", which("promtool")) else {
+        return;
+    };
+    let dir = assets_dir().join("prometheus");
+    let (ok, out) = run(Command::new(&promtool)
+        .args(["check", "config", "prometheus.yml"])
+        .current_dir(&dir));
+    assert!(ok, "{out}");
+    let rule_files: Vec<_> = std::fs::read_dir(dir.join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let (ok, out) = run(Command::new(&promtool)
+        .arg("check")
+        .arg("rules")
+        .args(&rule_files));
+    assert!(ok, "{out}");
+    for test in std::fs::read_dir(dir.join("tests")).unwrap() {
+        let test = test.unwrap().path();
+        let (ok, out) = run(Command::new(&promtool)
+            .arg("test")
+            .arg("rules")
+            .arg(&test)
+            .current_dir(dir.join("tests")));
+        assert!(ok, "{}:\n{out}", test.display());
+    }
+}
+
+#[test]
+fn every_recording_and_alert_rule_has_a_unit_test() {
+    let dir = assets_dir().join("prometheus");
+    let tests: String = std::fs::read_dir(dir.join("tests"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let mut untested = Vec::new();
+    for file in std::fs::read_dir(dir.join("rules")).unwrap() {
+        for (_, kind, name, _, labels) in common::rules(&file.unwrap().path()) {
+            let covered = if kind == "alert" {
+                tests.contains(&format!("alertname: {name}\n"))
+            } else {
+                // The test must select this very rule: its name with its distinguishing label.
+                match labels.iter().find(|(k, _)| k == "operation" || k == "slo") {
+                    Some((k, v)) => {
+                        tests.contains(&format!("{name}{{{k}=\\\"{v}\\\""))
+                            || tests.contains(&format!("{name}{{{k}=\"{v}\""))
+                    }
+                    None => {
+                        tests.contains(&format!(" {name}'"))
+                            || tests.contains(&format!("* {name})"))
+                    }
+                }
+            };
+            if !covered {
+                untested.push(format!("{kind} {name} {labels:?}"));
+            }
+        }
+    }
+    assert!(
+        untested.is_empty(),
+        "rules without a promtool unit test: {untested:#?}"
+    );
+}
+
+#[test]
+fn alerts_carry_severity_component_and_a_runbook_section_that_exists() {
+    let dir = assets_dir();
+    let runbook = std::fs::read_to_string(dir.join("RUNBOOK.md")).unwrap();
+    let anchors: Vec<String> = runbook
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .map(|h| {
+            h.trim()
+                .to_lowercase()
+                .chars()
+                .filter_map(|c| match c {
+                    'a'..='z' | '0'..='9' | '-' | '_' => Some(c),
+                    ' ' => Some('-'),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    let text = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+    let mut problems = Vec::new();
+    for file in [
+        "prometheus/rules/marketplace-alerts.yml",
+        "prometheus/rules/marketplace-slo.yml",
+    ] {
+        let docs = YamlLoader::load_from_str(&text(file)).unwrap();
+        for g in docs[0]["groups"].as_vec().unwrap() {
+            for r in g["rules"].as_vec().unwrap() {
+                let Some(alert) = r["alert"].as_str() else {
+                    continue;
+                };
+                let severity = r["labels"]["severity"].as_str().unwrap_or("");
+                if !["critical", "warning", "info"].contains(&severity) {
+                    problems.push(format!("{alert}: severity {severity:?}"));
+                }
+                if r["labels"]["component"].as_str().is_none() {
+                    problems.push(format!("{alert}: no component"));
+                }
+                for key in ["summary", "description", "runbook_url"] {
+                    if r["annotations"][key].as_str().is_none() {
+                        problems.push(format!("{alert}: no {key}"));
+                    }
+                }
+                let url = r["annotations"]["runbook_url"].as_str().unwrap_or("");
+                match url.split_once('#') {
+                    Some(("collector-config/RUNBOOK.md", anchor))
+                        if anchors.iter().any(|a| a == anchor) => {}
+                    _ => problems.push(format!("{alert}: runbook {url:?} has no section")),
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn amtool_accepts_the_config_and_routes_every_case_as_documented() {
+    let Some(amtool) = require("amtool", which("amtool")) else {
+        return;
+    };
+    let dir = assets_dir().join("alertmanager");
+    let config = dir.join("alertmanager.yml");
+    let (ok, out) = run(Command::new(&amtool).arg("check-config").arg(&config));
+    assert!(ok, "{out}");
+    let cases = std::fs::read_to_string(dir.join("route-tests.tsv")).unwrap();
+    let mut checked = 0;
+    let mut negative = 0;
+    for line in cases
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (labels, receivers, expect) = (cols[0], cols[1], cols[2]);
+        let (ok, out) = run(Command::new(&amtool)
+            .args(["config", "routes", "test"])
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--verify.receivers={receivers}"))
+            .args(labels.split_whitespace()));
+        match expect {
+            "pass" => assert!(ok, "{labels} should route to {receivers}: {out}"),
+            "fail" => {
+                assert!(!ok, "{labels} must NOT route to {receivers}: {out}");
+                negative += 1;
+            }
+            other => panic!("bad expectation {other:?}"),
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 6 && negative >= 1,
+        "route cases: {checked}, negative: {negative}"
+    );
+}
+
+fn names(y: &Yaml) -> Vec<String> {
+    y.as_hash()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, _)| k.as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn collector_pipelines_name_only_defined_components_and_use_the_documented_ports() {
+    let dir = assets_dir().join("otel-collector");
+    for file in ["agent.yaml", "gateway.yaml"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let doc = &YamlLoader::load_from_str(&text).unwrap()[0];
+        let pipelines = doc["service"]["pipelines"].as_hash().expect("pipelines");
+        assert!(!pipelines.is_empty());
+        let extensions = names(&doc["extensions"]);
+        for e in doc["service"]["extensions"].as_vec().into_iter().flatten() {
+            assert!(
+                extensions.contains(&e.as_str().unwrap().to_string()),
+                "{file}: extension {e:?}"
+            );
+        }
+        for (pname, p) in pipelines {
+            for kind in ["receivers", "processors", "exporters"] {
+                let defined = names(&doc[kind]);
+                for c in p[kind].as_vec().into_iter().flatten() {
+                    let c = c.as_str().unwrap();
+                    assert!(
+                        defined.iter().any(|d| d == c),
+                        "{file}: pipeline {pname:?} uses undefined {kind} {c:?}"
+                    );
+                }
+            }
+            assert!(
+                !p["receivers"].as_vec().unwrap().is_empty()
+                    && !p["exporters"].as_vec().unwrap().is_empty()
+            );
+            // Processors: memory_limiter first, batch last (the collector's guidance).
+            if let Some(procs) = p["processors"].as_vec() {
+                assert_eq!(
+                    procs.first().and_then(|p| p.as_str()),
+                    Some("memory_limiter"),
+                    "{file} {pname:?}"
+                );
+            }
+        }
+        let grpc = doc["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"]
+            .as_str()
+            .unwrap();
+        let http = doc["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+            .as_str()
+            .unwrap();
+        assert!(
+            grpc.ends_with(":4317") && http.ends_with(":4318"),
+            "{file}: {grpc} {http}"
+        );
+    }
+}
+
+#[test]
+fn every_dashboard_panel_expression_parses_and_the_provisioning_points_at_them() {
+    let dir = assets_dir().join("grafana");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir.join("dashboards")).unwrap() {
+        let path = entry.unwrap().path();
+        let dash: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert!(
+            dash["uid"].is_string() && dash["schemaVersion"].is_number(),
+            "{}",
+            path.display()
+        );
+        for (title, expr) in common::panel_exprs(&dash) {
+            let expr = common::substitute_grafana(&expr, "marketplace");
+            if let Err(e) = common::selectors(&expr) {
+                panic!("{}: panel {title:?}: {e}\n{expr}", path.display());
+            }
+            count += 1;
+        }
+    }
+    assert!(count >= 20, "only {count} panel expressions");
+    for p in [
+        "provisioning/datasources/prometheus.yml",
+        "provisioning/dashboards/marketplace.yml",
+    ] {
+        let text = std::fs::read_to_string(dir.join(p)).unwrap();
+        let doc = &YamlLoader::load_from_str(&text).unwrap()[0];
+        assert_eq!(doc["apiVersion"].as_i64(), Some(1), "{p}");
+    }
+}
+
+#[test]
+fn log_shipping_configs_extract_the_fields_the_sdk_writes() {
+    // The fields our JSON lines really have (tests/logs_* prove the writer side).
+    const SDK_FIELDS: &[&str] = &[
+        "timestamp",
+        "level",
+        "target",
+        "message",
+        "trace_id",
+        "span_id",
+        "span.name",
+    ];
+    let text = std::fs::read_to_string(assets_dir().join("logging/promtail.yaml")).unwrap();
+    let doc = &YamlLoader::load_from_str(&text).unwrap()[0];
+    let stages = doc["scrape_configs"][0]["pipeline_stages"]
+        .as_vec()
+        .unwrap();
+    let json = stages
+        .iter()
+        .find(|s| !s["json"].is_badvalue())
+        .expect("json stage");
+    for (_, source) in json["json"]["expressions"].as_hash().unwrap() {
+        let source = source.as_str().unwrap();
+        assert!(
+            SDK_FIELDS.contains(&source),
+            "promtail extracts {source:?}, which the SDK does not write"
+        );
+    }
+}
