@@ -24,5 +24,13 @@ if ! ls target/tools-venv/lib/python3*/site-packages/rotel/rotel-agent >/dev/nul
   target/tools-venv/bin/pip install -q --disable-pip-version-check rotel
 fi
 
+# Grafana dashboard schema check: @grafana/schema's types + the TypeScript compiler.
+if [ ! -x target/npm-tools/node_modules/typescript/bin/tsc ] || [ ! -d target/npm-tools/node_modules/@grafana/schema ]; then
+  echo "install-tools: npm install @grafana/schema typescript"
+  mkdir -p target/npm-tools
+  [ -f target/npm-tools/package.json ] || echo '{"name":"marketplace-telemetry-tools","private":true}' > target/npm-tools/package.json
+  (cd target/npm-tools && npm install --silent --no-audit --no-fund @grafana/schema@13.2.3 typescript@5.9 >/dev/null)
+fi
+
 ROTEL=$(ls target/tools-venv/lib/python3*/site-packages/rotel/rotel-agent)
-echo "install-tools: prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), amtool $(amtool --version 2>&1 | head -1 | awk '{print $3}'), rotel at $ROTEL"
+echo "install-tools: tsc $(node target/npm-tools/node_modules/typescript/bin/tsc --version), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), amtool $(amtool --version 2>&1 | head -1 | awk '{print $3}'), rotel at $ROTEL"

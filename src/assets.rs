@@ -163,7 +163,8 @@ fn slos(ns: Option<&str>) -> Vec<Slo> {
             component: "marketplace",
             objective: 0.999,
             description: "99.9% of HTTP requests are answered without a server error (5xx).",
-            bad: "sum by (job) (rate(http_server_request_duration_seconds_count{http_response_status_code=~\"5..\"}[{w}]))".to_string(),
+            // No 5xx series exist until the first 5xx: fall back to 0 (with the job label).
+            bad: "(sum by (job) (rate(http_server_request_duration_seconds_count{http_response_status_code=~\"5..\"}[{w}])) or 0 * sum by (job) (rate(http_server_request_duration_seconds_count[{w}])))".to_string(),
             total: "sum by (job) (rate(http_server_request_duration_seconds_count[{w}]))".to_string(),
         },
         Slo {
@@ -1000,6 +1001,13 @@ fn slo_tests(ns: Option<&str>) -> String {
         }
         let _ = write!(out, "      - eval_time: 110m\n        alertname: Slo{camel}ErrorBudgetBurnSlow\n        exp_alerts: []\n");
     }
+    // Before the first 5xx there is no bad series at all: the SLI must be 0, not empty.
+    let _ = write!(
+        out,
+        "  - name: availability before the first server error\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n{}",
+        series(&format!("http_server_request_duration_seconds_count{{job=\"{JOB}\",http_response_status_code=\"200\"}}"), 100.0, 20),
+        rounded_check("slo:sli_error:ratio_rate5m{slo=\"availability\"}", &format!("{{job=\"{JOB}\",slo=\"availability\"}}"), 0.0, "15m"),
+    );
     out
 }
 
@@ -1042,7 +1050,6 @@ fn dashboard(uid: &str, title: &str, panels: Vec<Value>, extra_vars: Vec<Value>)
             "query": "prometheus",
             "label": "Data source",
             "hide": 0,
-            "current": {},
             "options": [],
         }),
         json!({
@@ -1051,12 +1058,10 @@ fn dashboard(uid: &str, title: &str, panels: Vec<Value>, extra_vars: Vec<Value>)
             "label": "Job",
             "datasource": {"type": "prometheus", "uid": "${datasource}"},
             "query": {"query": "label_values(target_info, job)", "refId": "job"},
-            "definition": "label_values(target_info, job)",
             "refresh": 1,
             "includeAll": false,
             "multi": false,
             "hide": 0,
-            "current": {},
             "options": [],
         }),
     ];
