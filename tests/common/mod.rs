@@ -521,3 +521,109 @@ pub fn rules(path: &Path) -> Vec<(String, &'static str, String, String, Vec<(Str
     }
     out
 }
+
+/// Path of the built demo example (scripts/test.sh builds examples before the tests).
+pub fn demo_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let demo = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("examples").join("marketplace_demo"))
+        .unwrap();
+    assert!(
+        demo.is_file(),
+        "build the example first: cargo build --examples ({})",
+        demo.display()
+    );
+    demo
+}
+
+/// Starts the demo service with load, its scrape endpoint on `scrape_port`, JSON logs to `log`.
+pub fn start_demo(scrape_port: u16, log: &Path, extra_env: &[(&str, &str)]) -> ChildGuard {
+    let out = std::fs::File::create(log).unwrap();
+    let mut cmd = Command::new(demo_binary());
+    cmd.args(["--port", "0", "--concurrency", "8"])
+        .env("OTEL_EXPORTER_PROMETHEUS_PORT", scrape_port.to_string())
+        .env("RUST_LOG_FORMAT", "json")
+        // Traces on (so logs carry ids) to a closed port: the demo must not care.
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://127.0.0.1:{}", free_port()))
+        .stdout(out.try_clone().unwrap())
+        .stderr(out);
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let guard = ChildGuard::spawn("marketplace_demo", &mut cmd);
+    wait_for(Duration::from_secs(30), || {
+        std::net::TcpStream::connect(("127.0.0.1", scrape_port)).ok()
+    })
+    .expect("demo scrape endpoint up");
+    guard
+}
+
+/// The shipped prometheus.yml adapted to a test: the SDK target, absolute rule paths, 1 s
+/// intervals, the given Alertmanager (or none).
+pub fn shipped_prometheus_config(target: SocketAddr, rules: &[PathBuf], alertmanager: Option<SocketAddr>) -> String {
+    let shipped = std::fs::read_to_string(assets_dir().join("prometheus/prometheus.yml")).unwrap();
+    let mut out = String::new();
+    let mut skip = false;
+    for line in shipped.lines() {
+        if line.starts_with("rule_files:") || line.starts_with("alerting:") {
+            skip = true;
+            continue;
+        }
+        if skip && (line.starts_with(' ') || line.is_empty()) {
+            continue;
+        }
+        skip = false;
+        out.push_str(&line.replace("127.0.0.1:9464", &target.to_string()));
+        out.push('\n');
+    }
+    let out = out
+        .replace("scrape_interval: 15s", "scrape_interval: 1s")
+        .replace("evaluation_interval: 15s", "evaluation_interval: 1s");
+    let mut extra = String::from("rule_files:\n");
+    for r in rules {
+        extra.push_str(&format!("  - {}\n", r.display()));
+    }
+    if let Some(am) = alertmanager {
+        extra.push_str(&format!(
+            "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{am}']\n"
+        ));
+    }
+    format!("{out}{extra}")
+}
+
+impl Prometheus {
+    /// Starts Prometheus with a complete config file text.
+    pub fn start_with_config(binary: &Path, config: &str) -> Prometheus {
+        let dir = temp_dir("prometheus");
+        let port = free_port();
+        std::fs::write(dir.join("prometheus.yml"), config).unwrap();
+        let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
+        let child = ChildGuard::spawn(
+            "prometheus",
+            Command::new(binary)
+                .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+                .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .stdout(log.try_clone().unwrap())
+                .stderr(log),
+        );
+        let prom = Prometheus {
+            api: SocketAddr::from(([127, 0, 0, 1], port)),
+            dir,
+            _child: child,
+        };
+        wait_for(Duration::from_secs(20), || {
+            http_get(prom.api, "/-/ready").ok().filter(|(s, _)| *s == 200)
+        })
+        .expect("prometheus ready");
+        prom
+    }
+
+    /// Number of samples an instant query returns (None on a query error).
+    pub fn samples(&self, q: &str) -> Option<usize> {
+        let v = self.query(q)?;
+        (v["status"] == "success").then(|| v["data"]["result"].as_array().map_or(0, |a| a.len()))
+    }
+}
