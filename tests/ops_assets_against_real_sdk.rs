@@ -12,17 +12,23 @@ use common::{assets_dir, free_port, require, temp_dir, which, Prometheus};
 
 #[test]
 fn every_rule_and_panel_query_returns_data_against_the_real_sdk() {
-    let Some(prometheus) = require("prometheus", which("prometheus")) else { return };
+    let Some(prometheus) = require("prometheus", which("prometheus")) else {
+        return;
+    };
     let dir = temp_dir("e2e");
     let scrape_port = free_port();
     let log = dir.join("demo.log");
     let _demo = common::start_demo(scrape_port, &log, &[]);
 
     let rules_dir = assets_dir().join("prometheus/rules");
-    let rule_files: Vec<_> = ["marketplace-recording.yml", "marketplace-alerts.yml", "marketplace-slo.yml"]
-        .iter()
-        .map(|f| rules_dir.join(f))
-        .collect();
+    let rule_files: Vec<_> = [
+        "marketplace-recording.yml",
+        "marketplace-alerts.yml",
+        "marketplace-slo.yml",
+    ]
+    .iter()
+    .map(|f| rules_dir.join(f))
+    .collect();
     let target = std::net::SocketAddr::from(([127, 0, 0, 1], scrape_port));
     let config = common::shipped_prometheus_config(target, &rule_files, None);
     let prom = Prometheus::start_with_config(&prometheus, &config);
@@ -45,10 +51,14 @@ fn every_rule_and_panel_query_returns_data_against_the_real_sdk() {
     }
     for entry in std::fs::read_dir(assets_dir().join("grafana/dashboards")).unwrap() {
         let path = entry.unwrap().path();
-        let dash: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let dash: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let file = path.file_name().unwrap().to_string_lossy().to_string();
         for (title, expr) in common::panel_exprs(&dash) {
-            must_have_data.push((format!("{file}: {title}"), common::substitute_grafana(&expr, "marketplace")));
+            must_have_data.push((
+                format!("{file}: {title}"),
+                common::substitute_grafana(&expr, "marketplace"),
+            ));
         }
     }
     for (alert, expr) in &alerts {
@@ -80,7 +90,10 @@ fn every_rule_and_panel_query_returns_data_against_the_real_sdk() {
     );
     // Alert expressions themselves are valid PromQL for this Prometheus.
     for (alert, expr) in &alerts {
-        assert!(prom.samples(expr).is_some(), "alert {alert}: query error for {expr}");
+        assert!(
+            prom.samples(expr).is_some(),
+            "alert {alert}: query error for {expr}"
+        );
     }
 
     // Log shipping: the promtail config's fields are in the demo's real JSON lines.
@@ -105,6 +118,10 @@ fn every_rule_and_panel_query_returns_data_against_the_real_sdk() {
         let source = source.as_str().unwrap();
         let lookup = |l: &serde_json::Value| source.split('.').fold(l.clone(), |v, k| v[k].clone());
         let present = in_span.iter().all(|l| !lookup(l).is_null());
-        assert!(present, "promtail field {:?} (from {source}) missing in some JSON lines inside spans", name.as_str());
+        assert!(
+            present,
+            "promtail field {:?} (from {source}) missing in some JSON lines inside spans",
+            name.as_str()
+        );
     }
 }

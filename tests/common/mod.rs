@@ -546,7 +546,10 @@ pub fn start_demo(scrape_port: u16, log: &Path, extra_env: &[(&str, &str)]) -> C
         .env("OTEL_EXPORTER_PROMETHEUS_PORT", scrape_port.to_string())
         .env("RUST_LOG_FORMAT", "json")
         // Traces on (so logs carry ids) to a closed port: the demo must not care.
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://127.0.0.1:{}", free_port()))
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{}", free_port()),
+        )
         .stdout(out.try_clone().unwrap())
         .stderr(out);
     for (k, v) in extra_env {
@@ -562,7 +565,11 @@ pub fn start_demo(scrape_port: u16, log: &Path, extra_env: &[(&str, &str)]) -> C
 
 /// The shipped prometheus.yml adapted to a test: the SDK target, absolute rule paths, 1 s
 /// intervals, the given Alertmanager (or none).
-pub fn shipped_prometheus_config(target: SocketAddr, rules: &[PathBuf], alertmanager: Option<SocketAddr>) -> String {
+pub fn shipped_prometheus_config(
+    target: SocketAddr,
+    rules: &[PathBuf],
+    alertmanager: Option<SocketAddr>,
+) -> String {
     let shipped = std::fs::read_to_string(assets_dir().join("prometheus/prometheus.yml")).unwrap();
     let mut out = String::new();
     let mut skip = false;
@@ -603,8 +610,14 @@ impl Prometheus {
         let child = ChildGuard::spawn(
             "prometheus",
             Command::new(binary)
-                .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-                .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+                .arg(format!(
+                    "--config.file={}",
+                    dir.join("prometheus.yml").display()
+                ))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.join("data").display()
+                ))
                 .arg(format!("--web.listen-address=127.0.0.1:{port}"))
                 .stdout(log.try_clone().unwrap())
                 .stderr(log),
@@ -615,7 +628,9 @@ impl Prometheus {
             _child: child,
         };
         wait_for(Duration::from_secs(20), || {
-            http_get(prom.api, "/-/ready").ok().filter(|(s, _)| *s == 200)
+            http_get(prom.api, "/-/ready")
+                .ok()
+                .filter(|(s, _)| *s == 200)
         })
         .expect("prometheus ready");
         prom
