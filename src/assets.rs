@@ -985,7 +985,7 @@ fn slo_tests(ns: Option<&str>) -> String {
                 .unwrap_or_default();
             exp_annotations(&slo_alerts, alert, &description)
         };
-        let _ = write!(out, "    alert_rule_test:\n");
+        out.push_str("    alert_rule_test:\n");
         if can_page {
             let _ = write!(out, "      - eval_time: 110m\n        alertname: Slo{camel}ErrorBudgetBurnFast\n        exp_alerts:\n          - exp_labels:\n              severity: critical\n              component: {c}\n              slo: {n}\n              job: {JOB}\n{a}", c = slo.component, n = slo.name, a = annotations(&format!("Slo{camel}ErrorBudgetBurnFast")));
         }
