@@ -490,8 +490,11 @@ pub fn panel_exprs(dashboard: &serde_json::Value) -> Vec<(String, String)> {
     out
 }
 
-/// Every rule of a Prometheus rule file: (group, "record"|"alert", name, expr, labels).
-pub fn rules(path: &Path) -> Vec<(String, &'static str, String, String, Vec<(String, String)>)> {
+/// One rule: (group, "record"|"alert", name, expr, labels).
+pub type RuleRow = (String, &'static str, String, String, Vec<(String, String)>);
+
+/// Every rule of a Prometheus rule file.
+pub fn rules(path: &Path) -> Vec<RuleRow> {
     use yaml_rust2::YamlLoader;
     let text = std::fs::read_to_string(path).unwrap();
     let docs = YamlLoader::load_from_str(&text).unwrap();
