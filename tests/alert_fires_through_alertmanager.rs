@@ -13,8 +13,11 @@ use std::time::Duration;
 
 use common::{assets_dir, free_port, require, temp_dir, wait_for, which, ChildGuard, Prometheus};
 
-/// A webhook receiver: records (path, body) of every POST.
-fn webhook() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
+/// (path, body) of every POST the webhook received.
+type Deliveries = Arc<Mutex<Vec<(String, String)>>>;
+
+/// A webhook receiver on a free loopback port.
+fn webhook() -> (u16, Deliveries) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let got = Arc::new(Mutex::new(Vec::new()));
