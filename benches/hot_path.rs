@@ -1,12 +1,15 @@
-//! Hot-path costs, compared in the same run: an atomic add (the floor), the raw OpenTelemetry
-//! SDK with the same names, labels and buckets (unbound and bound), and our helpers.
-//! `cargo bench --bench hot_path`; ratios are reported in BENCHMARKS.md.
+//! Hot-path costs in one run: the floor (an atomic add, a thread-local increment), the raw
+//! OpenTelemetry 0.33 SDK with our exact names, labels and buckets (unbound and bound), the
+//! peers with the same labels and buckets (metrics-rs with metrics-exporter-prometheus as the
+//! recorder, prometheus-client, the `prometheus` crate), and every helper of ours.
+//! `cargo bench --bench hot_path`; `scripts/bench.sh` turns the numbers into BENCHMARKS.md.
 
+use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use marketplace_telemetry::marketplace::{catalog, ErrorCode, ItemType, MarketplaceMetrics};
+use marketplace_telemetry::marketplace::{catalog, ErrorCode, ItemType, MarketplaceMetrics, QueryKind};
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::{ManualReader, SdkMeterProvider};
@@ -17,6 +20,24 @@ fn provider() -> SdkMeterProvider {
         .build()
 }
 
+const SEARCH_BUCKETS: &[f64] = catalog::SEARCH_DURATION.boundaries;
+
+marketplace_telemetry::label_enum! {
+    enum Queue: "queue" { Ingest => "ingest", Reindex => "reindex" }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct CacheLabels {
+    cache: String,
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct OpLabels {
+    item_type: String,
+    outcome: String,
+}
+
 fn counters(c: &mut Criterion) {
     let mut g = c.benchmark_group("counter");
     let atomic = AtomicU64::new(0);
@@ -24,64 +45,174 @@ fn counters(c: &mut Criterion) {
         let a = black_box(&atomic);
         b.iter(|| a.fetch_add(1, Ordering::Relaxed))
     });
-
-    let p = provider();
-    let meter = p.meter("bench");
-    let raw = meter.u64_counter("marketplace.cache.requests").build();
-    let attrs = [
-        KeyValue::new("cache", "search"),
-        KeyValue::new("result", "hit"),
-    ];
-    raw.add(1, &attrs);
-    g.bench_function("otel/unbound_add_2_labels", |b| {
-        b.iter(|| raw.add(1, black_box(&attrs)))
+    thread_local!(static LOCAL: Cell<u64> = const { Cell::new(0) });
+    g.bench_function("floor/thread_local_incr", |b| {
+        b.iter(|| LOCAL.with(|l| l.set(black_box(l.get() + 1))))
     });
+
+    // Raw OpenTelemetry, same name and labels as `cache.hit()`.
+    let p = provider();
+    let raw = p.meter("bench").u64_counter("marketplace.cache.requests").build();
+    let attrs = [KeyValue::new("cache", "search"), KeyValue::new("result", "hit")];
+    raw.add(1, &attrs);
+    g.bench_function("otel/unbound_add", |b| b.iter(|| raw.add(1, black_box(&attrs))));
     let bound = raw.bind(&attrs);
     g.bench_function("otel/bound_add", |b| b.iter(|| bound.add(black_box(1))));
 
+    // Peers.
+    let handle = metrics::counter!("marketplace_cache_requests_total", "cache" => "search", "result" => "hit");
+    g.bench_function("metrics_rs/macro", |b| {
+        b.iter(|| metrics::counter!("marketplace_cache_requests_total", "cache" => "search", "result" => "hit").increment(black_box(1)))
+    });
+    g.bench_function("metrics_rs/handle", |b| b.iter(|| handle.increment(black_box(1))));
+
+    let family = prometheus_client::metrics::family::Family::<CacheLabels, prometheus_client::metrics::counter::Counter>::default();
+    let key = CacheLabels { cache: "search".into(), result: "hit".into() };
+    g.bench_function("prometheus_client/family", |b| b.iter(|| family.get_or_create(black_box(&key)).inc()));
+
+    let vec = prometheus::IntCounterVec::new(
+        prometheus::Opts::new("marketplace_cache_requests_total", "cache requests"),
+        &["cache", "result"],
+    )
+    .unwrap();
+    g.bench_function("prometheus/with_label_values", |b| {
+        b.iter(|| vec.with_label_values(black_box(&["search", "hit"])).inc())
+    });
+
+    // Ours.
     let p2 = provider();
-    let metrics = MarketplaceMetrics::builder(&p2.meter("bench"))
-        .with_caches(["search"])
-        .build();
+    let metrics = MarketplaceMetrics::builder(&p2.meter("bench")).with_caches(["search"]).build();
     let cache = metrics.cache("search");
     cache.hit();
     g.bench_function("ours/cache_hit", |b| b.iter(|| black_box(&cache).hit()));
+    g.bench_function("ours/cache_miss", |b| b.iter(|| black_box(&cache).miss()));
+    g.bench_function("ours/set_items", |b| b.iter(|| metrics.set_items(ItemType::Plugin, black_box(7))));
     g.finish();
 }
 
-fn histograms(c: &mut Criterion) {
-    let mut g = c.benchmark_group("histogram");
+fn durations(c: &mut Criterion) {
+    let mut g = c.benchmark_group("duration");
+    let atomic = AtomicU64::new(0);
+    g.bench_function("floor/atomic_add", |b| {
+        let a = black_box(&atomic);
+        b.iter(|| a.fetch_add(1, Ordering::Relaxed))
+    });
+
+    // Raw OpenTelemetry with the same names, labels, buckets — and the same work as a helper:
+    // a clock read at start and end, in-flight +1/−1, one histogram record.
     let p = provider();
     let meter = p.meter("bench");
     let raw = meter
         .f64_histogram("marketplace.search.duration")
         .with_unit("s")
-        .with_boundaries(catalog::SEARCH_DURATION.boundaries.to_vec())
+        .with_boundaries(SEARCH_BUCKETS.to_vec())
         .build();
-    let attrs = [
-        KeyValue::new("item_type", "plugin"),
-        KeyValue::new("outcome", "success"),
-    ];
+    let active = meter.i64_up_down_counter("marketplace.operations.active").build();
+    let attrs = [KeyValue::new("item_type", "plugin"), KeyValue::new("outcome", "success")];
+    let op_attr = [KeyValue::new("operation", "search")];
     raw.record(0.05, &attrs);
-    g.bench_function("otel/unbound_record_2_labels", |b| {
-        b.iter(|| raw.record(black_box(0.05), black_box(&attrs)))
+    g.bench_function("otel/unbound_record", |b| b.iter(|| raw.record(black_box(0.05), black_box(&attrs))));
+    g.bench_function("otel/unbound_operation", |b| {
+        b.iter(|| {
+            let start = std::time::Instant::now();
+            active.add(1, &op_attr);
+            raw.record(start.elapsed().as_secs_f64(), black_box(&attrs));
+            active.add(-1, &op_attr);
+        })
     });
     let bound = raw.bind(&attrs);
-    g.bench_function("otel/bound_record", |b| {
-        b.iter(|| bound.record(black_box(0.05)))
+    let bound_active = active.bind(&op_attr);
+    g.bench_function("otel/bound_record", |b| b.iter(|| bound.record(black_box(0.05))));
+    g.bench_function("otel/bound_operation", |b| {
+        b.iter(|| {
+            let start = std::time::Instant::now();
+            bound_active.add(1);
+            bound.record(start.elapsed().as_secs_f64());
+            bound_active.add(-1);
+        })
     });
 
+    // Peers: a labelled histogram with the same buckets, timed the same way.
+    let handle = metrics::histogram!("marketplace_search_duration_seconds", "item_type" => "plugin", "outcome" => "success");
+    g.bench_function("metrics_rs/histogram_macro", |b| {
+        b.iter(|| {
+            let start = std::time::Instant::now();
+            metrics::histogram!("marketplace_search_duration_seconds", "item_type" => "plugin", "outcome" => "success")
+                .record(start.elapsed().as_secs_f64())
+        })
+    });
+    g.bench_function("metrics_rs/histogram_handle", |b| {
+        b.iter(|| {
+            let start = std::time::Instant::now();
+            handle.record(start.elapsed().as_secs_f64())
+        })
+    });
+    let family = prometheus_client::metrics::family::Family::<OpLabels, prometheus_client::metrics::histogram::Histogram, _>::new_with_constructor(|| {
+        prometheus_client::metrics::histogram::Histogram::new(SEARCH_BUCKETS.iter().copied())
+    });
+    let key = OpLabels { item_type: "plugin".into(), outcome: "success".into() };
+    g.bench_function("prometheus_client/histogram_family", |b| {
+        b.iter(|| {
+            let start = std::time::Instant::now();
+            family.get_or_create(black_box(&key)).observe(start.elapsed().as_secs_f64())
+        })
+    });
+    let hvec = prometheus::HistogramVec::new(
+        prometheus::HistogramOpts::new("marketplace_search_duration_seconds", "search").buckets(SEARCH_BUCKETS.to_vec()),
+        &["item_type", "outcome"],
+    )
+    .unwrap();
+    g.bench_function("prometheus/histogram_with_label_values", |b| {
+        b.iter(|| {
+            let start = std::time::Instant::now();
+            hvec.with_label_values(black_box(&["plugin", "success"])).observe(start.elapsed().as_secs_f64())
+        })
+    });
+
+    // Ours: every duration helper.
     let p2 = provider();
-    let metrics = MarketplaceMetrics::new(&p2.meter("bench"));
+    let metrics = MarketplaceMetrics::builder(&p2.meter("bench")).with_caches(["search"]).build();
+    let cache = metrics.cache("search");
+    let queue = metrics.operation::<Queue>("queue.consume", &[0.001, 0.01, 0.1, 1.0]);
     metrics.search(ItemType::Plugin).succeed();
     g.bench_function("ours/search_finish_ok", |b| {
         b.iter(|| {
-            let op = black_box(&metrics).search(ItemType::Plugin);
-            let _ = op.finish(black_box(Ok::<u32, ErrorCode>(1)));
+            let _ = metrics.search(ItemType::Plugin).finish(black_box(Ok::<u32, ErrorCode>(1)));
         })
     });
+    g.bench_function("ours/search_finish_err", |b| {
+        b.iter(|| {
+            let _ = metrics.search(ItemType::Plugin).finish(black_box(Err::<u32, _>(ErrorCode::Timeout)));
+        })
+    });
+    g.bench_function("ours/install_succeed", |b| b.iter(|| metrics.install(black_box(ItemType::Package)).succeed()));
+    g.bench_function("ours/rdf_query_succeed", |b| b.iter(|| metrics.rdf_query(black_box(QueryKind::Select)).succeed()));
+    g.bench_function("ours/publish_succeed", |b| b.iter(|| metrics.publish(black_box(ItemType::Template)).succeed()));
+    g.bench_function("ours/download_succeed", |b| b.iter(|| metrics.download(black_box(ItemType::Scenario)).succeed()));
+    g.bench_function("ours/in_flight_guard_dropped", |b| b.iter(|| drop(metrics.download(black_box(ItemType::Plugin)))));
+    g.bench_function("ours/cache_lookup_hit", |b| b.iter(|| cache.lookup().hit()));
+    g.bench_function("ours/generic_operation", |b| b.iter(|| queue.start(black_box(Queue::Ingest)).succeed()));
     g.finish();
 }
 
-criterion_group!(benches, counters, histograms);
-criterion_main!(benches);
+fn main_setup() {
+    // metrics-rs records through the Prometheus exporter's recorder, as a real user would.
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full("marketplace_search_duration_seconds".into()),
+            SEARCH_BUCKETS,
+        )
+        .and_then(|b| b.install_recorder());
+    if let Ok(handle) = recorder {
+        std::mem::forget(handle);
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    main_setup();
+    counters(c);
+    durations(c);
+}
+
+criterion_group!(hot, benches);
+criterion_main!(hot);

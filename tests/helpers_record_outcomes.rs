@@ -126,7 +126,7 @@ fn an_operation_guard_dropped_unfinished_records_cancelled() {
 #[tracing::instrument(skip(metrics))]
 fn search_and_cache(metrics: &MarketplaceMetrics) {
     let op = metrics.search(ItemType::Plugin);
-    metrics.cache("search").hit();
+    metrics.cache("search").lookup().hit();
     op.results(42);
     op.succeed();
 }

@@ -494,15 +494,12 @@ impl Cache {
         self.record(CacheResult::Miss);
     }
 
-    /// Counts a lookup by result and sets `marketplace.cache.hit` on the current span.
+    /// Counts a lookup by result: one pre-bound counter add, nothing else (the timed
+    /// [`lookup`](Self::lookup) also annotates the current span).
     #[inline]
     pub fn record(&self, result: CacheResult) {
         if let Some(c) = self.inner.requests.get(self.index * 2 + result.index()) {
             c.add(1);
-        }
-        let span = tracing::Span::current();
-        if !span.is_disabled() {
-            span.set_attribute("marketplace.cache.hit", result == CacheResult::Hit);
         }
     }
 
@@ -535,17 +532,25 @@ pub struct CacheLookup<'a> {
 }
 
 impl CacheLookup<'_> {
-    /// Ends the lookup as a hit.
+    /// Ends the lookup as a hit (and sets `marketplace.cache.hit=true` on the current span).
     #[inline]
     pub fn hit(self) {
-        self.cache.hit();
-        self.op.succeed();
+        self.end(CacheResult::Hit);
     }
 
-    /// Ends the lookup as a miss.
+    /// Ends the lookup as a miss (and sets `marketplace.cache.hit=false` on the current span).
     #[inline]
     pub fn miss(self) {
-        self.cache.miss();
+        self.end(CacheResult::Miss);
+    }
+
+    #[inline]
+    fn end(self, result: CacheResult) {
+        self.cache.record(result);
+        let span = tracing::Span::current();
+        if !span.is_disabled() {
+            span.set_attribute("marketplace.cache.hit", result == CacheResult::Hit);
+        }
         self.op.succeed();
     }
 
