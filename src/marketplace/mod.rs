@@ -358,7 +358,10 @@ impl MarketplaceMetrics {
             .iter()
             .position(|n| n == name)
             .unwrap_or(caches.names.len() - 1);
+        let bound = |result: CacheResult| caches.requests.get(index * 2 + result.index()).cloned();
         Cache {
+            hit: bound(CacheResult::Hit),
+            miss: bound(CacheResult::Miss),
             inner: caches.clone(),
             index,
         }
@@ -468,6 +471,9 @@ impl CacheInstruments {
 pub struct Cache {
     inner: Arc<CacheInstruments>,
     index: usize,
+    // Clones of this cache's two bound series: a hit is one bound add, no lookup.
+    hit: Option<BoundCounter<u64>>,
+    miss: Option<BoundCounter<u64>>,
 }
 
 impl std::fmt::Debug for Cache {
@@ -485,20 +491,28 @@ impl Cache {
     /// Counts a hit.
     #[inline]
     pub fn hit(&self) {
-        self.record(CacheResult::Hit);
+        if let Some(c) = &self.hit {
+            c.add(1);
+        }
     }
 
     /// Counts a miss.
     #[inline]
     pub fn miss(&self) {
-        self.record(CacheResult::Miss);
+        if let Some(c) = &self.miss {
+            c.add(1);
+        }
     }
 
     /// Counts a lookup by result: one pre-bound counter add, nothing else (the timed
     /// [`lookup`](Self::lookup) also annotates the current span).
     #[inline]
     pub fn record(&self, result: CacheResult) {
-        if let Some(c) = self.inner.requests.get(self.index * 2 + result.index()) {
+        let counter = match result {
+            CacheResult::Hit => &self.hit,
+            CacheResult::Miss => &self.miss,
+        };
+        if let Some(c) = counter {
             c.add(1);
         }
     }
