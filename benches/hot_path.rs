@@ -9,7 +9,9 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use marketplace_telemetry::marketplace::{catalog, ErrorCode, ItemType, MarketplaceMetrics, QueryKind};
+use marketplace_telemetry::marketplace::{
+    catalog, ErrorCode, ItemType, MarketplaceMetrics, QueryKind,
+};
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::{ManualReader, SdkMeterProvider};
@@ -52,10 +54,18 @@ fn counters(c: &mut Criterion) {
 
     // Raw OpenTelemetry, same name and labels as `cache.hit()`.
     let p = provider();
-    let raw = p.meter("bench").u64_counter("marketplace.cache.requests").build();
-    let attrs = [KeyValue::new("cache", "search"), KeyValue::new("result", "hit")];
+    let raw = p
+        .meter("bench")
+        .u64_counter("marketplace.cache.requests")
+        .build();
+    let attrs = [
+        KeyValue::new("cache", "search"),
+        KeyValue::new("result", "hit"),
+    ];
     raw.add(1, &attrs);
-    g.bench_function("otel/unbound_add", |b| b.iter(|| raw.add(1, black_box(&attrs))));
+    g.bench_function("otel/unbound_add", |b| {
+        b.iter(|| raw.add(1, black_box(&attrs)))
+    });
     let bound = raw.bind(&attrs);
     g.bench_function("otel/bound_add", |b| b.iter(|| bound.add(black_box(1))));
 
@@ -64,11 +74,21 @@ fn counters(c: &mut Criterion) {
     g.bench_function("metrics_rs/macro", |b| {
         b.iter(|| metrics::counter!("marketplace_cache_requests_total", "cache" => "search", "result" => "hit").increment(black_box(1)))
     });
-    g.bench_function("metrics_rs/handle", |b| b.iter(|| handle.increment(black_box(1))));
+    g.bench_function("metrics_rs/handle", |b| {
+        b.iter(|| handle.increment(black_box(1)))
+    });
 
-    let family = prometheus_client::metrics::family::Family::<CacheLabels, prometheus_client::metrics::counter::Counter>::default();
-    let key = CacheLabels { cache: "search".into(), result: "hit".into() };
-    g.bench_function("prometheus_client/family", |b| b.iter(|| family.get_or_create(black_box(&key)).inc()));
+    let family = prometheus_client::metrics::family::Family::<
+        CacheLabels,
+        prometheus_client::metrics::counter::Counter,
+    >::default();
+    let key = CacheLabels {
+        cache: "search".into(),
+        result: "hit".into(),
+    };
+    g.bench_function("prometheus_client/family", |b| {
+        b.iter(|| family.get_or_create(black_box(&key)).inc())
+    });
 
     let vec = prometheus::IntCounterVec::new(
         prometheus::Opts::new("marketplace_cache_requests_total", "cache requests"),
@@ -81,12 +101,16 @@ fn counters(c: &mut Criterion) {
 
     // Ours.
     let p2 = provider();
-    let metrics = MarketplaceMetrics::builder(&p2.meter("bench")).with_caches(["search"]).build();
+    let metrics = MarketplaceMetrics::builder(&p2.meter("bench"))
+        .with_caches(["search"])
+        .build();
     let cache = metrics.cache("search");
     cache.hit();
     g.bench_function("ours/cache_hit", |b| b.iter(|| black_box(&cache).hit()));
     g.bench_function("ours/cache_miss", |b| b.iter(|| black_box(&cache).miss()));
-    g.bench_function("ours/set_items", |b| b.iter(|| metrics.set_items(ItemType::Plugin, black_box(7))));
+    g.bench_function("ours/set_items", |b| {
+        b.iter(|| metrics.set_items(ItemType::Plugin, black_box(7)))
+    });
     g.finish();
 }
 
@@ -107,11 +131,18 @@ fn durations(c: &mut Criterion) {
         .with_unit("s")
         .with_boundaries(SEARCH_BUCKETS.to_vec())
         .build();
-    let active = meter.i64_up_down_counter("marketplace.operations.active").build();
-    let attrs = [KeyValue::new("item_type", "plugin"), KeyValue::new("outcome", "success")];
+    let active = meter
+        .i64_up_down_counter("marketplace.operations.active")
+        .build();
+    let attrs = [
+        KeyValue::new("item_type", "plugin"),
+        KeyValue::new("outcome", "success"),
+    ];
     let op_attr = [KeyValue::new("operation", "search")];
     raw.record(0.05, &attrs);
-    g.bench_function("otel/unbound_record", |b| b.iter(|| raw.record(black_box(0.05), black_box(&attrs))));
+    g.bench_function("otel/unbound_record", |b| {
+        b.iter(|| raw.record(black_box(0.05), black_box(&attrs)))
+    });
     g.bench_function("otel/unbound_operation", |b| {
         b.iter(|| {
             let start = std::time::Instant::now();
@@ -122,7 +153,9 @@ fn durations(c: &mut Criterion) {
     });
     let bound = raw.bind(&attrs);
     let bound_active = active.bind(&op_attr);
-    g.bench_function("otel/bound_record", |b| b.iter(|| bound.record(black_box(0.05))));
+    g.bench_function("otel/bound_record", |b| {
+        b.iter(|| bound.record(black_box(0.05)))
+    });
     g.bench_function("otel/bound_operation", |b| {
         b.iter(|| {
             let start = std::time::Instant::now();
@@ -147,51 +180,80 @@ fn durations(c: &mut Criterion) {
             handle.record(start.elapsed().as_secs_f64())
         })
     });
-    let family = prometheus_client::metrics::family::Family::<OpLabels, prometheus_client::metrics::histogram::Histogram, _>::new_with_constructor(|| {
+    let family = prometheus_client::metrics::family::Family::<
+        OpLabels,
+        prometheus_client::metrics::histogram::Histogram,
+        _,
+    >::new_with_constructor(|| {
         prometheus_client::metrics::histogram::Histogram::new(SEARCH_BUCKETS.iter().copied())
     });
-    let key = OpLabels { item_type: "plugin".into(), outcome: "success".into() };
+    let key = OpLabels {
+        item_type: "plugin".into(),
+        outcome: "success".into(),
+    };
     g.bench_function("prometheus_client/histogram_family", |b| {
         b.iter(|| {
             let start = std::time::Instant::now();
-            family.get_or_create(black_box(&key)).observe(start.elapsed().as_secs_f64())
+            family
+                .get_or_create(black_box(&key))
+                .observe(start.elapsed().as_secs_f64())
         })
     });
     let hvec = prometheus::HistogramVec::new(
-        prometheus::HistogramOpts::new("marketplace_search_duration_seconds", "search").buckets(SEARCH_BUCKETS.to_vec()),
+        prometheus::HistogramOpts::new("marketplace_search_duration_seconds", "search")
+            .buckets(SEARCH_BUCKETS.to_vec()),
         &["item_type", "outcome"],
     )
     .unwrap();
     g.bench_function("prometheus/histogram_with_label_values", |b| {
         b.iter(|| {
             let start = std::time::Instant::now();
-            hvec.with_label_values(black_box(&["plugin", "success"])).observe(start.elapsed().as_secs_f64())
+            hvec.with_label_values(black_box(&["plugin", "success"]))
+                .observe(start.elapsed().as_secs_f64())
         })
     });
 
     // Ours: every duration helper.
     let p2 = provider();
-    let metrics = MarketplaceMetrics::builder(&p2.meter("bench")).with_caches(["search"]).build();
+    let metrics = MarketplaceMetrics::builder(&p2.meter("bench"))
+        .with_caches(["search"])
+        .build();
     let cache = metrics.cache("search");
     let queue = metrics.operation::<Queue>("queue.consume", &[0.001, 0.01, 0.1, 1.0]);
     metrics.search(ItemType::Plugin).succeed();
     g.bench_function("ours/search_finish_ok", |b| {
         b.iter(|| {
-            let _ = metrics.search(ItemType::Plugin).finish(black_box(Ok::<u32, ErrorCode>(1)));
+            let _ = metrics
+                .search(ItemType::Plugin)
+                .finish(black_box(Ok::<u32, ErrorCode>(1)));
         })
     });
     g.bench_function("ours/search_finish_err", |b| {
         b.iter(|| {
-            let _ = metrics.search(ItemType::Plugin).finish(black_box(Err::<u32, _>(ErrorCode::Timeout)));
+            let _ = metrics
+                .search(ItemType::Plugin)
+                .finish(black_box(Err::<u32, _>(ErrorCode::Timeout)));
         })
     });
-    g.bench_function("ours/install_succeed", |b| b.iter(|| metrics.install(black_box(ItemType::Package)).succeed()));
-    g.bench_function("ours/rdf_query_succeed", |b| b.iter(|| metrics.rdf_query(black_box(QueryKind::Select)).succeed()));
-    g.bench_function("ours/publish_succeed", |b| b.iter(|| metrics.publish(black_box(ItemType::Template)).succeed()));
-    g.bench_function("ours/download_succeed", |b| b.iter(|| metrics.download(black_box(ItemType::Scenario)).succeed()));
-    g.bench_function("ours/in_flight_guard_dropped", |b| b.iter(|| drop(metrics.download(black_box(ItemType::Plugin)))));
+    g.bench_function("ours/install_succeed", |b| {
+        b.iter(|| metrics.install(black_box(ItemType::Package)).succeed())
+    });
+    g.bench_function("ours/rdf_query_succeed", |b| {
+        b.iter(|| metrics.rdf_query(black_box(QueryKind::Select)).succeed())
+    });
+    g.bench_function("ours/publish_succeed", |b| {
+        b.iter(|| metrics.publish(black_box(ItemType::Template)).succeed())
+    });
+    g.bench_function("ours/download_succeed", |b| {
+        b.iter(|| metrics.download(black_box(ItemType::Scenario)).succeed())
+    });
+    g.bench_function("ours/in_flight_guard_dropped", |b| {
+        b.iter(|| drop(metrics.download(black_box(ItemType::Plugin))))
+    });
     g.bench_function("ours/cache_lookup_hit", |b| b.iter(|| cache.lookup().hit()));
-    g.bench_function("ours/generic_operation", |b| b.iter(|| queue.start(black_box(Queue::Ingest)).succeed()));
+    g.bench_function("ours/generic_operation", |b| {
+        b.iter(|| queue.start(black_box(Queue::Ingest)).succeed())
+    });
     g.finish();
 }
 
@@ -199,7 +261,9 @@ fn main_setup() {
     // metrics-rs records through the Prometheus exporter's recorder, as a real user would.
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
         .set_buckets_for_metric(
-            metrics_exporter_prometheus::Matcher::Full("marketplace_search_duration_seconds".into()),
+            metrics_exporter_prometheus::Matcher::Full(
+                "marketplace_search_duration_seconds".into(),
+            ),
             SEARCH_BUCKETS,
         )
         .and_then(|b| b.install_recorder());

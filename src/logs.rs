@@ -79,6 +79,35 @@ impl<'a> MakeWriter<'a> for LogWriter {
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
+/// The `tracing` dispatcher this crate builds (console logs with trace ids, span export,
+/// OTLP log bridge), over providers you built yourself: for services that manage their own
+/// OpenTelemetry providers but want our logging and filtering.
+///
+/// # Errors
+///
+/// [`Error::InvalidConfig`] when a filter in `config` does not parse.
+///
+/// # Examples
+///
+/// ```
+/// use marketplace_telemetry::{tracing_dispatch, TelemetryConfig};
+/// let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+/// let config = TelemetryConfig::builder().build_from(|_| None)?;
+/// let dispatch = tracing_dispatch(&config, Some(&provider), None)?;
+/// tracing::dispatcher::with_default(&dispatch, || tracing::info!("hello"));
+/// # Ok::<(), marketplace_telemetry::Error>(())
+/// ```
+pub fn tracing_dispatch(
+    config: &TelemetryConfig,
+    tracer_provider: Option<&opentelemetry_sdk::trace::SdkTracerProvider>,
+    logger_provider: Option<&opentelemetry_sdk::logs::SdkLoggerProvider>,
+) -> Result<tracing::Dispatch> {
+    use opentelemetry::trace::TracerProvider as _;
+    let tracer = tracer_provider.map(|p| p.tracer(crate::guard::SCOPE));
+    let subscriber = build_subscriber(config, config.log_writer.clone(), tracer, logger_provider)?;
+    Ok(tracing::Dispatch::new(subscriber))
+}
+
 /// Builds the subscriber from the configured layers.
 pub(crate) fn build_subscriber(
     config: &TelemetryConfig,
@@ -115,6 +144,11 @@ pub(crate) fn build_subscriber(
         layers.push(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer)
+                // Lean defaults (benches/spans.rs): busy/idle tracking reads the clock on
+                // every enter/exit and thread attributes add two attributes per span; code
+                // location is kept (static strings, useful).
+                .with_tracked_inactivity(false)
+                .with_threads(false)
                 .with_filter(filter)
                 .boxed(),
         );

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Reads criterion estimates of N runs and prints the BENCHMARKS.md tables (medians, ratios)."""
+import glob, json, os, sys
+
+out, runs = sys.argv[1], int(sys.argv[2])
+
+def medians(run):
+    res = {}
+    base = os.path.join(out, f"run{run}")
+    for path in glob.glob(os.path.join(base, "**", "new", "estimates.json"), recursive=True):
+        bench = os.path.relpath(os.path.dirname(os.path.dirname(path)), base)
+        with open(path) as f:
+            res[bench] = json.load(f)["median"]["point_estimate"]
+    return res
+
+R = [medians(r) for r in range(1, runs + 1)]
+
+def fmt(ns):
+    if ns >= 1e6: return f"{ns/1e6:.2f} ms"
+    if ns >= 1e3: return f"{ns/1e3:.2f} µs"
+    return f"{ns:.1f} ns"
+
+def cell(vals, digits=2):
+    return " / ".join(f"{v:.{digits}f}" if v is not None else "–" for v in vals)
+
+def ratio(a, b):
+    return [(r.get(a) / r.get(b)) if r.get(a) and r.get(b) else None for r in R]
+
+def row(name, bench, base_atomic, raw=None, peer=None):
+    meds = [fmt(r[bench]) if bench in r else "–" for r in R]
+    cols = [name, " / ".join(meds), cell(ratio(bench, base_atomic))]
+    cols.append(cell(ratio(bench, raw)) if raw else "–")
+    cols.append(cell(ratio(bench, peer)) if peer else "–")
+    return "| " + " | ".join(cols) + " |"
+
+print(f"Medians of runs 1 / 2 / 3 (each cell lists the {runs} runs), ratios computed within each run.\n")
+print("### hot_path: labelled counters (A = `counter/floor/atomic_add`)\n")
+print("| benchmark | median | ÷A | ÷ raw OTel bound | ÷ best peer (metrics-rs handle) |\n|---|---|---|---|---|")
+A = "counter/floor_atomic_add"
+for name, b in [("floor: atomic add", A), ("floor: thread-local incr", "counter/floor_thread_local_incr"),
+                ("raw OTel unbound add (2 labels)", "counter/otel_unbound_add"), ("raw OTel bound add", "counter/otel_bound_add"),
+                ("metrics-rs macro", "counter/metrics_rs_macro"), ("metrics-rs handle", "counter/metrics_rs_handle"),
+                ("prometheus-client Family", "counter/prometheus_client_family"), ("prometheus with_label_values", "counter/prometheus_with_label_values")]:
+    print(row(name, b, A))
+for name, b in [("**ours: cache.hit()**", "counter/ours_cache_hit"), ("**ours: cache.miss()**", "counter/ours_cache_miss"), ("**ours: set_items**", "counter/ours_set_items")]:
+    print(row(name, b, A, "counter/otel_bound_add", "counter/metrics_rs_handle"))
+
+print("\n### hot_path: duration helpers (A = `duration/floor/atomic_add`; raw = the same work with bound OTel instruments: clock read ×2, in-flight ±1, record)\n")
+print("| benchmark | median | ÷A | ÷ raw OTel bound operation | ÷ best peer (prometheus with_label_values) |\n|---|---|---|---|---|")
+A2 = "duration/floor_atomic_add"
+for name, b in [("raw OTel unbound record", "duration/otel_unbound_record"), ("raw OTel unbound operation", "duration/otel_unbound_operation"),
+                ("raw OTel bound record", "duration/otel_bound_record"), ("raw OTel bound operation", "duration/otel_bound_operation"),
+                ("metrics-rs histogram macro (timed)", "duration/metrics_rs_histogram_macro"), ("metrics-rs histogram handle (timed)", "duration/metrics_rs_histogram_handle"),
+                ("prometheus-client histogram Family (timed)", "duration/prometheus_client_histogram_family"),
+                ("prometheus HistogramVec with_label_values (timed)", "duration/prometheus_histogram_with_label_values")]:
+    print(row(name, b, A2))
+for name, b in [("**ours: search finish(Ok)**", "duration/ours_search_finish_ok"), ("**ours: search finish(Err)**", "duration/ours_search_finish_err"),
+                ("**ours: install**", "duration/ours_install_succeed"), ("**ours: rdf_query**", "duration/ours_rdf_query_succeed"),
+                ("**ours: publish**", "duration/ours_publish_succeed"), ("**ours: download**", "duration/ours_download_succeed"),
+                ("**ours: in-flight guard dropped (cancelled)**", "duration/ours_in_flight_guard_dropped"),
+                ("**ours: cache lookup hit**", "duration/ours_cache_lookup_hit"), ("**ours: generic operation**", "duration/ours_generic_operation")]:
+    print(row(name, b, A2, "duration/otel_bound_operation", "duration/prometheus_histogram_with_label_values"))
+
+print("\n### spans (`#[instrument]` span: create, enter, exit, close)\n")
+print("| benchmark | median | ÷ tracing-opentelemetry default (same processor) | ÷ bare SDK span (same processor) |\n|---|---|---|---|")
+for proc in ["noop", "batch"]:
+    d, bare = f"span/tracing_opentelemetry_default_{proc}", f"span/bare_sdk_span_{proc}"
+    for name, b in [(f"tracing-opentelemetry default layer, {proc}", d), (f"**ours, RUST_LOG=warn, {proc}**", f"span/ours_rust_log_warn_{proc}"),
+                    (f"**ours, RUST_LOG=info (console formats the span), {proc}**", f"span/ours_rust_log_info_{proc}"), (f"bare SDK span, {proc}", bare)]:
+        meds = " / ".join(fmt(r[b]) if b in r else "–" for r in R)
+        print(f"| {name} | {meds} | {cell(ratio(b, d))} | {cell(ratio(b, bare))} |")
+nb = "span/tracing_no_subscriber"
+print(f"| tracing, no subscriber | {' / '.join(fmt(r[nb]) if nb in r else '–' for r in R)} | – | – |")
+dn, do = "disabled_span/tracing_no_subscriber", "disabled_span/ours_filtered_out"
+print("\n| disabled span | median | ÷ bare tracing, no subscriber |\n|---|---|---|")
+print(f"| tracing, no subscriber | {' / '.join(fmt(r[dn]) if dn in r else '–' for r in R)} | 1 |")
+print(f"| **ours, span filtered out** | {' / '.join(fmt(r[do]) if do in r else '–' for r in R)} | {cell(ratio(do, dn))} |")
+
+print("\n### scrape (render the whole exposition)\n")
+print("| benchmark | median | ÷ opentelemetry-prometheus defaults | ÷ prometheus-client |\n|---|---|---|---|")
+for n in ["1100", "10000"]:
+    for name, b in [("**ours**", f"scrape/ours/{n}"), ("opentelemetry-prometheus defaults", f"scrape/otel_prometheus_defaults/{n}"),
+                    ("prometheus-client", f"scrape/prometheus_client/{n}"), ("metrics-exporter-prometheus", f"scrape/metrics_exporter_prometheus/{n}")]:
+        meds = " / ".join(fmt(r[b]) if b in r else "–" for r in R)
+        print(f"| {name}, {n} series | {meds} | {cell(ratio(b, f'scrape/otel_prometheus_defaults/{n}'))} | {cell(ratio(b, f'scrape/prometheus_client/{n}'))} |")
+sizes = sorted(set(open(p).read().strip() for p in glob.glob(os.path.join(out, "sizes-*.txt"))))
+if sizes:
+    print("\nOutput sizes (bytes):\n\n```\n" + "\n".join(sorted(set("\n".join(sizes).splitlines()))) + "\n```")
+
+print("\n### contention (wall time per call, all threads at once)\n")
+print("| benchmark | 1 thread | 2 threads |\n|---|---|---|")
+for name, b in [("shared atomic", "shared_atomic"), ("**ours: cache.hit()**", "ours_cache_hit"), ("**ours: search finish**", "ours_search_finish")]:
+    one = " / ".join(fmt(r[f"contention/{b}/1"]) if f"contention/{b}/1" in r else "–" for r in R)
+    two = " / ".join(fmt(r[f"contention/{b}/2"]) if f"contention/{b}/2" in r else "–" for r in R)
+    print(f"| {name} | {one} | {two} |")
+
+print("\n### clocks\n")
+print("| benchmark | median |\n|---|---|")
+for b in ["std_instant_now", "quanta_now", "quanta_raw", "std_elapsed"]:
+    print(f"| {b} | {' / '.join(fmt(r[b]) if b in r else '–' for r in R)} |")
