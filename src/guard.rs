@@ -94,6 +94,13 @@ impl Telemetry {
     ///
     /// See [`Telemetry`].
     pub fn build(config: TelemetryConfig) -> Result<Self> {
+        Self::build_inner(config, false)
+    }
+
+    /// `install_global_meter`: make our meter provider the global one before the tracer and
+    /// logger providers are built, so the SDK's own instruments (spans processed, dropped on a
+    /// full queue) land on our scrape.
+    pub(crate) fn build_inner(config: TelemetryConfig, install_global_meter: bool) -> Result<Self> {
         let disabled = config.sdk_disabled;
         // One small thread with a current-thread runtime for every I/O the SDK does.
         let runtime = if disabled {
@@ -107,6 +114,9 @@ impl Telemetry {
             Some(rt) => {
                 let handle = rt.handle();
                 let metrics = crate::metrics::build_provider(&config, &resource, handle)?;
+                if install_global_meter {
+                    opentelemetry::global::set_meter_provider(metrics.provider.clone());
+                }
                 let tracer_provider = crate::traces::build_provider(&config, &resource, handle)?;
                 let logger_provider =
                     crate::logs::build_logger_provider(&config, &resource, handle)?;

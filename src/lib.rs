@@ -133,7 +133,7 @@ fn install(config: TelemetryConfig) -> Result<Telemetry> {
     // The SDK's own instruments (e.g. the batch processor's span counts) use the global meter
     // provider at construction, so it must be ours before the tracer provider is built.
     let propagators = config.propagators.clone();
-    let telemetry = Telemetry::build(config)?;
+    let telemetry = Telemetry::build_inner(config, true)?;
     tracing::dispatcher::set_global_default(telemetry.dispatch().clone())
         .map_err(|_| Error::AlreadyInitialized)?;
     // `log` records from dependencies go through the same subscriber; if another logger is

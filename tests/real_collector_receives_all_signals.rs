@@ -4,99 +4,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
-
-use common::{env_map, free_port, require, rotel, temp_dir, wait_for, Capture, ChildGuard};
+use common::{env_map, require, rotel, Capture, Collector};
 use marketplace_telemetry::{Telemetry, TelemetryConfig};
-
-struct Collector {
-    grpc: u16,
-    http: u16,
-    sink_out: PathBuf,
-    _sink: ChildGuard,
-    _front: ChildGuard,
-}
-
-fn wait_port(port: u16) {
-    wait_for(Duration::from_secs(20), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
-    })
-    .unwrap_or_else(|| panic!("port {port} never opened"));
-}
-
-fn start_collector(rotel: &Path, name: &str) -> Collector {
-    let dir = temp_dir(name);
-    let (g1, h1, g2, h2) = (free_port(), free_port(), free_port(), free_port());
-    let sink_out = dir.join("sink.out");
-    let out = std::fs::File::create(&sink_out).unwrap();
-    let sink = ChildGuard::spawn(
-        "rotel sink",
-        Command::new(rotel)
-            .env("NO_COLOR", "1")
-            .args(["--log-format", "json", "start"])
-            .args(["--otlp-grpc-endpoint", &format!("127.0.0.1:{g2}")])
-            .args(["--otlp-http-endpoint", &format!("127.0.0.1:{h2}")])
-            .args(["--exporter", "blackhole"])
-            .args([
-                "--debug-log",
-                "traces",
-                "--debug-log",
-                "metrics",
-                "--debug-log",
-                "logs",
-            ])
-            .args(["--debug-log-verbosity", "detailed"])
-            .stdout(out.try_clone().unwrap())
-            .stderr(out),
-    );
-    let front_log = std::fs::File::create(dir.join("front.out")).unwrap();
-    let front = ChildGuard::spawn(
-        "rotel front",
-        Command::new(rotel)
-            .env("NO_COLOR", "1")
-            .arg("start")
-            .args(["--otlp-grpc-endpoint", &format!("127.0.0.1:{g1}")])
-            .args(["--otlp-http-endpoint", &format!("127.0.0.1:{h1}")])
-            .args(["--exporter", "otlp"])
-            .args([
-                "--otlp-exporter-endpoint",
-                &format!("http://127.0.0.1:{g2}"),
-            ])
-            .stdout(front_log.try_clone().unwrap())
-            .stderr(front_log),
-    );
-    for port in [g1, h1, g2, h2] {
-        wait_port(port);
-    }
-    Collector {
-        grpc: g1,
-        http: h1,
-        sink_out,
-        _sink: sink,
-        _front: front,
-    }
-}
-
-fn sink_shows(collector: &Collector, needles: &[&str]) -> Result<(), String> {
-    let found = wait_for(Duration::from_secs(30), || {
-        let text = std::fs::read_to_string(&collector.sink_out).unwrap_or_default();
-        needles.iter().all(|n| text.contains(n)).then_some(())
-    });
-    match found {
-        Some(()) => Ok(()),
-        None => {
-            let text = std::fs::read_to_string(&collector.sink_out).unwrap_or_default();
-            let missing: Vec<_> = needles.iter().filter(|n| !text.contains(*n)).collect();
-            Err(format!(
-                "sink never showed {missing:?}; sink output ({}):\n{}",
-                collector.sink_out.display(),
-                &text[text.len().saturating_sub(4000)..]
-            ))
-        }
-    }
-}
 
 fn send_all_signals(endpoint: String, protocol: &str, service: &str, tag: &str) {
     let config = TelemetryConfig::builder()
@@ -133,20 +42,18 @@ fn traces_metrics_and_logs_over_grpc_reach_the_sink_through_a_forwarding_collect
     let Some(rotel) = require("rotel", rotel()) else {
         return;
     };
-    let collector = start_collector(&rotel, "rotel-grpc");
+    let collector = Collector::start(&rotel, "rotel-grpc");
     let endpoint = format!("http://127.0.0.1:{}", collector.grpc);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async { send_all_signals(endpoint, "grpc", "rotel-grpc-svc", "grpc") });
-    sink_shows(
-        &collector,
-        &[
+    collector
+        .sink_shows(&[
             "rotel_span",
             "rotel-grpc-svc",
             "rotel.test.grpc",
             "Body: Str(rotel log body grpc)",
-        ],
-    )
-    .unwrap();
+        ])
+        .unwrap();
 }
 
 #[cfg(feature = "http")]
@@ -155,17 +62,56 @@ fn traces_metrics_and_logs_over_http_protobuf_reach_the_sink_without_a_runtime()
     let Some(rotel) = require("rotel", rotel()) else {
         return;
     };
-    let collector = start_collector(&rotel, "rotel-http");
+    let collector = Collector::start(&rotel, "rotel-http");
     let endpoint = format!("http://127.0.0.1:{}", collector.http);
     send_all_signals(endpoint, "http/protobuf", "rotel-http-svc", "http");
-    sink_shows(
-        &collector,
-        &[
+    collector
+        .sink_shows(&[
             "rotel_span",
             "rotel-http-svc",
             "rotel.test.http",
             "Body: Str(rotel log body http)",
-        ],
-    )
-    .unwrap();
+        ])
+        .unwrap();
+}
+
+#[test]
+fn spans_recorded_after_a_collector_restart_arrive_and_the_host_never_waits() {
+    let Some(rotel) = require("rotel", rotel()) else {
+        return;
+    };
+    let mut collector = Collector::start(&rotel, "rotel-restart");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let _entered = rt.enter();
+    let config = TelemetryConfig::builder()
+        .with_log_writer(Capture::default().writer())
+        .with_prometheus_port(0)
+        .with_otlp_endpoint(format!("http://127.0.0.1:{}", collector.grpc))
+        .with_batch_schedule_delay(std::time::Duration::from_millis(100))
+        .with_otlp_timeout(std::time::Duration::from_secs(2))
+        .build_from(|_| None)
+        .unwrap();
+    let telemetry = Telemetry::build(config).unwrap();
+    let span = |name: &'static str| {
+        tracing::dispatcher::with_default(telemetry.dispatch(), || {
+            let s = tracing::info_span!("restart_probe", phase = name);
+            let _g = s.enter();
+        })
+    };
+    span("before-kill");
+    collector.sink_shows(&["before-kill"]).unwrap();
+
+    collector.kill_front();
+    for _ in 0..100 {
+        span("while-down"); // must not block: the batch processor's queue absorbs or drops
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    collector.start_front();
+    // The gRPC channel reconnects by itself; keep recording until a span makes it through.
+    let arrived = common::wait_for(std::time::Duration::from_secs(40), || {
+        span("after-restart");
+        collector.sink_text().contains("after-restart").then_some(())
+    });
+    assert!(arrived.is_some(), "no span arrived after the collector restarted");
+    let _ = telemetry.shutdown();
 }

@@ -645,3 +645,109 @@ impl Prometheus {
         (v["status"] == "success").then(|| v["data"]["result"].as_array().map_or(0, |a| a.len()))
     }
 }
+
+/// A real rotel collector pair: `front` (what the SDK talks to) forwarding to `sink`, which
+/// prints everything it decodes to `sink_out`.
+pub struct Collector {
+    pub grpc: u16,
+    pub http: u16,
+    pub sink_out: PathBuf,
+    rotel: PathBuf,
+    sink_grpc: u16,
+    dir: PathBuf,
+    _sink: ChildGuard,
+    front: Option<ChildGuard>,
+}
+
+impl Collector {
+    pub fn start(rotel: &Path, name: &str) -> Collector {
+        let dir = temp_dir(name);
+        let (g1, h1, g2, h2) = (free_port(), free_port(), free_port(), free_port());
+        let sink_out = dir.join("sink.out");
+        let out = std::fs::File::create(&sink_out).unwrap();
+        let sink = ChildGuard::spawn(
+            "rotel sink",
+            Command::new(rotel)
+                .env("NO_COLOR", "1")
+                .args(["--log-format", "json", "start"])
+                .args(["--otlp-grpc-endpoint", &format!("127.0.0.1:{g2}")])
+                .args(["--otlp-http-endpoint", &format!("127.0.0.1:{h2}")])
+                .args(["--exporter", "blackhole"])
+                .args(["--debug-log", "traces", "--debug-log", "metrics", "--debug-log", "logs"])
+                .args(["--debug-log-verbosity", "detailed"])
+                .stdout(out.try_clone().unwrap())
+                .stderr(out),
+        );
+        let mut c = Collector {
+            grpc: g1,
+            http: h1,
+            sink_out,
+            rotel: rotel.to_path_buf(),
+            sink_grpc: g2,
+            dir,
+            _sink: sink,
+            front: None,
+        };
+        wait_port(g2);
+        wait_port(h2);
+        c.start_front();
+        c
+    }
+
+    /// (Re)starts the front collector on the same ports.
+    pub fn start_front(&mut self) {
+        let log = std::fs::File::create(self.dir.join("front.out")).unwrap();
+        self.front = Some(ChildGuard::spawn(
+            "rotel front",
+            Command::new(&self.rotel)
+                .env("NO_COLOR", "1")
+                .arg("start")
+                .args(["--otlp-grpc-endpoint", &format!("127.0.0.1:{}", self.grpc)])
+                .args(["--otlp-http-endpoint", &format!("127.0.0.1:{}", self.http)])
+                .args(["--exporter", "otlp"])
+                .args(["--otlp-exporter-endpoint", &format!("http://127.0.0.1:{}", self.sink_grpc)])
+                .stdout(log.try_clone().unwrap())
+                .stderr(log),
+        ));
+        wait_port(self.grpc);
+        wait_port(self.http);
+    }
+
+    /// Kills the front collector (SIGKILL: nothing is flushed).
+    pub fn kill_front(&mut self) {
+        self.front = None; // ChildGuard's drop kills and reaps
+    }
+
+    /// The sink's decoded output so far.
+    pub fn sink_text(&self) -> String {
+        std::fs::read_to_string(&self.sink_out).unwrap_or_default()
+    }
+
+    /// Waits until the sink has printed every needle.
+    pub fn sink_shows(&self, needles: &[&str]) -> Result<(), String> {
+        let found = wait_for(Duration::from_secs(30), || {
+            let text = self.sink_text();
+            needles.iter().all(|n| text.contains(n)).then_some(())
+        });
+        match found {
+            Some(()) => Ok(()),
+            None => {
+                let text = self.sink_text();
+                let missing: Vec<_> = needles.iter().filter(|n| !text.contains(*n)).collect();
+                Err(format!(
+                    "sink never showed {missing:?}; sink output ({}):\n{}",
+                    self.sink_out.display(),
+                    &text[text.len().saturating_sub(4000)..]
+                ))
+            }
+        }
+    }
+}
+
+/// Waits until a loopback port accepts connections.
+pub fn wait_port(port: u16) {
+    wait_for(Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+    })
+    .unwrap_or_else(|| panic!("port {port} never opened"));
+}
