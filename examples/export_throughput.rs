@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use marketplace_telemetry::{tracing_dispatch, LogWriter, Telemetry, TelemetryConfig};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter,
+};
 
 #[derive(Debug, Clone, Default)]
 struct Counting(Arc<AtomicU64>);
@@ -37,7 +39,8 @@ fn cpu_seconds() -> f64 {
         .ok()
         .and_then(|s| {
             let fields: Vec<&str> = s.rsplit(')').next()?.split_whitespace().collect();
-            let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+            let ticks =
+                fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
             Some(ticks / 100.0)
         })
         .unwrap_or(0.0)
@@ -78,7 +81,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .build(),
                 )
                 .build();
-            let config = TelemetryConfig::builder().with_log_writer(quiet).build_from(|_| None)?;
+            let config = TelemetryConfig::builder()
+                .with_log_writer(quiet)
+                .build_from(|_| None)?;
             let dispatch = tracing_dispatch(&config, Some(&provider), None)?;
             let sent = drive(&dispatch, rate, secs);
             provider.force_flush()?;
@@ -86,7 +91,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (sent, exported, sent.saturating_sub(exported))
         }
         _ => {
-            let endpoint = args.get(4).cloned().unwrap_or_else(|| "http://127.0.0.1:4317".into());
+            let endpoint = args
+                .get(4)
+                .cloned()
+                .unwrap_or_else(|| "http://127.0.0.1:4317".into());
             let rt = tokio::runtime::Runtime::new()?;
             let _entered = rt.enter();
             let config = TelemetryConfig::builder()

@@ -18,7 +18,10 @@ use opentelemetry_sdk::metrics::{ManualReader, SdkMeterProvider};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let workload = args.get(1).map(String::as_str).unwrap_or("search");
-    let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = args
+        .get(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let provider = SdkMeterProvider::builder()
         .with_reader(ManualReader::builder().build())
         .build();

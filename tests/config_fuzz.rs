@@ -9,7 +9,8 @@ use proptest::prelude::*;
 fn values() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
-        proptest::collection::vec(any::<u8>(), 0..64).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        proptest::collection::vec(any::<u8>(), 0..64)
+            .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
         any::<i128>().prop_map(|n| n.to_string()),
         any::<f64>().prop_map(|f| f.to_string()),
         Just(String::new()),

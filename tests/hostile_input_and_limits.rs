@@ -33,8 +33,12 @@ marketplace_telemetry::label_enum! {
 
 #[test]
 fn hostile_label_values_keep_the_scrape_valid_for_promtool_and_prometheus() {
-    let Some(promtool) = require("promtool", which("promtool")) else { return };
-    let Some(prometheus) = require("prometheus", which("prometheus")) else { return };
+    let Some(promtool) = require("promtool", which("promtool")) else {
+        return;
+    };
+    let Some(prometheus) = require("prometheus", which("prometheus")) else {
+        return;
+    };
     let mut builder = TelemetryConfig::builder()
         .with_log_writer(Capture::default().writer())
         .with_caches(hostile_values());
@@ -42,15 +46,25 @@ fn hostile_label_values_keep_the_scrape_valid_for_promtool_and_prometheus() {
         builder = builder.with_resource_attribute(format!("hostile.attr{i}"), v);
     }
     let config = builder
-        .build_from(env_map(&[("OTEL_TRACES_EXPORTER", "none"), ("OTEL_EXPORTER_PROMETHEUS_PORT", "0")]))
+        .build_from(env_map(&[
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
+        ]))
         .unwrap();
     let telemetry = Telemetry::build(config).unwrap();
     let metrics = telemetry.marketplace();
     for v in hostile_values() {
         metrics.cache(&v).hit();
-        metrics.operation::<Probe>(&v, &[0.1, 1.0]).start(Probe::One).succeed();
+        metrics
+            .operation::<Probe>(&v, &[0.1, 1.0])
+            .start(Probe::One)
+            .succeed();
     }
-    let counter = telemetry.meter().u64_counter("hostile.values").build();
+    let counter = telemetry
+        .meter()
+        .u64_counter("hostile.values")
+        .with_description("Values chosen to break the exposition.")
+        .build();
     for v in hostile_values() {
         counter.add(1, &[KeyValue::new("free_form", v)]);
     }
@@ -64,12 +78,20 @@ fn hostile_label_values_keep_the_scrape_valid_for_promtool_and_prometheus() {
     let prom = common::Prometheus::start(&prometheus, &[telemetry.scrape_addr().unwrap()], "");
     prom.wait_up(1);
     let targets = prom.get("/api/v1/targets").unwrap();
-    assert_eq!(targets["data"]["activeTargets"][0]["lastError"], "", "{targets}");
+    assert_eq!(
+        targets["data"]["activeTargets"][0]["lastError"], "",
+        "{targets}"
+    );
     let n = common::wait_for(Duration::from_secs(20), || {
         let v = prom.query("count(hostile_values_total)")?;
-        v["data"]["result"][0]["value"][1].as_str().map(str::to_string)
+        v["data"]["result"][0]["value"][1]
+            .as_str()
+            .map(str::to_string)
     });
-    assert_eq!(n.as_deref(), Some(hostile_values().len().to_string().as_str()));
+    assert_eq!(
+        n.as_deref(),
+        Some(hostile_values().len().to_string().as_str())
+    );
     telemetry.shutdown().unwrap();
 }
 
@@ -86,12 +108,21 @@ fn a_million_distinct_values_stay_capped_with_an_overflow_series() {
         counter.add(1, &[KeyValue::new("user_id", i64::from(i))]);
     }
     let body = telemetry.scrape_handler().unwrap().render();
-    let series = body.lines().filter(|l| l.starts_with("exploding_requests_total{")).count();
-    assert!(series <= 2001, "{series} series: the cardinality limit did not hold");
+    let series = body
+        .lines()
+        .filter(|l| l.starts_with("exploding_requests_total{"))
+        .count();
+    assert!(
+        series <= 2001,
+        "{series} series: the cardinality limit did not hold"
+    );
     assert!(series >= 1000, "{series} series");
     let overflow = body
         .lines()
-        .find(|l| l.starts_with("exploding_requests_total{") && l.contains("otel_metric_overflow=\"true\""))
+        .find(|l| {
+            l.starts_with("exploding_requests_total{")
+                && l.contains("otel_metric_overflow=\"true\"")
+        })
         .expect("overflow series present");
     let value: f64 = overflow.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(value >= 998_000.0, "overflow counts the rest: {overflow}");
@@ -102,11 +133,16 @@ fn a_million_distinct_values_stay_capped_with_an_overflow_series() {
 fn idle_connections_do_not_block_a_scrape_and_oversized_requests_are_refused() {
     let config = TelemetryConfig::builder()
         .with_log_writer(Capture::default().writer())
-        .build_from(env_map(&[("OTEL_TRACES_EXPORTER", "none"), ("OTEL_EXPORTER_PROMETHEUS_PORT", "0")]))
+        .build_from(env_map(&[
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
+        ]))
         .unwrap();
     let telemetry = Telemetry::build(config).unwrap();
     let addr = telemetry.scrape_addr().unwrap();
-    let idle: Vec<TcpStream> = (0..200).filter_map(|_| TcpStream::connect(addr).ok()).collect();
+    let idle: Vec<TcpStream> = (0..200)
+        .filter_map(|_| TcpStream::connect(addr).ok())
+        .collect();
     assert_eq!(idle.len(), 200);
     let (status, body) = http_get(addr, "/metrics").expect("scrape with 200 idle connections open");
     assert_eq!(status, 200);
@@ -115,11 +151,18 @@ fn idle_connections_do_not_block_a_scrape_and_oversized_requests_are_refused() {
     // A request line + headers far over the 16 KiB limit.
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let huge = format!("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(64 * 1024));
+    let huge = format!(
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
     let _ = s.write_all(huge.as_bytes());
     let mut answer = String::new();
     let _ = s.read_to_string(&mut answer);
-    assert!(!answer.starts_with("HTTP/1.1 200"), "oversized request served: {}", &answer[..answer.len().min(80)]);
+    assert!(
+        !answer.starts_with("HTTP/1.1 200"),
+        "oversized request served: {}",
+        &answer[..answer.len().min(80)]
+    );
     drop(idle);
     telemetry.shutdown().unwrap();
 }

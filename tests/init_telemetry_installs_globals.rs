@@ -136,7 +136,10 @@ fn spans_dropped_on_a_full_queue_are_counted_on_the_scrape() {
         scrape_port,
         &dir.join("demo.log"),
         &[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", &format!("http://{blackhole}")),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                &format!("http://{blackhole}"),
+            ),
             ("OTEL_BSP_MAX_QUEUE_SIZE", "8"),
             ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "8"),
         ],

@@ -110,8 +110,14 @@ fn spans_recorded_after_a_collector_restart_arrive_and_the_host_never_waits() {
     // The gRPC channel reconnects by itself; keep recording until a span makes it through.
     let arrived = common::wait_for(std::time::Duration::from_secs(40), || {
         span("after-restart");
-        collector.sink_text().contains("after-restart").then_some(())
+        collector
+            .sink_text()
+            .contains("after-restart")
+            .then_some(())
     });
-    assert!(arrived.is_some(), "no span arrived after the collector restarted");
+    assert!(
+        arrived.is_some(),
+        "no span arrived after the collector restarted"
+    );
     let _ = telemetry.shutdown();
 }

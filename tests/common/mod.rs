@@ -673,7 +673,14 @@ impl Collector {
                 .args(["--otlp-grpc-endpoint", &format!("127.0.0.1:{g2}")])
                 .args(["--otlp-http-endpoint", &format!("127.0.0.1:{h2}")])
                 .args(["--exporter", "blackhole"])
-                .args(["--debug-log", "traces", "--debug-log", "metrics", "--debug-log", "logs"])
+                .args([
+                    "--debug-log",
+                    "traces",
+                    "--debug-log",
+                    "metrics",
+                    "--debug-log",
+                    "logs",
+                ])
                 .args(["--debug-log-verbosity", "detailed"])
                 .stdout(out.try_clone().unwrap())
                 .stderr(out),
@@ -705,7 +712,10 @@ impl Collector {
                 .args(["--otlp-grpc-endpoint", &format!("127.0.0.1:{}", self.grpc)])
                 .args(["--otlp-http-endpoint", &format!("127.0.0.1:{}", self.http)])
                 .args(["--exporter", "otlp"])
-                .args(["--otlp-exporter-endpoint", &format!("http://127.0.0.1:{}", self.sink_grpc)])
+                .args([
+                    "--otlp-exporter-endpoint",
+                    &format!("http://127.0.0.1:{}", self.sink_grpc),
+                ])
                 .stdout(log.try_clone().unwrap())
                 .stderr(log),
         ));
