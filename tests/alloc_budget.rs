@@ -9,6 +9,7 @@ use std::task::{Context, Poll, Waker};
 
 use marketplace_telemetry::marketplace::{ErrorCode, ItemType, MarketplaceMetrics, QueryKind};
 use opentelemetry::metrics::MeterProvider as _;
+use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::{ManualReader, SdkMeterProvider};
 
 struct Counting;
@@ -16,6 +17,16 @@ struct Counting;
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
     static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    // Net bytes (allocated − freed) while counting.
+    static NET_BYTES: Cell<i64> = const { Cell::new(0) };
+}
+
+fn add_bytes(n: i64) {
+    let _ = COUNTING.try_with(|on| {
+        if on.get() {
+            let _ = NET_BYTES.try_with(|b| b.set(b.get() + n));
+        }
+    });
 }
 
 unsafe impl GlobalAlloc for Counting {
@@ -25,9 +36,11 @@ unsafe impl GlobalAlloc for Counting {
                 let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
             }
         });
+        add_bytes(layout.size() as i64);
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        add_bytes(-(layout.size() as i64));
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -36,6 +49,7 @@ unsafe impl GlobalAlloc for Counting {
                 let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
             }
         });
+        add_bytes(new_size as i64 - layout.size() as i64);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -162,4 +176,51 @@ fn every_helper_call_allocates_nothing_after_warm_up() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Net heap bytes retained by `f` on this thread.
+fn retained_bytes(f: impl FnOnce()) -> i64 {
+    NET_BYTES.with(|b| b.set(0));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    NET_BYTES.with(|b| b.get())
+}
+
+#[test]
+fn memory_per_series_stays_within_budget() {
+    // Budgets from BENCHMARKS.md: ≤ 208 B per counter series, ≤ 392 B per histogram series
+    // (15 buckets), measured as net heap growth per new series in the SDK, 3 labels each.
+    const SERIES: i64 = 1000;
+    let provider = SdkMeterProvider::builder()
+        .with_reader(ManualReader::builder().build())
+        .build();
+    let meter = provider.meter("memory");
+    let counter = meter.u64_counter("memory.counter").build();
+    let histogram = meter
+        .f64_histogram("memory.histogram")
+        .with_boundaries(catalog_buckets())
+        .build();
+    // Warm-up: the first series allocates the maps themselves.
+    counter.add(1, &[KeyValue::new("a", -1i64), KeyValue::new("b", -1i64), KeyValue::new("c", -1i64)]);
+    histogram.record(0.1, &[KeyValue::new("a", -1i64), KeyValue::new("b", -1i64), KeyValue::new("c", -1i64)]);
+    let attrs = |i: i64| [KeyValue::new("a", i), KeyValue::new("b", i % 7), KeyValue::new("c", i % 11)];
+    let counter_bytes = retained_bytes(|| {
+        for i in 0..SERIES {
+            counter.add(1, &attrs(i));
+        }
+    }) / SERIES;
+    let histogram_bytes = retained_bytes(|| {
+        for i in 0..SERIES {
+            histogram.record(0.1, &attrs(i));
+        }
+    }) / SERIES;
+    println!("memory per series: counter {counter_bytes} B, histogram {histogram_bytes} B");
+    assert!(counter_bytes > 0 && histogram_bytes > 0, "the measurement saw nothing");
+    assert!(counter_bytes <= 208, "counter series cost {counter_bytes} B (budget 208 B)");
+    assert!(histogram_bytes <= 392, "histogram series cost {histogram_bytes} B (budget 392 B)");
+}
+
+fn catalog_buckets() -> Vec<f64> {
+    vec![0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0, 7.5, 10.0]
 }
