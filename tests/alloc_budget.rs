@@ -202,9 +202,29 @@ fn memory_per_series_stays_within_budget() {
         .with_boundaries(catalog_buckets())
         .build();
     // Warm-up: the first series allocates the maps themselves.
-    counter.add(1, &[KeyValue::new("a", -1i64), KeyValue::new("b", -1i64), KeyValue::new("c", -1i64)]);
-    histogram.record(0.1, &[KeyValue::new("a", -1i64), KeyValue::new("b", -1i64), KeyValue::new("c", -1i64)]);
-    let attrs = |i: i64| [KeyValue::new("a", i), KeyValue::new("b", i % 7), KeyValue::new("c", i % 11)];
+    counter.add(
+        1,
+        &[
+            KeyValue::new("a", -1i64),
+            KeyValue::new("b", -1i64),
+            KeyValue::new("c", -1i64),
+        ],
+    );
+    histogram.record(
+        0.1,
+        &[
+            KeyValue::new("a", -1i64),
+            KeyValue::new("b", -1i64),
+            KeyValue::new("c", -1i64),
+        ],
+    );
+    let attrs = |i: i64| {
+        [
+            KeyValue::new("a", i),
+            KeyValue::new("b", i % 7),
+            KeyValue::new("c", i % 11),
+        ]
+    };
     let counter_bytes = retained_bytes(|| {
         for i in 0..SERIES {
             counter.add(1, &attrs(i));
@@ -216,11 +236,22 @@ fn memory_per_series_stays_within_budget() {
         }
     }) / SERIES;
     println!("memory per series: counter {counter_bytes} B, histogram {histogram_bytes} B");
-    assert!(counter_bytes > 0 && histogram_bytes > 0, "the measurement saw nothing");
-    assert!(counter_bytes <= 208, "counter series cost {counter_bytes} B (budget 208 B)");
-    assert!(histogram_bytes <= 392, "histogram series cost {histogram_bytes} B (budget 392 B)");
+    assert!(
+        counter_bytes > 0 && histogram_bytes > 0,
+        "the measurement saw nothing"
+    );
+    assert!(
+        counter_bytes <= 208,
+        "counter series cost {counter_bytes} B (budget 208 B)"
+    );
+    assert!(
+        histogram_bytes <= 392,
+        "histogram series cost {histogram_bytes} B (budget 392 B)"
+    );
 }
 
 fn catalog_buckets() -> Vec<f64> {
-    vec![0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0, 7.5, 10.0]
+    vec![
+        0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0, 7.5, 10.0,
+    ]
 }
