@@ -77,7 +77,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub use config::{TelemetryConfig, TelemetryConfigBuilder};
 pub use error::{Error, Result};
 pub use guard::Telemetry;
-pub use logs::{tracing_dispatch, LogWriter, EXPORTER_CRATES};
+pub use logs::{tracing_dispatch, LogWriter, EXPORTER_CRATES, EXPORT_ERROR_LOG_WINDOW};
 pub use process::PROCESS_METRICS;
 pub use scrape::{ScrapeHandler, CONTENT_TYPE};
 

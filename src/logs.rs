@@ -4,15 +4,18 @@
 //! Each layer has its own filter, so a quiet `RUST_LOG` does not silently drop exported spans,
 //! and the exporter's own crates can never feed back into the OTLP log and span pipelines.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use opentelemetry::trace::TraceContextExt;
 use tracing::{Event, Subscriber};
+use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::fmt::format::{Format, Full, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
-use tracing_subscriber::layer::{Layer, SubscriberExt};
+use tracing_subscriber::layer::{Context, Filter, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Registry};
 
@@ -79,6 +82,51 @@ impl<'a> MakeWriter<'a> for LogWriter {
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
+/// At most one console line per kind of SDK warning or error (export failed, retries exhausted,
+/// …) per window: a collector that is down for an hour must not write a line per batch.
+pub const EXPORT_ERROR_LOG_WINDOW: Duration = Duration::from_secs(10);
+
+/// Per-callsite rate limit for `opentelemetry*` events at WARN and ERROR. tracing-subscriber
+/// has no rate-limiting filter; this one is a map lookup on a path that only runs when the SDK
+/// reports a problem.
+struct ExportErrorRateLimit {
+    window: Duration,
+    last: Mutex<HashMap<tracing::callsite::Identifier, Instant>>,
+}
+
+impl ExportErrorRateLimit {
+    fn new(window: Duration) -> Self {
+        ExportErrorRateLimit {
+            window,
+            last: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<S> Filter<S> for ExportErrorRateLimit {
+    fn enabled(&self, _: &tracing::Metadata<'_>, _: &Context<'_, S>) -> bool {
+        true
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, _: &Context<'_, S>) -> bool {
+        let meta = event.metadata();
+        if !meta.target().starts_with("opentelemetry") || *meta.level() > tracing::Level::WARN {
+            return true;
+        }
+        let Ok(mut last) = self.last.lock() else {
+            return true;
+        };
+        let now = Instant::now();
+        match last.get(&meta.callsite()) {
+            Some(at) if now.duration_since(*at) < self.window => false,
+            _ => {
+                last.insert(meta.callsite(), now);
+                true
+            }
+        }
+    }
+}
+
 /// The `tracing` dispatcher this crate builds (console logs with trace ids, span export,
 /// OTLP log bridge), over providers you built yourself: for services that manage their own
 /// OpenTelemetry providers but want our logging and filtering.
@@ -117,7 +165,8 @@ pub(crate) fn build_subscriber(
 ) -> Result<impl Subscriber + Send + Sync + 'static> {
     let mut layers: Vec<BoxedLayer> = Vec::with_capacity(3);
 
-    let console_filter = env_filter(&config.log_filter, "log_filter", &[])?;
+    let console_filter = env_filter(&config.log_filter, "log_filter", &[])?
+        .and(ExportErrorRateLimit::new(EXPORT_ERROR_LOG_WINDOW));
     let console: BoxedLayer = match config.log_format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(writer)

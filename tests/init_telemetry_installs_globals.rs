@@ -161,3 +161,34 @@ fn spans_dropped_on_a_full_queue_are_counted_on_the_scrape() {
         dir.display()
     );
 }
+
+#[test]
+fn export_errors_are_logged_rate_limited_not_once_per_batch() {
+    let closed = format!("http://127.0.0.1:{}", common::free_port());
+    let out = Command::new(common::demo_binary())
+        .args(["--duration", "4", "--port", "0"])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &closed)
+        .env("OTEL_EXPORTER_OTLP_TIMEOUT", "200")
+        .env("OTEL_BSP_SCHEDULE_DELAY", "50")
+        .env("OTEL_EXPORTER_PROMETHEUS_PORT", "0")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let count = |needle: &str| text.lines().filter(|l| l.contains(needle)).count();
+    let export_errors = count("BatchSpanProcessor.ExportError");
+    // ~80 batches fail in 4 s at a 50 ms schedule; one line per kind per 10 s window gets
+    // through (plus possibly one at shutdown, which is past the window's start).
+    assert!(
+        export_errors >= 1,
+        "the first export error is logged:\n{}",
+        &text[..text.len().min(3000)]
+    );
+    assert!(
+        export_errors <= 2,
+        "{export_errors} export-error lines: not rate-limited"
+    );
+}
