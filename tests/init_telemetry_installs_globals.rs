@@ -192,3 +192,58 @@ fn export_errors_are_logged_rate_limited_not_once_per_batch() {
         "{export_errors} export-error lines: not rate-limited"
     );
 }
+
+#[test]
+fn the_exporters_own_records_are_never_exported_as_otlp_logs() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (addr, received) = rt.block_on(start_receiver());
+    let closed = format!("http://127.0.0.1:{}", common::free_port());
+    let out = Command::new(common::demo_binary())
+        .args(["--duration", "3", "--port", "0"])
+        .env("RUST_LOG", "trace")
+        .env("OTEL_LOGS_EXPORTER", "otlp")
+        .env("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", format!("http://{addr}"))
+        // Traces go nowhere: the exporter crates warn about it while logs are exported.
+        .env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &closed)
+        .env("OTEL_EXPORTER_OTLP_TIMEOUT", "200")
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .env("OTEL_EXPORTER_PROMETHEUS_PORT", "0")
+        .output()
+        .unwrap();
+    let console = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        console.contains("opentelemetry"),
+        "the exporter crates did log to the console (the test needs them to)"
+    );
+    let mut scopes = Vec::new();
+    for req in received.logs.lock().unwrap().iter() {
+        for rl in &req.resource_logs {
+            for sl in &rl.scope_logs {
+                let scope = sl
+                    .scope
+                    .as_ref()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                scopes.push((scope, sl.log_records.len()));
+            }
+        }
+    }
+    assert!(
+        scopes
+            .iter()
+            .any(|(s, n)| s.starts_with("marketplace_demo") && *n > 0),
+        "the demo's own records were exported: {scopes:?}"
+    );
+    let leaked: Vec<_> = scopes
+        .iter()
+        .filter(|(s, _)| {
+            marketplace_telemetry::EXPORTER_CRATES
+                .iter()
+                .any(|c| s.starts_with(c))
+        })
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "exporter records were exported: {leaked:?}"
+    );
+}
