@@ -465,16 +465,7 @@ fn slo_rules(ns: Option<&str>) -> Vec<Rule> {
                 tickets.push(cond);
             }
         }
-        let camel: String = slo
-            .name
-            .split('-')
-            .map(|p| {
-                let mut c = p.chars();
-                c.next()
-                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                    .unwrap_or_default()
-            })
-            .collect();
+        let camel = camel_case(slo.name);
         for (severity, conds, kind, for_) in [
             ("critical", pages, "ErrorBudgetBurnFast", "2m"),
             ("warning", tickets, "ErrorBudgetBurnSlow", "1h"),
@@ -521,6 +512,18 @@ fn slo_rules(ns: Option<&str>) -> Vec<Rule> {
         }
     }
     rules
+}
+
+/// `search-latency` → `SearchLatency`.
+fn camel_case(name: &str) -> String {
+    name.split('-')
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 fn fmt_f(v: f64) -> String {
@@ -964,16 +967,7 @@ fn slo_tests(ns: Option<&str>) -> String {
             slo.objective,
             "110m",
         ));
-        let camel: String = slo
-            .name
-            .split('-')
-            .map(|p| {
-                let mut c = p.chars();
-                c.next()
-                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                    .unwrap_or_default()
-            })
-            .collect();
+        let camel = camel_case(slo.name);
         let can_page = 14.4 * budget < 1.0 || 6.0 * budget < 1.0;
         let slo_alerts = slo_rules(ns);
         let annotations = |alert: &str| {

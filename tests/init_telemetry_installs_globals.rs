@@ -71,17 +71,7 @@ async fn init_installs_the_pipeline_globally_and_a_second_init_is_an_error() {
 #[test]
 fn the_demo_never_prints_the_header_secret_even_at_trace_level_with_the_collector_down() {
     const SENTINEL: &str = "S3NT1NEL-demo-secret";
-    let exe = std::env::current_exe().unwrap();
-    let demo = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("examples").join("marketplace_demo"))
-        .unwrap();
-    assert!(
-        demo.is_file(),
-        "build the example first: cargo build --examples ({})",
-        demo.display()
-    );
+    let demo = common::demo_binary();
     let closed = format!("http://127.0.0.1:{}", common::free_port());
     let out = Command::new(&demo)
         .args(["--duration", "2", "--port", "0"])

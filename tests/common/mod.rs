@@ -326,41 +326,17 @@ pub struct Prometheus {
 impl Prometheus {
     /// Starts Prometheus with a generated config (plus `extra` YAML appended at top level).
     pub fn start(binary: &Path, targets: &[SocketAddr], extra: &str) -> Prometheus {
-        let dir = temp_dir("prometheus");
-        let port = free_port();
         let list = targets
             .iter()
             .map(|t| format!("'{t}'"))
             .collect::<Vec<_>>()
             .join(", ");
-        std::fs::write(
-            dir.join("prometheus.yml"),
-            format!(
+        Prometheus::start_with_config(
+            binary,
+            &format!(
                 "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: sdk\n    static_configs:\n      - targets: [{list}]\n{extra}"
             ),
         )
-        .unwrap();
-        let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
-        let child = ChildGuard::spawn(
-            "prometheus",
-            Command::new(binary)
-                .arg(format!(
-                    "--config.file={}",
-                    dir.join("prometheus.yml").display()
-                ))
-                .arg(format!(
-                    "--storage.tsdb.path={}",
-                    dir.join("data").display()
-                ))
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .stdout(log.try_clone().unwrap())
-                .stderr(log),
-        );
-        Prometheus {
-            api: SocketAddr::from(([127, 0, 0, 1], port)),
-            dir,
-            _child: child,
-        }
     }
 
     /// GET an API path and parse the JSON answer.
