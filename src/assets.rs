@@ -395,6 +395,24 @@ fn alert_rules(ns: Option<&str>) -> Vec<Rule> {
             "{{ $labels.instance }} uses {{ $value | humanize1024 }}B resident memory (threshold 1 GiB).",
         ),
         alert(
+            "TelemetryExportFailing",
+            "sum by (job, signal) (rate(telemetry_export_items_total{outcome=\"failure\"}[5m])) > 0".to_string(),
+            "10m",
+            "warning",
+            "telemetry",
+            "Telemetry export is failing",
+            "{{ $labels.job }} loses {{ $value | humanize }} {{ $labels.signal }} items/s: the OTLP collector rejects or does not answer.",
+        ),
+        alert(
+            "TelemetrySpansDropped",
+            "sum by (job) (rate(otel_sdk_processor_span_processed_total{error_type=\"queue_full\"}[5m])) > 0".to_string(),
+            "10m",
+            "warning",
+            "telemetry",
+            "Spans dropped on a full export queue",
+            "{{ $labels.job }} drops {{ $value | humanize }} spans/s because the batch queue is full (collector slow or down).",
+        ),
+        alert(
             "MarketplaceOperationsCancelled",
             "sum by (job) (marketplace:operation_requests:rate5m{outcome=\"cancelled\"}) / sum by (job) (marketplace:operation_requests:rate5m) > 0.05".to_string(),
             "15m",
@@ -836,6 +854,29 @@ fn alert_tests(ns: Option<&str>) -> String {
         "cache hit ratio fine",
         cache_input(90.0, 10.0),
         "MarketplaceCacheHitRatioLow",
+        None,
+    );
+
+    let telemetry_input = |failing: f64, dropped: f64| {
+        let mut s = String::new();
+        s.push_str(&series(&format!("telemetry_export_items_total{{job=\"{JOB}\",signal=\"traces\",outcome=\"failure\"}}"), failing, 30));
+        s.push_str(&series(&format!("otel_sdk_processor_span_processed_total{{job=\"{JOB}\",error_type=\"queue_full\"}}"), dropped, 30));
+        s
+    };
+    let _ = write!(out, "  - name: export failing\n    interval: 1m\n    input_series:\n{}    alert_rule_test:\n      - eval_time: 25m\n        alertname: TelemetryExportFailing\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: telemetry\n              job: {JOB}\n              signal: traces\n{}", telemetry_input(60.0, 0.0), exp_annotations(&rules, "TelemetryExportFailing", "marketplace loses 1 traces items/s: the OTLP collector rejects or does not answer."));
+    alert_case(
+        &mut out,
+        "export healthy",
+        telemetry_input(0.0, 0.0),
+        "TelemetryExportFailing",
+        None,
+    );
+    let _ = write!(out, "  - name: spans dropped\n    interval: 1m\n    input_series:\n{}    alert_rule_test:\n      - eval_time: 25m\n        alertname: TelemetrySpansDropped\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: telemetry\n              job: {JOB}\n{}", telemetry_input(0.0, 120.0), exp_annotations(&rules, "TelemetrySpansDropped", "marketplace drops 2 spans/s because the batch queue is full (collector slow or down)."));
+    alert_case(
+        &mut out,
+        "no spans dropped",
+        telemetry_input(0.0, 0.0),
+        "TelemetrySpansDropped",
         None,
     );
 

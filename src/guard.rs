@@ -117,9 +117,11 @@ impl Telemetry {
                 if install_global_meter {
                     opentelemetry::global::set_meter_provider(metrics.provider.clone());
                 }
-                let tracer_provider = crate::traces::build_provider(&config, &resource, handle)?;
+                let meter = metrics.provider.meter(SCOPE);
+                let tracer_provider =
+                    crate::traces::build_provider(&config, &resource, handle, &meter)?;
                 let logger_provider =
-                    crate::logs::build_logger_provider(&config, &resource, handle)?;
+                    crate::logs::build_logger_provider(&config, &resource, handle, &meter)?;
                 (
                     tracer_provider,
                     metrics.provider,

@@ -55,6 +55,7 @@
 pub mod assets;
 pub mod config;
 mod error;
+mod export_stats;
 mod guard;
 #[cfg(feature = "http-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http-server")))]
@@ -76,6 +77,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use config::{TelemetryConfig, TelemetryConfigBuilder};
 pub use error::{Error, Result};
+pub use export_stats::{EXPORT_BATCHES, EXPORT_ITEMS};
 pub use guard::Telemetry;
 pub use logs::{tracing_dispatch, LogWriter, EXPORTER_CRATES, EXPORT_ERROR_LOG_WINDOW};
 pub use process::PROCESS_METRICS;

@@ -278,6 +278,7 @@ pub(crate) fn build_logger_provider(
     config: &TelemetryConfig,
     resource: &opentelemetry_sdk::Resource,
     runtime: &tokio::runtime::Handle,
+    meter: &opentelemetry::metrics::Meter,
 ) -> Result<Option<opentelemetry_sdk::logs::SdkLoggerProvider>> {
     let exporters = config.logs_exporters;
     if !exporters.any() {
@@ -296,6 +297,10 @@ pub(crate) fn build_logger_provider(
                 &config.logs_otlp,
                 runtime
             )?;
+            let exporter = crate::export_stats::Counted::new(
+                exporter,
+                crate::export_stats::slot(meter, Signal::Logs),
+            );
             builder = builder.with_batch_exporter(exporter);
         }
     }

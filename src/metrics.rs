@@ -22,6 +22,7 @@ pub(crate) fn build_provider(
     let exporters = config.metrics_exporters;
     let mut builder = SdkMeterProvider::builder().with_resource(resource.clone());
     let mut registry = None;
+    let otlp_counters = crate::export_stats::CounterSlot::default();
     if exporters.prometheus {
         let reg = prometheus::Registry::new();
         let reader = opentelemetry_prometheus::exporter()
@@ -45,6 +46,7 @@ pub(crate) fn build_provider(
                 &config.metrics_otlp,
                 runtime
             )?;
+            let exporter = crate::export_stats::Counted::new(exporter, otlp_counters.clone());
             builder = builder.with_reader(
                 PeriodicReader::builder(exporter)
                     .with_interval(config.metric_export_interval)
@@ -59,8 +61,10 @@ pub(crate) fn build_provider(
                 .build(),
         );
     }
-    Ok(MetricsPipeline {
-        provider: builder.build(),
-        registry,
-    })
+    let provider = builder.build();
+    let _ = otlp_counters.set(crate::export_stats::ExportCounters::new(
+        &opentelemetry::metrics::MeterProvider::meter(&provider, crate::guard::SCOPE),
+        Signal::Metrics,
+    ));
+    Ok(MetricsPipeline { provider, registry })
 }

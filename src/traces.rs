@@ -16,6 +16,7 @@ pub(crate) fn build_provider(
     config: &TelemetryConfig,
     resource: &Resource,
     runtime: &tokio::runtime::Handle,
+    meter: &opentelemetry::metrics::Meter,
 ) -> Result<Option<SdkTracerProvider>> {
     let exporters = config.traces_exporters;
     if !exporters.any() {
@@ -40,6 +41,10 @@ pub(crate) fn build_provider(
                 .with_max_export_batch_size(config.batch.max_export_batch_size)
                 .with_scheduled_delay(config.batch.schedule_delay)
                 .build();
+            let exporter = crate::export_stats::Counted::new(
+                exporter,
+                crate::export_stats::slot(meter, Signal::Traces),
+            );
             builder = builder.with_span_processor(
                 BatchSpanProcessor::builder(exporter)
                     .with_batch_config(batch)

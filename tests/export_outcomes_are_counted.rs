@@ -1,0 +1,121 @@
+//! Loss made visible: every OTLP export is counted per signal and outcome on our own scrape
+//! (`telemetry_export_batches_total`, `telemetry_export_items_total`), for a collector that
+//! accepts and for one that is down.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{env_map, start_receiver, Capture};
+use marketplace_telemetry::{Telemetry, TelemetryConfig};
+
+fn sample(body: &str, name: &str, signal: &str, outcome: &str) -> f64 {
+    body.lines()
+        .find(|l| {
+            l.starts_with(&format!("{name}{{"))
+                && l.contains(&format!("signal=\"{signal}\""))
+                && l.contains(&format!("outcome=\"{outcome}\""))
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(-1.0)
+}
+
+fn pipeline(endpoint: String) -> Telemetry {
+    let config = TelemetryConfig::builder()
+        .with_log_writer(Capture::default().writer())
+        .with_scrape_endpoint(false)
+        .with_shutdown_timeout(Duration::from_secs(2))
+        .build_from(env_map(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "500"),
+            ("OTEL_METRICS_EXPORTER", "prometheus,otlp"),
+            ("OTEL_LOGS_EXPORTER", "otlp"),
+        ]))
+        .unwrap();
+    let telemetry = Telemetry::build(config).unwrap();
+    tracing::dispatcher::with_default(telemetry.dispatch(), || {
+        for i in 0..10 {
+            let span = tracing::info_span!("counted", i);
+            let _g = span.enter();
+            tracing::info!("a record");
+        }
+    });
+    let _ = telemetry.force_flush();
+    telemetry
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn successful_exports_are_counted_per_signal() {
+    let (addr, received) = start_receiver().await;
+    let body = tokio::task::spawn_blocking(move || {
+        let telemetry = pipeline(format!("http://{addr}"));
+        let body = telemetry.scrape_handler().unwrap().render();
+        telemetry.shutdown().unwrap();
+        body
+    })
+    .await
+    .unwrap();
+    assert_eq!(received.spans().len(), 10);
+    assert!(
+        sample(&body, "telemetry_export_batches_total", "traces", "success") >= 1.0,
+        "{body}"
+    );
+    assert_eq!(
+        sample(&body, "telemetry_export_items_total", "traces", "success"),
+        10.0
+    );
+    // 10 records and the startup report line.
+    assert_eq!(
+        sample(&body, "telemetry_export_items_total", "logs", "success"),
+        11.0
+    );
+    assert!(
+        sample(
+            &body,
+            "telemetry_export_batches_total",
+            "metrics",
+            "success"
+        ) >= 1.0
+    );
+    assert_eq!(
+        sample(&body, "telemetry_export_items_total", "traces", "failure"),
+        0.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_exports_and_the_items_they_lost_are_counted_per_signal() {
+    let closed = format!("http://127.0.0.1:{}", common::free_port());
+    let body = tokio::task::spawn_blocking(move || {
+        let telemetry = pipeline(closed);
+        let body = telemetry.scrape_handler().unwrap().render();
+        let _ = telemetry.shutdown();
+        body
+    })
+    .await
+    .unwrap();
+    assert!(
+        sample(&body, "telemetry_export_batches_total", "traces", "failure") >= 1.0,
+        "{body}"
+    );
+    assert_eq!(
+        sample(&body, "telemetry_export_items_total", "traces", "failure"),
+        10.0
+    );
+    assert_eq!(
+        sample(&body, "telemetry_export_items_total", "logs", "failure"),
+        11.0
+    );
+    assert!(
+        sample(
+            &body,
+            "telemetry_export_batches_total",
+            "metrics",
+            "failure"
+        ) >= 1.0
+    );
+    assert_eq!(
+        sample(&body, "telemetry_export_items_total", "traces", "success"),
+        0.0
+    );
+}
