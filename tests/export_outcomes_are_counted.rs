@@ -44,17 +44,23 @@ fn pipeline(endpoint: String) -> Telemetry {
     telemetry
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn successful_exports_are_counted_per_signal() {
-    let (addr, received) = start_receiver().await;
-    let body = tokio::task::spawn_blocking(move || {
-        let telemetry = pipeline(format!("http://{addr}"));
+/// Records through a pipeline exporting to `endpoint` (off the async worker) and returns the
+/// scrape taken after the flush.
+async fn scrape_after_exporting_to(endpoint: String) -> String {
+    tokio::task::spawn_blocking(move || {
+        let telemetry = pipeline(endpoint);
         let body = telemetry.scrape_handler().unwrap().render();
-        telemetry.shutdown().unwrap();
+        let _ = telemetry.shutdown();
         body
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn successful_exports_are_counted_per_signal() {
+    let (addr, received) = start_receiver().await;
+    let body = scrape_after_exporting_to(format!("http://{addr}")).await;
     assert_eq!(received.spans().len(), 10);
     assert!(
         sample(&body, "telemetry_export_batches_total", "traces", "success") >= 1.0,
@@ -86,14 +92,7 @@ async fn successful_exports_are_counted_per_signal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_exports_and_the_items_they_lost_are_counted_per_signal() {
     let closed = format!("http://127.0.0.1:{}", common::free_port());
-    let body = tokio::task::spawn_blocking(move || {
-        let telemetry = pipeline(closed);
-        let body = telemetry.scrape_handler().unwrap().render();
-        let _ = telemetry.shutdown();
-        body
-    })
-    .await
-    .unwrap();
+    let body = scrape_after_exporting_to(closed).await;
     assert!(
         sample(&body, "telemetry_export_batches_total", "traces", "failure") >= 1.0,
         "{body}"
