@@ -41,6 +41,9 @@ pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
 pub const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
 /// OTLP compression for all signals: `gzip` or `none`.
 pub const OTEL_EXPORTER_OTLP_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_COMPRESSION";
+/// PEM file of the CA that signs the collector's certificate (`https://` endpoints, feature
+/// `tls`); default: the webpki root certificates.
+pub const OTEL_EXPORTER_OTLP_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CERTIFICATE";
 /// Sampler: `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`,
 /// `parentbased_always_off`, `parentbased_traceidratio`.
 pub const OTEL_TRACES_SAMPLER: &str = "OTEL_TRACES_SAMPLER";
@@ -74,6 +77,7 @@ const SIGNAL_VARS: [SignalVars; 3] = [
         headers: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
         timeout: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
         compression: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+        certificate: "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
     },
     SignalVars {
         signal: Signal::Metrics,
@@ -82,6 +86,7 @@ const SIGNAL_VARS: [SignalVars; 3] = [
         headers: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
         timeout: "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
         compression: "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+        certificate: "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
     },
     SignalVars {
         signal: Signal::Logs,
@@ -90,6 +95,7 @@ const SIGNAL_VARS: [SignalVars; 3] = [
         headers: "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
         timeout: "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
         compression: "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+        certificate: "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
     },
 ];
 
@@ -106,21 +112,25 @@ pub const ALL_ENV_VARS: &[&str] = &[
     OTEL_EXPORTER_OTLP_HEADERS,
     OTEL_EXPORTER_OTLP_TIMEOUT,
     OTEL_EXPORTER_OTLP_COMPRESSION,
+    OTEL_EXPORTER_OTLP_CERTIFICATE,
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
     "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
     "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
     "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
     "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
     "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
     "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
     "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
     "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
     "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
     "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
     "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
     "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
     "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
     OTEL_TRACES_SAMPLER,
     OTEL_TRACES_SAMPLER_ARG,
     OTEL_PROPAGATORS,
@@ -392,6 +402,8 @@ pub struct OtlpConfig {
     pub timeout: Duration,
     /// Payload compression.
     pub compression: Compression,
+    /// CA certificate (PEM file) trusted for `https://` endpoints, instead of the webpki roots.
+    pub ca_certificate: Option<std::path::PathBuf>,
 }
 
 /// Batch span processor settings (`OTEL_BSP_*`).
@@ -645,6 +657,7 @@ pub struct TelemetryConfigBuilder {
     otlp_headers: Option<Headers>,
     otlp_timeout: Option<Duration>,
     otlp_compression: Option<Compression>,
+    otlp_ca_certificate: Option<std::path::PathBuf>,
     sampler: Option<Sampler>,
     propagators: Option<Vec<Propagator>>,
     batch_schedule_delay: Option<Duration>,
@@ -754,6 +767,13 @@ impl TelemetryConfigBuilder {
     /// OTLP compression (env: `OTEL_EXPORTER_OTLP_COMPRESSION`, default none).
     pub fn with_otlp_compression(mut self, compression: Compression) -> Self {
         self.otlp_compression = Some(compression);
+        self
+    }
+
+    /// CA certificate (PEM file) for `https://` endpoints (env: `OTEL_EXPORTER_OTLP_CERTIFICATE`
+    /// and the per-signal forms; default: webpki roots). Needs the `tls` feature.
+    pub fn with_otlp_ca_certificate(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.otlp_ca_certificate = Some(path.into());
         self
     }
 
@@ -1037,6 +1057,17 @@ impl TelemetryConfigBuilder {
             parse_compression,
             "gzip or none",
         )?;
+        let generic_certificate =
+            env.parse(OTEL_EXPORTER_OTLP_CERTIFICATE, parse_pem_path, PEM_EXPECTED)?;
+        if let Some(path) = &self.otlp_ca_certificate {
+            if parse_pem_path(&path.to_string_lossy()).is_none() {
+                return Err(Error::InvalidConfig {
+                    field: "otlp_ca_certificate",
+                    value: path.display().to_string(),
+                    expected: PEM_EXPECTED,
+                });
+            }
+        }
 
         let mut otlp = Vec::with_capacity(3);
         for vars in &SIGNAL_VARS {
@@ -1090,12 +1121,19 @@ impl TelemetryConfigBuilder {
                     .or(generic_compression)
                     .unwrap_or_default(),
             };
+            let ca_certificate = match &self.otlp_ca_certificate {
+                Some(path) => Some(path.clone()),
+                None => env
+                    .parse(vars.certificate, parse_pem_path, PEM_EXPECTED)?
+                    .or_else(|| generic_certificate.clone()),
+            };
             otlp.push(OtlpConfig {
                 endpoint,
                 protocol,
                 headers,
                 timeout,
                 compression,
+                ca_certificate,
             });
         }
         let mut otlp = otlp.into_iter();
@@ -1293,6 +1331,7 @@ struct SignalVars {
     headers: &'static str,
     timeout: &'static str,
     compression: &'static str,
+    certificate: &'static str,
 }
 
 struct Env<'a, F>(&'a F);
@@ -1331,6 +1370,15 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
             }),
         }
     }
+}
+
+const PEM_EXPECTED: &str = "the path of a readable PEM certificate file";
+
+/// A path to an existing file that contains a PEM certificate block.
+fn parse_pem_path(v: &str) -> Option<std::path::PathBuf> {
+    let path = std::path::PathBuf::from(v.trim());
+    let text = std::fs::read_to_string(&path).ok()?;
+    text.contains("-----BEGIN CERTIFICATE-----").then_some(path)
 }
 
 fn valid_name(v: &str) -> bool {

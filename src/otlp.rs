@@ -13,6 +13,12 @@ use crate::error::{Error, Result};
 /// feature is compiled in, TLS is available for `https://`, and gRPC has a Tokio runtime.
 pub(crate) fn preflight(signal: Signal, config: &OtlpConfig) -> Result<()> {
     let https = config.endpoint.trim_start().starts_with("https://");
+    if config.ca_certificate.is_some() && !cfg!(feature = "tls") {
+        return Err(Error::FeatureDisabled {
+            what: format!("a CA certificate for OTLP {}", signal.as_str()),
+            feature: "tls",
+        });
+    }
     match config.protocol {
         Protocol::Grpc => {
             if !cfg!(feature = "grpc") {
@@ -40,7 +46,7 @@ pub(crate) fn preflight(signal: Signal, config: &OtlpConfig) -> Result<()> {
                     feature: "http",
                 });
             }
-            if https {
+            if https || config.ca_certificate.is_some() {
                 // The blocking reqwest client is built without a TLS stack: refuse rather than
                 // fail at every export.
                 return Err(Error::FeatureDisabled {
@@ -85,6 +91,21 @@ where
         .with_endpoint(config.endpoint.clone())
         .with_timeout(config.timeout)
         .with_metadata(metadata);
+    #[cfg(feature = "tls")]
+    let builder = match config
+        .ca_certificate
+        .as_ref()
+        .and_then(|path| std::fs::read(path).ok())
+    {
+        // Checked readable by the config parser; a file that vanished since falls back to the
+        // webpki roots, and the handshake fails loudly rather than going plaintext.
+        Some(pem) => builder.with_tls_config(
+            opentelemetry_otlp::tonic_types::transport::ClientTlsConfig::new().ca_certificate(
+                opentelemetry_otlp::tonic_types::transport::Certificate::from_pem(pem),
+            ),
+        ),
+        None => builder,
+    };
     match config.compression {
         crate::config::Compression::Gzip => {
             builder.with_compression(opentelemetry_otlp::Compression::Gzip)
