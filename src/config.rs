@@ -1069,8 +1069,7 @@ impl TelemetryConfigBuilder {
             }
         }
 
-        let mut otlp = Vec::with_capacity(3);
-        for vars in &SIGNAL_VARS {
+        let resolve = |vars: &SignalVars| -> Result<OtlpConfig> {
             let protocol = match self.otlp_protocol {
                 Some(p) => p,
                 None => env
@@ -1127,22 +1126,19 @@ impl TelemetryConfigBuilder {
                     .parse(vars.certificate, parse_pem_path, PEM_EXPECTED)?
                     .or_else(|| generic_certificate.clone()),
             };
-            otlp.push(OtlpConfig {
+            Ok(OtlpConfig {
                 endpoint,
                 protocol,
                 headers,
                 timeout,
                 compression,
                 ca_certificate,
-            });
-        }
-        let mut otlp = otlp.into_iter();
-        let (Some(traces_otlp), Some(metrics_otlp), Some(logs_otlp)) =
-            (otlp.next(), otlp.next(), otlp.next())
-        else {
-            // SIGNAL_VARS has exactly three entries.
-            unreachable!("three signals")
+            })
         };
+        let [traces_vars, metrics_vars, logs_vars] = &SIGNAL_VARS;
+        let traces_otlp = resolve(traces_vars)?;
+        let metrics_otlp = resolve(metrics_vars)?;
+        let logs_otlp = resolve(logs_vars)?;
 
         let sampler = match self.sampler {
             Some(s) => validate_sampler(s)?,

@@ -56,15 +56,21 @@ fn returns<F: FnOnce() + Send + 'static>(what: &str, f: F) {
         .unwrap_or_else(|_| panic!("{what} did not return within {HANG:?}: it hangs"));
 }
 
+fn runtime(multi_thread: bool) -> tokio::runtime::Runtime {
+    let mut builder = if multi_thread {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build().unwrap()
+}
+
 #[test]
 fn shutdown_returns_on_a_multi_thread_runtime() {
     returns("multi-thread shutdown", || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        runtime(true).block_on(async {
             let telemetry = Telemetry::build(config("grpc")).unwrap();
             record(&telemetry);
             // Export to a black hole cannot succeed: an error, not a hang.
@@ -78,11 +84,7 @@ fn shutdown_returns_on_a_multi_thread_runtime() {
 #[test]
 fn shutdown_returns_from_inside_a_current_thread_block_on() {
     returns("current-thread shutdown", || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        runtime(false).block_on(async {
             let telemetry = Telemetry::build(config("grpc")).unwrap();
             record(&telemetry);
             let _ = telemetry.shutdown();
@@ -93,11 +95,7 @@ fn shutdown_returns_from_inside_a_current_thread_block_on() {
 #[test]
 fn drop_returns_from_inside_a_current_thread_block_on() {
     returns("current-thread drop", || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        runtime(false).block_on(async {
             let telemetry = Telemetry::build(config("grpc")).unwrap();
             record(&telemetry);
             drop(telemetry);
