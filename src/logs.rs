@@ -181,8 +181,13 @@ pub(crate) fn build_subscriber(
                 .with_target("target")
                 .with_flattened_event()
                 .with_current_span("span");
-            json.add_dynamic_field("trace_id", |_, _| current_ids().map(|(t, _)| t));
-            json.add_dynamic_field("span_id", |_, _| current_ids().map(|(_, s)| s));
+            // Each field formats only its own id.
+            json.add_dynamic_field("trace_id", |_, _| {
+                current_span_context().map(|sc| sc.trace_id().to_string())
+            });
+            json.add_dynamic_field("span_id", |_, _| {
+                current_span_context().map(|sc| sc.span_id().to_string())
+            });
             json.with_filter(console_filter).boxed()
         }
     };
@@ -238,6 +243,12 @@ fn env_filter(directives: &str, field: &'static str, deny: &[&str]) -> Result<En
 
 /// Trace and span id of the active OpenTelemetry context (set by tracing-opentelemetry when a
 /// span is entered), as lower-case hex.
+fn current_span_context() -> Option<opentelemetry::trace::SpanContext> {
+    let cx = opentelemetry::Context::current();
+    let sc = cx.span().span_context().clone();
+    sc.is_valid().then_some(sc)
+}
+
 fn current_ids() -> Option<(String, String)> {
     let cx = opentelemetry::Context::current();
     let span = cx.span();

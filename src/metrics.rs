@@ -62,9 +62,12 @@ pub(crate) fn build_provider(
         );
     }
     let provider = builder.build();
-    let _ = otlp_counters.set(crate::export_stats::ExportCounters::new(
-        &opentelemetry::metrics::MeterProvider::meter(&provider, crate::guard::SCOPE),
-        Signal::Metrics,
-    ));
+    // Only an OTLP metric exporter has exports to count (no zero series otherwise).
+    if exporters.otlp {
+        let _ = otlp_counters.set(crate::export_stats::ExportCounters::new(
+            &opentelemetry::metrics::MeterProvider::meter(&provider, crate::guard::SCOPE),
+            Signal::Metrics,
+        ));
+    }
     Ok(MetricsPipeline { provider, registry })
 }
