@@ -6,19 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{env_map, start_receiver, Capture};
+use common::{env_map, export_sample, start_receiver, Capture};
 use marketplace_telemetry::{Telemetry, TelemetryConfig};
-
-fn sample(body: &str, name: &str, signal: &str, outcome: &str) -> f64 {
-    body.lines()
-        .find(|l| {
-            l.starts_with(&format!("{name}{{"))
-                && l.contains(&format!("signal=\"{signal}\""))
-                && l.contains(&format!("outcome=\"{outcome}\""))
-        })
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap_or(-1.0)
-}
 
 fn pipeline(endpoint: String) -> Telemetry {
     let config = TelemetryConfig::builder()
@@ -63,20 +52,20 @@ async fn successful_exports_are_counted_per_signal() {
     let body = scrape_after_exporting_to(format!("http://{addr}")).await;
     assert_eq!(received.spans().len(), 10);
     assert!(
-        sample(&body, "telemetry_export_batches_total", "traces", "success") >= 1.0,
+        export_sample(&body, "telemetry_export_batches_total", "traces", "success") >= 1.0,
         "{body}"
     );
     assert_eq!(
-        sample(&body, "telemetry_export_items_total", "traces", "success"),
+        export_sample(&body, "telemetry_export_items_total", "traces", "success"),
         10.0
     );
     // 10 records and the startup report line.
     assert_eq!(
-        sample(&body, "telemetry_export_items_total", "logs", "success"),
+        export_sample(&body, "telemetry_export_items_total", "logs", "success"),
         11.0
     );
     assert!(
-        sample(
+        export_sample(
             &body,
             "telemetry_export_batches_total",
             "metrics",
@@ -84,7 +73,7 @@ async fn successful_exports_are_counted_per_signal() {
         ) >= 1.0
     );
     assert_eq!(
-        sample(&body, "telemetry_export_items_total", "traces", "failure"),
+        export_sample(&body, "telemetry_export_items_total", "traces", "failure"),
         0.0
     );
 }
@@ -94,19 +83,19 @@ async fn failed_exports_and_the_items_they_lost_are_counted_per_signal() {
     let closed = format!("http://127.0.0.1:{}", common::free_port());
     let body = scrape_after_exporting_to(closed).await;
     assert!(
-        sample(&body, "telemetry_export_batches_total", "traces", "failure") >= 1.0,
+        export_sample(&body, "telemetry_export_batches_total", "traces", "failure") >= 1.0,
         "{body}"
     );
     assert_eq!(
-        sample(&body, "telemetry_export_items_total", "traces", "failure"),
+        export_sample(&body, "telemetry_export_items_total", "traces", "failure"),
         10.0
     );
     assert_eq!(
-        sample(&body, "telemetry_export_items_total", "logs", "failure"),
+        export_sample(&body, "telemetry_export_items_total", "logs", "failure"),
         11.0
     );
     assert!(
-        sample(
+        export_sample(
             &body,
             "telemetry_export_batches_total",
             "metrics",
@@ -114,7 +103,7 @@ async fn failed_exports_and_the_items_they_lost_are_counted_per_signal() {
         ) >= 1.0
     );
     assert_eq!(
-        sample(&body, "telemetry_export_items_total", "traces", "success"),
+        export_sample(&body, "telemetry_export_items_total", "traces", "success"),
         0.0
     );
 }

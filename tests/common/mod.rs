@@ -200,6 +200,18 @@ impl LogsService for Received {
     }
 }
 
+/// The value of `name{signal=…,outcome=…}` in a scrape body (our export counters), or -1.
+pub fn export_sample(body: &str, name: &str, signal: &str, outcome: &str) -> f64 {
+    body.lines()
+        .find(|l| {
+            l.starts_with(&format!("{name}{{"))
+                && l.contains(&format!("signal=\"{signal}\""))
+                && l.contains(&format!("outcome=\"{outcome}\""))
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(-1.0)
+}
+
 /// Starts an OTLP gRPC receiver on a free loopback port on the current runtime.
 pub async fn start_receiver() -> (SocketAddr, Received) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
