@@ -92,7 +92,9 @@ fn spans_recorded_after_a_collector_restart_arrive_and_the_host_never_waits() {
         .build_from(|_| None)
         .unwrap();
     let telemetry = Telemetry::build(config).unwrap();
+    let recorded = std::cell::Cell::new(0u32);
     let span = |name: &'static str| {
+        recorded.set(recorded.get() + 1);
         tracing::dispatcher::with_default(telemetry.dispatch(), || {
             let s = tracing::info_span!("restart_probe", phase = name);
             let _g = s.enter();
@@ -118,6 +120,25 @@ fn spans_recorded_after_a_collector_restart_arrive_and_the_host_never_waits() {
     assert!(
         arrived.is_some(),
         "no span arrived after the collector restarted"
+    );
+    // Loss is always counted: every span recorded was either delivered or counted as failed.
+    let _ = telemetry.force_flush();
+    let handler = telemetry.scrape_handler().unwrap();
+    let total = f64::from(recorded.get());
+    let mut last = (0.0, 0.0);
+    let balanced = common::wait_for(std::time::Duration::from_secs(30), || {
+        let body = handler.render();
+        let item = |outcome| {
+            common::export_sample(&body, "telemetry_export_items_total", "traces", outcome).max(0.0)
+        };
+        last = (item("success"), item("failure"));
+        (last.0 + last.1 == total).then_some(())
+    });
+    assert!(
+        balanced.is_some(),
+        "{total} spans recorded, {} delivered + {} counted as lost",
+        last.0,
+        last.1
     );
     let _ = telemetry.shutdown();
 }

@@ -214,7 +214,14 @@ pub fn export_sample(body: &str, name: &str, signal: &str, outcome: &str) -> f64
 
 /// Starts an OTLP gRPC receiver on a free loopback port on the current runtime.
 pub async fn start_receiver() -> (SocketAddr, Received) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_receiver_on(0).await
+}
+
+/// Starts an OTLP gRPC receiver on 127.0.0.1:`port` (0: any) on the current runtime.
+pub async fn start_receiver_on(port: u16) -> (SocketAddr, Received) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     let received = Received::default();
     let server = tonic::transport::Server::builder()

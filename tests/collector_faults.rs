@@ -1,5 +1,9 @@
-//! What the SDK does when the collector pushes back or is slow (issue 7, scenarios 1e and 13):
+//! What the SDK does when the collector is down, pushes back or is slow (issue 7, scenarios 1
+//! and 13):
 //!
+//! - A closed port, or a listener that accepts and never answers, then a working collector on
+//!   the same port → every span recorded meanwhile is either delivered or counted as lost
+//!   (`success + failure == recorded`), and the spans recorded after recovery arrive.
 //! - OTLP/HTTP `429`/`503` with `Retry-After` → the exporter waits at least that long, then
 //!   retries and delivers; `503` without it → exponential backoff, 3 retries, then the loss is
 //!   counted; `400`/`401` → not retried, loss counted.
@@ -21,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{attr, env_map, export_sample, start_receiver, wait_for, Capture};
+use common::{attr, env_map, export_sample, start_receiver, start_receiver_on, wait_for, Capture};
 use marketplace_telemetry::{Telemetry, TelemetryConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     trace_service_server::{TraceService, TraceServiceServer},
@@ -257,9 +261,94 @@ fn http_400_and_401_are_not_retried_and_the_loss_is_counted() {
         assert_eq!(wait_for_items(&telemetry, "failure", 5.0), 5.0);
         // The first retry would come within 200 ms; give it five times that.
         std::thread::sleep(Duration::from_secs(1));
-        assert_eq!(collector.hits().len(), 1, "HTTP {status} must not be retried");
+        assert_eq!(
+            collector.hits().len(),
+            1,
+            "HTTP {status} must not be retried"
+        );
         let _ = telemetry.shutdown();
     }
+}
+
+/// A listener that accepts and never answers until aborted (which closes every connection).
+async fn closable_blackhole() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    (port, task)
+}
+
+/// Records 10 spans while the collector on `port` is down (closed, or black-holed until
+/// `blackhole` is aborted), then starts a receiver on that port and records 5 more.
+async fn down_then_back(port: u16, blackhole: Option<tokio::task::JoinHandle<()>>) {
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let telemetry = blocking(move || {
+        let telemetry = pipeline(&endpoint, "grpc", "500");
+        record_spans(&telemetry, "before", 10);
+        let _ = telemetry.force_flush();
+        assert_eq!(wait_for_items(&telemetry, "failure", 10.0), 10.0);
+        telemetry
+    })
+    .await;
+    if let Some(task) = blackhole {
+        task.abort();
+        let _ = task.await;
+    }
+    let (_, received) = start_receiver_on(port).await;
+    blocking(move || {
+        record_spans(&telemetry, "after", 5);
+        let _ = telemetry.force_flush();
+        assert_eq!(wait_for_items(&telemetry, "success", 5.0), 5.0);
+        let body = telemetry.scrape_handler().unwrap().render();
+        // Nothing unaccounted for: 15 recorded = 5 delivered + 10 counted as lost.
+        assert_eq!(
+            export_sample(&body, "telemetry_export_items_total", "traces", "failure"),
+            10.0
+        );
+        telemetry.shutdown().unwrap();
+    })
+    .await;
+    let phases: Vec<_> = received
+        .spans()
+        .iter()
+        .filter_map(|(_, s)| attr(s, "phase"))
+        .collect();
+    assert_eq!(phases, vec!["after"; 5]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_lost_to_a_closed_port_are_counted_and_later_spans_arrive() {
+    let port = common::free_port();
+    down_then_back(port, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_lost_to_a_silent_collector_are_counted_and_later_spans_arrive() {
+    let (port, blackhole) = closable_blackhole().await;
+    down_then_back(port, Some(blackhole)).await;
+}
+
+#[test]
+fn a_retry_after_longer_than_the_export_timeout_fails_the_batch_at_once() {
+    // A hostile or confused collector asking for 10 minutes must not park the exporter: the
+    // SDK gives up when the wait would pass the export timeout, and the next batch is tried.
+    let collector = HttpCollector::start(|_| (429, Some("600")));
+    let telemetry = pipeline(&collector.endpoint(), "http/protobuf", "2000");
+    for batch in 1..=2 {
+        record_spans(&telemetry, "before", 3);
+        let _ = telemetry.force_flush();
+        assert_eq!(
+            wait_for_items(&telemetry, "failure", 3.0 * batch as f64),
+            3.0 * batch as f64
+        );
+    }
+    assert_eq!(collector.hits().len(), 2, "one attempt per batch, no retry");
+    let _ = telemetry.shutdown();
 }
 
 fn hits_after(hits: &Mutex<Vec<Instant>>, n: usize) -> Vec<Instant> {
@@ -365,14 +454,14 @@ async fn slow_proxy(upstream: SocketAddr, delay_ms: Arc<AtomicU64>) -> SocketAdd
     addr
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_collector_slower_than_the_export_timeout_costs_counted_batches_not_the_host() {
-    let (receiver, received) = start_receiver().await;
+/// Exports through a proxy that holds responses 2 s with a 500 ms export timeout, then makes
+/// the proxy fast again and records more.
+async fn slow_then_fast(upstream: SocketAddr, protocol: &'static str) {
     let delay = Arc::new(AtomicU64::new(2_000));
-    let proxy = slow_proxy(receiver, delay.clone()).await;
+    let proxy = slow_proxy(upstream, delay.clone()).await;
     let endpoint = format!("http://{proxy}");
     let telemetry = blocking(move || {
-        let telemetry = pipeline(&endpoint, "grpc", "500");
+        let telemetry = pipeline(&endpoint, protocol, "500");
         // Recording while every export times out: a hang here fails the test by its timeout.
         for _ in 0..10 {
             record_spans(&telemetry, "before", 10);
@@ -386,24 +475,35 @@ async fn a_collector_slower_than_the_export_timeout_costs_counted_batches_not_th
     assert_eq!(
         export_sample(&body, "telemetry_export_items_total", "traces", "success"),
         0.0,
-        "{body}"
+        "{protocol}: {body}"
     );
 
     // The proxy is fast again: once the held responses have drained, new spans arrive.
     delay.store(0, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_millis(2_500)).await;
-    let telemetry = blocking(move || {
+    blocking(move || {
         record_spans(&telemetry, "after", 5);
         let _ = telemetry.force_flush();
         assert!(wait_for_items(&telemetry, "success", 5.0) >= 5.0);
-        telemetry
+        telemetry.shutdown().unwrap();
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grpc_collector_slower_than_the_export_timeout_costs_counted_batches_not_the_host() {
+    let (receiver, received) = start_receiver().await;
+    slow_then_fast(receiver, "grpc").await;
     let after = received
         .spans()
         .iter()
         .filter(|(_, s)| attr(s, "phase").as_deref() == Some("after"))
         .count();
     assert_eq!(after, 5);
-    blocking(move || telemetry.shutdown().unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_collector_slower_than_the_export_timeout_costs_counted_batches_not_the_host() {
+    let collector = HttpCollector::start(|_| (200, None));
+    slow_then_fast(collector.addr, "http/protobuf").await;
 }
