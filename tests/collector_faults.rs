@@ -222,6 +222,7 @@ fn http_retry_after_on_429_and_503_is_honoured_then_the_batch_is_delivered() {
     assert_eq!(hits.len(), 3, "one attempt and two retries");
     for pair in hits.windows(2) {
         let waited = pair[1] - pair[0];
+        eprintln!("HTTP retry after {waited:?} (Retry-After: 1)");
         // The recommended backoff alone would wait 100–200 ms here.
         assert!(
             waited >= Duration::from_millis(950),
@@ -244,7 +245,10 @@ fn http_503_without_retry_after_is_retried_three_times_then_counted_as_lost() {
     record_spans(&telemetry, "before", 4);
     let _ = telemetry.force_flush();
     assert_eq!(wait_for_items(&telemetry, "failure", 4.0), 4.0);
-    assert_eq!(collector.hits().len(), 4, "one attempt and three retries");
+    let hits = collector.hits();
+    let gaps: Vec<_> = hits.windows(2).map(|p| p[1] - p[0]).collect();
+    eprintln!("HTTP 503 backoff: {gaps:?}");
+    assert_eq!(hits.len(), 4, "one attempt and three retries");
     let _ = telemetry.shutdown();
 }
 
@@ -384,6 +388,7 @@ async fn grpc_resource_exhausted_with_retry_info_is_honoured_then_delivered() {
     let hits = hits_after(&hits, 2);
     assert_eq!(hits.len(), 2, "one attempt and one retry");
     let waited = hits[1] - hits[0];
+    eprintln!("gRPC retry after {waited:?} (RetryInfo 1 s)");
     assert!(
         waited >= Duration::from_millis(950),
         "retried after {waited:?}, before RetryInfo's 1 s"
