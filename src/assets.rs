@@ -413,6 +413,15 @@ fn alert_rules(ns: Option<&str>) -> Vec<Rule> {
             "{{ $labels.job }} drops {{ $value | humanize }} spans/s because the batch queue is full (collector slow or down).",
         ),
         alert(
+            "TelemetryLogRecordsDropped",
+            "sum by (job) (rate(otel_sdk_processor_log_processed_total{error_type=\"queue_full\"}[5m])) > 0".to_string(),
+            "10m",
+            "warning",
+            "telemetry",
+            "Log records dropped on a full export queue",
+            "{{ $labels.job }} drops {{ $value | humanize }} log records/s because the OTLP log queue is full (collector slow or down).",
+        ),
+        alert(
             "MarketplaceOperationsCancelled",
             "sum by (job) (marketplace:operation_requests:rate5m{outcome=\"cancelled\"}) / sum by (job) (marketplace:operation_requests:rate5m) > 0.05".to_string(),
             "15m",
@@ -861,6 +870,13 @@ fn alert_tests(ns: Option<&str>) -> String {
         let mut s = String::new();
         s.push_str(&series(&format!("telemetry_export_items_total{{job=\"{JOB}\",signal=\"traces\",outcome=\"failure\"}}"), failing, 30));
         s.push_str(&series(&format!("otel_sdk_processor_span_processed_total{{job=\"{JOB}\",error_type=\"queue_full\"}}"), dropped, 30));
+        s.push_str(&series(
+            &format!(
+                "otel_sdk_processor_log_processed_total{{job=\"{JOB}\",error_type=\"queue_full\"}}"
+            ),
+            dropped / 2.0,
+            30,
+        ));
         s
     };
     let _ = write!(out, "  - name: export failing\n    interval: 1m\n    input_series:\n{}    alert_rule_test:\n      - eval_time: 25m\n        alertname: TelemetryExportFailing\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: telemetry\n              job: {JOB}\n              signal: traces\n{}", telemetry_input(60.0, 0.0), exp_annotations(&rules, "TelemetryExportFailing", "marketplace loses 1 traces items/s: the OTLP collector rejects or does not answer."));
@@ -877,6 +893,14 @@ fn alert_tests(ns: Option<&str>) -> String {
         "no spans dropped",
         telemetry_input(0.0, 0.0),
         "TelemetrySpansDropped",
+        None,
+    );
+    let _ = write!(out, "  - name: log records dropped\n    interval: 1m\n    input_series:\n{}    alert_rule_test:\n      - eval_time: 25m\n        alertname: TelemetryLogRecordsDropped\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: telemetry\n              job: {JOB}\n{}", telemetry_input(0.0, 120.0), exp_annotations(&rules, "TelemetryLogRecordsDropped", "marketplace drops 1 log records/s because the OTLP log queue is full (collector slow or down)."));
+    alert_case(
+        &mut out,
+        "no log records dropped",
+        telemetry_input(0.0, 0.0),
+        "TelemetryLogRecordsDropped",
         None,
     );
 

@@ -57,6 +57,12 @@ pub const OTEL_BSP_SCHEDULE_DELAY: &str = "OTEL_BSP_SCHEDULE_DELAY";
 pub const OTEL_BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
 /// Batch span processor: spans per export.
 pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
+/// Delay between two log record exports, in milliseconds.
+pub const OTEL_BLRP_SCHEDULE_DELAY: &str = "OTEL_BLRP_SCHEDULE_DELAY";
+/// Log record queue capacity.
+pub const OTEL_BLRP_MAX_QUEUE_SIZE: &str = "OTEL_BLRP_MAX_QUEUE_SIZE";
+/// Log records per export.
+pub const OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE";
 /// Interval of the OTLP metric push, milliseconds.
 pub const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
 /// Address the scrape endpoint binds to (default `127.0.0.1`).
@@ -137,6 +143,9 @@ pub const ALL_ENV_VARS: &[&str] = &[
     OTEL_BSP_SCHEDULE_DELAY,
     OTEL_BSP_MAX_QUEUE_SIZE,
     OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+    OTEL_BLRP_SCHEDULE_DELAY,
+    OTEL_BLRP_MAX_QUEUE_SIZE,
+    OTEL_BLRP_MAX_EXPORT_BATCH_SIZE,
     OTEL_METRIC_EXPORT_INTERVAL,
     OTEL_EXPORTER_PROMETHEUS_HOST,
     OTEL_EXPORTER_PROMETHEUS_PORT,
@@ -146,8 +155,8 @@ pub const ALL_ENV_VARS: &[&str] = &[
 
 // === limits ===
 
-/// Largest accepted `OTEL_BSP_MAX_QUEUE_SIZE`. The SDK preallocates the queue, so an unchecked
-/// `1e8` would abort the host on allocation.
+/// Largest accepted `OTEL_BSP_MAX_QUEUE_SIZE` / `OTEL_BLRP_MAX_QUEUE_SIZE`. The SDK
+/// preallocates the queue, so an unchecked `1e8` would abort the host on allocation.
 pub const MAX_QUEUE_SIZE: usize = 1 << 20;
 /// Default OTLP gRPC endpoint.
 pub const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
@@ -406,17 +415,27 @@ pub struct OtlpConfig {
     pub ca_certificate: Option<std::path::PathBuf>,
 }
 
-/// Batch span processor settings (`OTEL_BSP_*`).
+/// Batch processor settings: spans (`OTEL_BSP_*`) and log records (`OTEL_BLRP_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BatchConfig {
-    /// Delay between two exports (default 5 s).
+    /// Delay between two exports (default 5 s for spans, 1 s for log records).
     pub schedule_delay: Duration,
-    /// Queue capacity in spans, `1..=`[`MAX_QUEUE_SIZE`] (default 2048). Spans past it are
-    /// dropped and counted.
+    /// Queue capacity in spans or records, `1..=`[`MAX_QUEUE_SIZE`] (default 2048). Items
+    /// past it are dropped and counted.
     pub max_queue_size: usize,
-    /// Spans per export, `1..=max_queue_size` (default 512).
+    /// Items per export, `1..=max_queue_size` (default 512).
     pub max_export_batch_size: usize,
+}
+
+impl BatchConfig {
+    /// The OpenTelemetry defaults for the log record processor (`OTEL_BLRP_*`): 1 s, 2048, 512.
+    pub fn log_records() -> Self {
+        BatchConfig {
+            schedule_delay: Duration::from_millis(1000),
+            ..BatchConfig::default()
+        }
+    }
 }
 
 impl Default for BatchConfig {
@@ -479,6 +498,8 @@ pub struct TelemetryConfig {
     pub propagators: Vec<Propagator>,
     /// Batch span processor.
     pub batch: BatchConfig,
+    /// Batch log record processor (used when log records are exported over OTLP).
+    pub log_batch: BatchConfig,
     /// OTLP metric push interval.
     pub metric_export_interval: Duration,
     /// Where the scrape endpoint listens.
@@ -600,6 +621,15 @@ impl fmt::Display for ConfigReport<'_> {
             c.batch.max_queue_size,
             c.batch.max_export_batch_size
         )?;
+        if c.logs_exporters.otlp {
+            write!(
+                f,
+                " blrp(delay={}ms, queue={}, batch={})",
+                c.log_batch.schedule_delay.as_millis(),
+                c.log_batch.max_queue_size,
+                c.log_batch.max_export_batch_size
+            )?;
+        }
         if c.metrics_exporters.prometheus {
             if c.serve_scrape_endpoint {
                 write!(f, " scrape=http://{}/metrics", c.prometheus_addr)?;
@@ -663,6 +693,7 @@ pub struct TelemetryConfigBuilder {
     batch_schedule_delay: Option<Duration>,
     batch_max_queue_size: Option<usize>,
     batch_max_export_batch_size: Option<usize>,
+    log_batch: BatchOverrides,
     metric_export_interval: Option<Duration>,
     prometheus_host: Option<IpAddr>,
     prometheus_port: Option<u16>,
@@ -805,6 +836,25 @@ impl TelemetryConfigBuilder {
     /// Spans per export (env: `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, default 512).
     pub fn with_batch_max_export_batch_size(mut self, size: usize) -> Self {
         self.batch_max_export_batch_size = Some(size);
+        self
+    }
+
+    /// Log record export delay (env: `OTEL_BLRP_SCHEDULE_DELAY` in ms, default 1000).
+    pub fn with_log_batch_schedule_delay(mut self, delay: Duration) -> Self {
+        self.log_batch.schedule_delay = Some(delay);
+        self
+    }
+
+    /// Log record queue capacity (env: `OTEL_BLRP_MAX_QUEUE_SIZE`, default 2048, max
+    /// [`MAX_QUEUE_SIZE`]).
+    pub fn with_log_batch_max_queue_size(mut self, size: usize) -> Self {
+        self.log_batch.max_queue_size = Some(size);
+        self
+    }
+
+    /// Log records per export (env: `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`, default 512).
+    pub fn with_log_batch_max_export_batch_size(mut self, size: usize) -> Self {
+        self.log_batch.max_export_batch_size = Some(size);
         self
     }
 
@@ -1163,53 +1213,18 @@ impl TelemetryConfigBuilder {
                 .unwrap_or_else(|| vec![Propagator::TraceContext, Propagator::Baggage]),
         };
 
-        let defaults = BatchConfig::default();
-        let schedule_delay = match self.batch_schedule_delay {
-            Some(d) => d,
-            None => env
-                .parse(OTEL_BSP_SCHEDULE_DELAY, parse_millis, MILLIS_EXPECTED)?
-                .unwrap_or(defaults.schedule_delay),
-        };
-        let max_queue_size = match self.batch_max_queue_size {
-            Some(n) if (1..=MAX_QUEUE_SIZE).contains(&n) => n,
-            Some(n) => {
-                return Err(Error::InvalidConfig {
-                    field: "batch_max_queue_size",
-                    value: n.to_string(),
-                    expected: QUEUE_EXPECTED,
-                })
-            }
-            None => env
-                .parse(
-                    OTEL_BSP_MAX_QUEUE_SIZE,
-                    |v| parse_size(v, MAX_QUEUE_SIZE),
-                    QUEUE_EXPECTED,
-                )?
-                .unwrap_or(defaults.max_queue_size),
-        };
-        let max_export_batch_size = match self.batch_max_export_batch_size {
-            Some(n) if n >= 1 && n <= max_queue_size => n,
-            Some(n) => {
-                return Err(Error::InvalidConfig {
-                    field: "batch_max_export_batch_size",
-                    value: n.to_string(),
-                    expected: BATCH_EXPECTED,
-                })
-            }
-            None => match env.get(OTEL_BSP_MAX_EXPORT_BATCH_SIZE) {
-                Some(raw) => match parse_size(&raw, MAX_QUEUE_SIZE) {
-                    Some(n) if n <= max_queue_size => n,
-                    _ => {
-                        return Err(Error::InvalidEnv {
-                            var: OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
-                            value: raw,
-                            expected: BATCH_EXPECTED,
-                        })
-                    }
-                },
-                None => defaults.max_export_batch_size.min(max_queue_size),
+        let batch = resolve_batch(
+            &env,
+            &BSP_VARS,
+            BatchOverrides {
+                schedule_delay: self.batch_schedule_delay,
+                max_queue_size: self.batch_max_queue_size,
+                max_export_batch_size: self.batch_max_export_batch_size,
             },
-        };
+            BatchConfig::default(),
+        )?;
+        let log_batch =
+            resolve_batch(&env, &BLRP_VARS, self.log_batch, BatchConfig::log_records())?;
         let metric_export_interval = match self.metric_export_interval {
             Some(d) if !d.is_zero() => d,
             Some(d) => {
@@ -1289,11 +1304,8 @@ impl TelemetryConfigBuilder {
             logs_otlp,
             sampler,
             propagators,
-            batch: BatchConfig {
-                schedule_delay,
-                max_queue_size,
-                max_export_batch_size,
-            },
+            batch,
+            log_batch,
             metric_export_interval,
             prometheus_addr: SocketAddr::new(host, port),
             serve_scrape_endpoint: self.serve_scrape_endpoint.unwrap_or(true),
@@ -1316,7 +1328,103 @@ const ENDPOINT_EXPECTED: &str =
     "an absolute http:// or https:// URL with a host, e.g. http://localhost:4317";
 const MILLIS_EXPECTED: &str = "a whole number of milliseconds from 1 to 3600000";
 const QUEUE_EXPECTED: &str = "a whole number from 1 to 1048576";
-const BATCH_EXPECTED: &str = "a whole number from 1 to OTEL_BSP_MAX_QUEUE_SIZE";
+/// Where a batch processor's three settings come from.
+struct BatchVars {
+    schedule_delay: &'static str,
+    max_queue_size: &'static str,
+    max_export_batch_size: &'static str,
+    /// Builder field names, for [`Error::InvalidConfig`].
+    queue_field: &'static str,
+    batch_field: &'static str,
+    batch_expected: &'static str,
+}
+
+const BSP_VARS: BatchVars = BatchVars {
+    schedule_delay: OTEL_BSP_SCHEDULE_DELAY,
+    max_queue_size: OTEL_BSP_MAX_QUEUE_SIZE,
+    max_export_batch_size: OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+    queue_field: "batch_max_queue_size",
+    batch_field: "batch_max_export_batch_size",
+    batch_expected: "a whole number from 1 to OTEL_BSP_MAX_QUEUE_SIZE",
+};
+
+const BLRP_VARS: BatchVars = BatchVars {
+    schedule_delay: OTEL_BLRP_SCHEDULE_DELAY,
+    max_queue_size: OTEL_BLRP_MAX_QUEUE_SIZE,
+    max_export_batch_size: OTEL_BLRP_MAX_EXPORT_BATCH_SIZE,
+    queue_field: "log_batch_max_queue_size",
+    batch_field: "log_batch_max_export_batch_size",
+    batch_expected: "a whole number from 1 to OTEL_BLRP_MAX_QUEUE_SIZE",
+};
+
+/// Batch settings given in code (they win over the environment).
+#[derive(Debug, Default, Clone, Copy)]
+struct BatchOverrides {
+    schedule_delay: Option<Duration>,
+    max_queue_size: Option<usize>,
+    max_export_batch_size: Option<usize>,
+}
+
+/// Code values over the environment over `defaults`, each checked: queue in
+/// `1..=MAX_QUEUE_SIZE`, batch in `1..=queue`.
+fn resolve_batch<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    vars: &BatchVars,
+    code: BatchOverrides,
+    defaults: BatchConfig,
+) -> Result<BatchConfig> {
+    let schedule_delay = match code.schedule_delay {
+        Some(d) => d,
+        None => env
+            .parse(vars.schedule_delay, parse_millis, MILLIS_EXPECTED)?
+            .unwrap_or(defaults.schedule_delay),
+    };
+    let max_queue_size = match code.max_queue_size {
+        Some(n) if (1..=MAX_QUEUE_SIZE).contains(&n) => n,
+        Some(n) => {
+            return Err(Error::InvalidConfig {
+                field: vars.queue_field,
+                value: n.to_string(),
+                expected: QUEUE_EXPECTED,
+            })
+        }
+        None => env
+            .parse(
+                vars.max_queue_size,
+                |v| parse_size(v, MAX_QUEUE_SIZE),
+                QUEUE_EXPECTED,
+            )?
+            .unwrap_or(defaults.max_queue_size),
+    };
+    let max_export_batch_size = match code.max_export_batch_size {
+        Some(n) if n >= 1 && n <= max_queue_size => n,
+        Some(n) => {
+            return Err(Error::InvalidConfig {
+                field: vars.batch_field,
+                value: n.to_string(),
+                expected: vars.batch_expected,
+            })
+        }
+        None => match env.get(vars.max_export_batch_size) {
+            Some(raw) => match parse_size(&raw, MAX_QUEUE_SIZE) {
+                Some(n) if n <= max_queue_size => n,
+                _ => {
+                    return Err(Error::InvalidEnv {
+                        var: vars.max_export_batch_size,
+                        value: raw,
+                        expected: vars.batch_expected,
+                    })
+                }
+            },
+            None => defaults.max_export_batch_size.min(max_queue_size),
+        },
+    };
+    Ok(BatchConfig {
+        schedule_delay,
+        max_queue_size,
+        max_export_batch_size,
+    })
+}
 const FILTER_EXPECTED: &str = "tracing-subscriber EnvFilter directives, e.g. info,my_crate=debug";
 const SAMPLER_EXPECTED: &str = "one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio";
 
@@ -1730,33 +1838,67 @@ mod tests {
 
     #[test]
     fn queue_size_is_range_checked_before_the_sdk_sees_it() {
-        for bad in ["0", "100000000", "-1", "1e8", "lots"] {
-            let err = build(&[(OTEL_BSP_MAX_QUEUE_SIZE, bad)]).unwrap_err();
+        for (queue_var, batch_var) in [
+            (OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE),
+            (OTEL_BLRP_MAX_QUEUE_SIZE, OTEL_BLRP_MAX_EXPORT_BATCH_SIZE),
+        ] {
+            for bad in ["0", "100000000", "-1", "1e8", "lots"] {
+                let err = build(&[(queue_var, bad)]).unwrap_err();
+                assert!(
+                    matches!(err, Error::InvalidEnv { var, .. } if var == queue_var),
+                    "{queue_var}={bad}: {err}"
+                );
+            }
+            let err = build(&[(queue_var, "100"), (batch_var, "200")]).unwrap_err();
             assert!(
-                matches!(
-                    err,
-                    Error::InvalidEnv {
-                        var: OTEL_BSP_MAX_QUEUE_SIZE,
-                        ..
-                    }
-                ),
-                "{bad}"
+                matches!(err, Error::InvalidEnv { var, .. } if var == batch_var),
+                "{err}"
             );
         }
-        let err = build(&[
-            (OTEL_BSP_MAX_QUEUE_SIZE, "100"),
-            (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "200"),
+        let c = build(&[(OTEL_BSP_MAX_QUEUE_SIZE, "100")]).unwrap();
+        assert_eq!(c.batch.max_export_batch_size, 100);
+        assert_eq!(c.log_batch, BatchConfig::log_records());
+        let c = build(&[
+            (OTEL_BLRP_MAX_QUEUE_SIZE, "64"),
+            (OTEL_BLRP_SCHEDULE_DELAY, "250"),
         ])
-        .unwrap_err();
+        .unwrap();
+        assert_eq!(c.log_batch.max_queue_size, 64);
+        assert_eq!(c.log_batch.max_export_batch_size, 64);
+        assert_eq!(c.log_batch.schedule_delay, Duration::from_millis(250));
+        assert_eq!(
+            c.batch,
+            BatchConfig::default(),
+            "spans keep their own settings"
+        );
+    }
+
+    #[test]
+    fn log_batch_builder_values_win_and_are_checked() {
+        let c = TelemetryConfig::builder()
+            .with_log_batch_max_queue_size(32)
+            .with_log_batch_max_export_batch_size(8)
+            .with_log_batch_schedule_delay(Duration::from_millis(10))
+            .build_from(|k| (k == OTEL_BLRP_MAX_QUEUE_SIZE).then(|| "4096".to_string()))
+            .unwrap();
+        assert_eq!(
+            (
+                c.log_batch.max_queue_size,
+                c.log_batch.max_export_batch_size
+            ),
+            (32, 8)
+        );
+        let err = TelemetryConfig::builder()
+            .with_log_batch_max_queue_size(0)
+            .build_from(|_| None)
+            .unwrap_err();
         assert!(matches!(
             err,
-            Error::InvalidEnv {
-                var: OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+            Error::InvalidConfig {
+                field: "log_batch_max_queue_size",
                 ..
             }
         ));
-        let c = build(&[(OTEL_BSP_MAX_QUEUE_SIZE, "100")]).unwrap();
-        assert_eq!(c.batch.max_export_batch_size, 100);
     }
 
     #[test]

@@ -312,7 +312,19 @@ pub(crate) fn build_logger_provider(
                 exporter,
                 crate::export_stats::slot(meter, Signal::Logs),
             );
-            builder = builder.with_batch_exporter(exporter);
+            // Built here rather than with `with_batch_exporter`, whose processor reads the
+            // `OTEL_BLRP_*` variables unchecked (a huge queue would abort on allocation, 0 would
+            // drop everything): ours are validated by the config and always set.
+            let batch = opentelemetry_sdk::logs::BatchConfigBuilder::default()
+                .with_max_queue_size(config.log_batch.max_queue_size)
+                .with_max_export_batch_size(config.log_batch.max_export_batch_size)
+                .with_scheduled_delay(config.log_batch.schedule_delay)
+                .build();
+            builder = builder.with_log_processor(
+                opentelemetry_sdk::logs::BatchLogProcessor::builder(exporter)
+                    .with_batch_config(batch)
+                    .build(),
+            );
         }
     }
     if exporters.console {

@@ -118,7 +118,7 @@ fn the_demo_never_prints_the_header_secret_even_at_trace_level_with_the_collecto
 }
 
 #[test]
-fn spans_dropped_on_a_full_queue_are_counted_on_the_scrape() {
+fn spans_and_log_records_dropped_on_a_full_queue_are_counted_on_the_scrape() {
     let dir = common::temp_dir("dropped-spans");
     let scrape_port = common::free_port();
     let blackhole = common::blackhole();
@@ -130,26 +130,31 @@ fn spans_dropped_on_a_full_queue_are_counted_on_the_scrape() {
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
                 &format!("http://{blackhole}"),
             ),
+            ("OTEL_LOGS_EXPORTER", "otlp"),
             ("OTEL_BSP_MAX_QUEUE_SIZE", "8"),
             ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "8"),
+            ("OTEL_BLRP_MAX_QUEUE_SIZE", "8"),
+            ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "8"),
         ],
     );
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], scrape_port));
-    let dropped = wait_for(Duration::from_secs(30), || {
-        let (_, body) = common::http_get(addr, "/metrics").ok()?;
-        body.lines()
-            .find(|l| {
-                l.starts_with("otel_sdk_processor_span_processed_total{")
-                    && l.contains("error_type=\"queue_full\"")
-            })
-            .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .filter(|v| *v > 0.0)
-    });
-    assert!(
-        dropped.is_some(),
-        "the SDK's queue_full counter never appeared on the scrape (logs in {})",
-        dir.display()
-    );
+    for series in [
+        "otel_sdk_processor_span_processed_total{",
+        "otel_sdk_processor_log_processed_total{",
+    ] {
+        let dropped = wait_for(Duration::from_secs(30), || {
+            let (_, body) = common::http_get(addr, "/metrics").ok()?;
+            body.lines()
+                .find(|l| l.starts_with(series) && l.contains("error_type=\"queue_full\""))
+                .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .filter(|v| *v > 0.0)
+        });
+        assert!(
+            dropped.is_some(),
+            "the SDK's queue_full counter {series}…}} never appeared on the scrape (logs in {})",
+            dir.display()
+        );
+    }
 }
 
 #[test]

@@ -18,7 +18,16 @@ fn every_rule_and_panel_query_returns_data_against_the_real_sdk() {
     let dir = temp_dir("e2e");
     let scrape_port = free_port();
     let log = dir.join("demo.log");
-    let _demo = common::start_demo(scrape_port, &log, &[]);
+    // OTLP logs on, to the same closed port as traces, with a small queue: the drop counters
+    // the telemetry alerts watch must exist.
+    let _demo = common::start_demo(
+        scrape_port,
+        &log,
+        &[
+            ("OTEL_LOGS_EXPORTER", "otlp"),
+            ("OTEL_BLRP_MAX_QUEUE_SIZE", "16"),
+        ],
+    );
 
     let rules_dir = assets_dir().join("prometheus/rules");
     let rule_files: Vec<_> = [
