@@ -1,6 +1,7 @@
 //! Hostile input and limits: free-form strings with newlines, quotes, backslashes, NUL, 10 KB
 //! and lossily-converted invalid UTF-8 in resource attributes, cache and operation names keep
-//! the scrape valid for promtool and real Prometheus; a million distinct values on a free-form
+//! the scrape valid for promtool and real Prometheus, and a real collector (rotel) accepts them
+//! over OTLP in resource attributes, span attributes, log bodies and metric labels; a million distinct values on a free-form
 //! label stay capped with the SDK's overflow series; the scrape endpoint survives idle
 //! connections and refuses oversized requests; telemetry used after shutdown is a no-op.
 
@@ -92,6 +93,73 @@ fn hostile_label_values_keep_the_scrape_valid_for_promtool_and_prometheus() {
         n.as_deref(),
         Some(hostile_values().len().to_string().as_str())
     );
+    telemetry.shutdown().unwrap();
+}
+
+#[test]
+fn hostile_values_are_accepted_over_otlp_by_a_real_collector() {
+    let Some(rotel) = require("rotel", common::rotel()) else {
+        return;
+    };
+    let collector = common::Collector::start(&rotel, "rotel-hostile");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let _entered = rt.enter();
+    let mut builder = TelemetryConfig::builder()
+        .with_log_writer(Capture::default().writer())
+        .with_scrape_endpoint(false)
+        .with_caches(hostile_values());
+    for (i, v) in hostile_values().into_iter().enumerate() {
+        builder = builder.with_resource_attribute(format!("hostile.attr{i}"), v);
+    }
+    let config = builder
+        .build_from(env_map(&[
+            ("OTEL_SERVICE_NAME", "hostile-svc"),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                &format!("http://127.0.0.1:{}", collector.grpc),
+            ),
+            ("OTEL_METRICS_EXPORTER", "prometheus,otlp"),
+            ("OTEL_LOGS_EXPORTER", "otlp"),
+        ]))
+        .unwrap();
+    let telemetry = Telemetry::build(config).unwrap();
+    let metrics = telemetry.marketplace();
+    let counter = telemetry.meter().u64_counter("hostile.values").build();
+    tracing::dispatcher::with_default(telemetry.dispatch(), || {
+        for v in hostile_values() {
+            let span = tracing::info_span!("hostile_span", value = %v);
+            let _g = span.enter();
+            tracing::info!(value = %v, "hostile {v}");
+            metrics.cache(&v).hit();
+            metrics
+                .operation::<Probe>(&v, &[0.1, 1.0])
+                .start(Probe::One)
+                .succeed();
+            counter.add(1, &[KeyValue::new("free_form", v)]);
+        }
+        let _g = tracing::info_span!("hostile_marker").entered();
+        tracing::info!("hostile marker record");
+    });
+    telemetry.force_flush().unwrap();
+    // Every batch of every signal was accepted: nothing counted as failed.
+    let body = telemetry.scrape_handler().unwrap().render();
+    for signal in ["traces", "metrics", "logs"] {
+        let ok = common::export_sample(&body, "telemetry_export_items_total", signal, "success");
+        let lost = common::export_sample(&body, "telemetry_export_items_total", signal, "failure");
+        assert!(
+            ok > 0.0 && lost <= 0.0,
+            "{signal}: {ok} accepted, {lost} lost\n{body}"
+        );
+    }
+    collector
+        .sink_shows(&[
+            "hostile_span",
+            "hostile_marker",
+            "hostile-svc",
+            "hostile marker record",
+            "hostile.values",
+        ])
+        .unwrap();
     telemetry.shutdown().unwrap();
 }
 
