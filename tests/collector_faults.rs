@@ -512,3 +512,39 @@ async fn an_http_collector_slower_than_the_export_timeout_costs_counted_batches_
     let collector = HttpCollector::start(|_| (200, None));
     slow_then_fast(collector.addr, "http/protobuf").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_returns_while_every_response_is_held_longer_than_its_timeout() {
+    let (receiver, _received) = start_receiver().await;
+    // Responses held 20 s, export timeout 30 s, shutdown bounded at 1 s.
+    let proxy = slow_proxy(receiver, Arc::new(AtomicU64::new(20_000))).await;
+    let endpoint = format!("http://{proxy}");
+    let shutdown = tokio::task::spawn_blocking(move || {
+        let config = TelemetryConfig::builder()
+            .with_log_writer(Capture::default().writer())
+            .with_scrape_endpoint(false)
+            .with_shutdown_timeout(Duration::from_secs(1))
+            .build_from(env_map(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                ("OTEL_EXPORTER_OTLP_TIMEOUT", "30000"),
+                ("OTEL_METRICS_EXPORTER", "prometheus,otlp"),
+                ("OTEL_LOGS_EXPORTER", "otlp"),
+            ]))
+            .unwrap();
+        let telemetry = Telemetry::build(config).unwrap();
+        record_spans(&telemetry, "before", 100);
+        let started = Instant::now();
+        let result = telemetry.shutdown();
+        (started.elapsed(), result.is_err())
+    });
+    // A hang check, not a timing assertion: far above the 1 s bound.
+    let (took, failed) = tokio::time::timeout(Duration::from_secs(60), shutdown)
+        .await
+        .expect("shutdown hangs behind a slow collector")
+        .unwrap();
+    eprintln!("shutdown behind a slow collector returned after {took:?} (bound 1 s + 0.5 s)");
+    assert!(
+        failed,
+        "a flush that could not finish is reported, not hidden"
+    );
+}
