@@ -115,7 +115,9 @@ impl Telemetry {
                 let handle = rt.handle();
                 let metrics = crate::metrics::build_provider(&config, &resource, handle)?;
                 if install_global_meter {
-                    opentelemetry::global::set_meter_provider(metrics.provider.clone());
+                    opentelemetry::global::set_meter_provider(
+                        crate::callback_guard::GuardedMeterProvider(metrics.provider.clone()),
+                    );
                 }
                 let meter = metrics.provider.meter(SCOPE);
                 let tracer_provider =
@@ -210,9 +212,12 @@ impl Telemetry {
         self.logger_provider.as_ref()
     }
 
-    /// A meter with this crate's instrumentation scope, for your own instruments.
+    /// A meter with this crate's instrumentation scope, for your own instruments. Its
+    /// observable callbacks are panic-contained: a callback that panics skips its own
+    /// observations, and every other metric is still collected (the SDK alone would stop all
+    /// metric collection for good).
     pub fn meter(&self) -> Meter {
-        self.meter_provider.meter(SCOPE)
+        crate::callback_guard::guarded_meter(self.meter_provider.meter(SCOPE))
     }
 
     /// The marketplace instruments and helpers (created on first call, then shared; cheap to

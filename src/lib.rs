@@ -53,6 +53,7 @@
 #[cfg(feature = "assets")]
 #[cfg_attr(docsrs, doc(cfg(feature = "assets")))]
 pub mod assets;
+mod callback_guard;
 pub mod config;
 mod error;
 mod export_stats;
@@ -141,7 +142,9 @@ fn install(config: TelemetryConfig) -> Result<Telemetry> {
     // `log` records from dependencies go through the same subscriber; if another logger is
     // set already, keep it.
     let _ = tracing_log::LogTracer::init();
-    opentelemetry::global::set_meter_provider(telemetry.meter_provider().clone());
+    opentelemetry::global::set_meter_provider(callback_guard::GuardedMeterProvider(
+        telemetry.meter_provider().clone(),
+    ));
     if let Some(provider) = telemetry.tracer_provider() {
         opentelemetry::global::set_tracer_provider(provider.clone());
     }

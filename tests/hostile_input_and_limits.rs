@@ -164,6 +164,47 @@ fn hostile_values_are_accepted_over_otlp_by_a_real_collector() {
 }
 
 #[test]
+fn a_panicking_user_callback_costs_only_its_own_observation() {
+    // With the SDK's meter, the first panic poisons the pipeline lock and every later scrape
+    // is empty for good; ours contains it.
+    let config = TelemetryConfig::builder()
+        .with_log_writer(Capture::default().writer())
+        .with_prometheus_port(0)
+        .build_from(env_map(&[("OTEL_TRACES_EXPORTER", "none")]))
+        .unwrap();
+    let telemetry = Telemetry::build(config).unwrap();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = calls.clone();
+    let _gauge = telemetry
+        .meter()
+        .u64_observable_gauge("user.flaky")
+        .with_callback(move |o| {
+            if seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2 == 0 {
+                panic!("a bug in the host's callback");
+            }
+            o.observe(7, &[]);
+        })
+        .build();
+    telemetry.marketplace().search(ItemType::Plugin).succeed();
+    let addr = telemetry.scrape_addr().unwrap();
+    let mut flaky_seen = 0;
+    for scrape in 0..4 {
+        let (status, body) = http_get(addr, "/metrics").unwrap();
+        assert_eq!(status, 200, "scrape {scrape}");
+        assert!(
+            body.contains("process_resident_memory_bytes") && body.contains("search"),
+            "scrape {scrape} lost the other metrics:\n{body}"
+        );
+        flaky_seen += usize::from(body.contains("user_flaky 7"));
+    }
+    assert_eq!(
+        flaky_seen, 2,
+        "the callback's good calls are still observed"
+    );
+    telemetry.shutdown().unwrap();
+}
+
+#[test]
 fn a_million_distinct_values_stay_capped_with_an_overflow_series() {
     let config = TelemetryConfig::builder()
         .with_log_writer(Capture::default().writer())
