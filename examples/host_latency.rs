@@ -13,6 +13,9 @@
 
 use std::time::Duration;
 
+#[path = "../tests/common/slow_proxy.rs"]
+mod slow_proxy;
+
 use marketplace_telemetry::marketplace::ItemType;
 use marketplace_telemetry::{LogWriter, Telemetry, TelemetryConfig};
 
@@ -42,47 +45,6 @@ fn closed() -> String {
         .unwrap()
         .port();
     format!("http://127.0.0.1:{port}")
-}
-
-/// A proxy to `upstream` that forwards requests at once and holds every response byte 2 s.
-async fn slow_proxy(upstream: std::net::SocketAddr) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
-                continue;
-            };
-            let (mut client_read, mut client_write) = client.into_split();
-            let (mut server_read, mut server_write) = server.into_split();
-            tokio::spawn(async move {
-                let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
-            });
-            let (tx, mut rx) =
-                tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
-            tokio::spawn(async move {
-                let mut buf = vec![0; 16 * 1024];
-                while let Ok(n) = server_read.read(&mut buf).await {
-                    let due = tokio::time::Instant::now() + Duration::from_secs(2);
-                    if n == 0 || tx.send((due, buf[..n].to_vec())).is_err() {
-                        break;
-                    }
-                }
-            });
-            tokio::spawn(async move {
-                while let Some((due, bytes)) = rx.recv().await {
-                    tokio::time::sleep_until(due).await;
-                    if client_write.write_all(&bytes).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    format!("http://{addr}")
 }
 
 fn percentiles(mut v: Vec<u64>) -> (u64, u64) {
@@ -148,7 +110,9 @@ fn main() {
             .trim_start_matches("http://")
             .parse()
             .expect("the collector endpoint as http://IP:PORT");
-        scenarios.push(("slow (2 s)", rt.block_on(slow_proxy(upstream))));
+        let held = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(2_000));
+        let proxy = rt.block_on(slow_proxy::slow_proxy(upstream, held));
+        scenarios.push(("slow (2 s)", format!("http://{proxy}")));
     }
     scenarios.push(("port closed", closed()));
     scenarios.push(("black-holed", blackhole()));

@@ -25,13 +25,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::slow_proxy::slow_proxy;
 use common::{attr, env_map, export_sample, start_receiver, start_receiver_on, wait_for, Capture};
 use marketplace_telemetry::{Telemetry, TelemetryConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     trace_service_server::{TraceService, TraceServiceServer},
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One scripted answer: HTTP status and an optional `Retry-After` value.
 type HttpAnswer = (u16, Option<&'static str>);
@@ -415,48 +415,6 @@ async fn grpc_unavailable_is_retried_and_unauthenticated_is_not() {
     .await;
     assert_eq!(unavailable_hits.lock().unwrap().len(), 4);
     assert_eq!(unauthenticated_hits.lock().unwrap().len(), 1);
-}
-
-/// A TCP proxy that forwards requests at once and holds every byte of the responses for
-/// `delay_ms` (changeable while it runs), in order.
-async fn slow_proxy(upstream: SocketAddr, delay_ms: Arc<AtomicU64>) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
-                continue;
-            };
-            let (mut client_read, mut client_write) = client.into_split();
-            let (mut server_read, mut server_write) = server.into_split();
-            tokio::spawn(async move {
-                let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
-            });
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
-            let delay = delay_ms.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0; 16 * 1024];
-                while let Ok(n) = server_read.read(&mut buf).await {
-                    if n == 0 {
-                        break;
-                    }
-                    let due = Instant::now() + Duration::from_millis(delay.load(Ordering::Relaxed));
-                    if tx.send((due, buf[..n].to_vec())).is_err() {
-                        break;
-                    }
-                }
-            });
-            tokio::spawn(async move {
-                while let Some((due, bytes)) = rx.recv().await {
-                    tokio::time::sleep_until(due.into()).await;
-                    if client_write.write_all(&bytes).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    addr
 }
 
 /// Exports through a proxy that holds responses 2 s with a 500 ms export timeout, then makes

@@ -2,6 +2,8 @@
 //! receiver, and locating the real tools (rotel, prometheus, promtool).
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod slow_proxy;
+
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
