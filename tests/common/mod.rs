@@ -68,6 +68,19 @@ impl ChildGuard {
         self.child.id()
     }
 
+    /// Waits until `port` accepts connections; false if the child exits first or 20 s pass.
+    pub fn serves(&mut self, port: u16) -> bool {
+        wait_for(Duration::from_secs(20), || {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return Some(false);
+            }
+            std::net::TcpStream::connect(("127.0.0.1", port))
+                .ok()
+                .map(|_| true)
+        })
+        .unwrap_or(false)
+    }
+
     /// SIGTERM (lets rotel flush), then SIGKILL after a grace period.
     pub fn terminate(&mut self) {
         let _ = Command::new("kill")
@@ -603,11 +616,23 @@ pub fn shipped_prometheus_config(
 impl Prometheus {
     /// Starts Prometheus with a complete config file text.
     pub fn start_with_config(binary: &Path, config: &str) -> Prometheus {
+        // A port from `free_port` can be taken by a concurrent test before Prometheus binds it:
+        // then it exits (or another server answers), and we try another port.
+        for attempt in 1..=5 {
+            if let Some(prom) = Prometheus::try_start(binary, config) {
+                return prom;
+            }
+            eprintln!("prometheus did not become ready (attempt {attempt}), trying another port");
+        }
+        panic!("prometheus never became ready (see target/test-tmp/prometheus-*)");
+    }
+
+    fn try_start(binary: &Path, config: &str) -> Option<Prometheus> {
         let dir = temp_dir("prometheus");
         let port = free_port();
         std::fs::write(dir.join("prometheus.yml"), config).unwrap();
         let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
-        let child = ChildGuard::spawn(
+        let mut child = ChildGuard::spawn(
             "prometheus",
             Command::new(binary)
                 .arg(format!(
@@ -622,18 +647,22 @@ impl Prometheus {
                 .stdout(log.try_clone().unwrap())
                 .stderr(log),
         );
-        let prom = Prometheus {
-            api: SocketAddr::from(([127, 0, 0, 1], port)),
-            dir,
-            _child: child,
-        };
-        wait_for(Duration::from_secs(20), || {
-            http_get(prom.api, "/-/ready")
+        let api = SocketAddr::from(([127, 0, 0, 1], port));
+        let ready = wait_for(Duration::from_secs(20), || {
+            if let Ok(Some(_)) = child.child.try_wait() {
+                return Some(false);
+            }
+            http_get(api, "/-/ready")
                 .ok()
                 .filter(|(s, _)| *s == 200)
+                .map(|_| true)
         })
-        .expect("prometheus ready");
-        prom
+        .unwrap_or(false);
+        ready.then_some(Prometheus {
+            api,
+            dir,
+            _child: child,
+        })
     }
 
     /// Number of samples an instant query returns (None on a query error).
@@ -657,12 +686,24 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// Starts a sink and a front on fresh ports. A port picked by [`free_port`] can be taken by
+    /// a concurrent test before rotel binds it: then rotel exits and we try other ports.
     pub fn start(rotel: &Path, name: &str) -> Collector {
+        for attempt in 1..=5 {
+            if let Some(collector) = Collector::try_start(rotel, name) {
+                return collector;
+            }
+            eprintln!("rotel could not bind its ports (attempt {attempt}), trying others");
+        }
+        panic!("rotel never started (see target/test-tmp/{name}-*)");
+    }
+
+    fn try_start(rotel: &Path, name: &str) -> Option<Collector> {
         let dir = temp_dir(name);
         let (g1, h1, g2, h2) = (free_port(), free_port(), free_port(), free_port());
         let sink_out = dir.join("sink.out");
         let out = std::fs::File::create(&sink_out).unwrap();
-        let sink = ChildGuard::spawn(
+        let mut sink = ChildGuard::spawn(
             "rotel sink",
             Command::new(rotel)
                 .env("NO_COLOR", "1")
@@ -682,6 +723,9 @@ impl Collector {
                 .stdout(out.try_clone().unwrap())
                 .stderr(out),
         );
+        if !(sink.serves(g2) && sink.serves(h2)) {
+            return None;
+        }
         let mut c = Collector {
             grpc: g1,
             http: h1,
@@ -692,16 +736,23 @@ impl Collector {
             _sink: sink,
             front: None,
         };
-        wait_port(g2);
-        wait_port(h2);
-        c.start_front();
-        c
+        c.try_start_front().then_some(c)
     }
 
     /// (Re)starts the front collector on the same ports.
     pub fn start_front(&mut self) {
+        assert!(
+            self.try_start_front(),
+            "rotel front did not serve 127.0.0.1:{} and :{} (see {})",
+            self.grpc,
+            self.http,
+            self.dir.display()
+        );
+    }
+
+    fn try_start_front(&mut self) -> bool {
         let log = std::fs::File::create(self.dir.join("front.out")).unwrap();
-        self.front = Some(ChildGuard::spawn(
+        let mut front = ChildGuard::spawn(
             "rotel front",
             Command::new(&self.rotel)
                 .env("NO_COLOR", "1")
@@ -715,9 +766,10 @@ impl Collector {
                 ])
                 .stdout(log.try_clone().unwrap())
                 .stderr(log),
-        ));
-        wait_port(self.grpc);
-        wait_port(self.http);
+        );
+        let up = front.serves(self.grpc) && front.serves(self.http);
+        self.front = Some(front);
+        up
     }
 
     /// Kills the front collector (SIGKILL: nothing is flushed).
@@ -749,12 +801,4 @@ impl Collector {
             }
         }
     }
-}
-
-/// Waits until a loopback port accepts connections.
-pub fn wait_port(port: u16) {
-    wait_for(Duration::from_secs(20), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
-    })
-    .unwrap_or_else(|| panic!("port {port} never opened"));
 }
