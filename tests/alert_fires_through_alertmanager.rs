@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{assets_dir, free_port, require, temp_dir, wait_for, which, ChildGuard, Prometheus};
+use common::{assets_dir, free_port, require, temp_dir, wait_for, which, Prometheus};
 
 /// (path, body) of every POST the webhook received.
 type Deliveries = Arc<Mutex<Vec<(String, String)>>>;
@@ -92,12 +92,12 @@ fn service_down_pages_the_oncall_receiver_through_the_shipped_routing() {
         ));
     }
     std::fs::write(dir.join("alertmanager.yml"), &config).unwrap();
-    let am_port = free_port();
-    let am_log = std::fs::File::create(dir.join("alertmanager.log")).unwrap();
-    let _am = ChildGuard::spawn(
+    let (_am, am_port) = common::spawn_on_free_port(
         "alertmanager",
-        Command::new(&alertmanager)
-            .arg(format!(
+        |am_port| {
+            let am_log = std::fs::File::create(dir.join("alertmanager.log")).unwrap();
+            let mut cmd = Command::new(&alertmanager);
+            cmd.arg(format!(
                 "--config.file={}",
                 dir.join("alertmanager.yml").display()
             ))
@@ -105,14 +105,11 @@ fn service_down_pages_the_oncall_receiver_through_the_shipped_routing() {
             .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
             .arg("--cluster.listen-address=")
             .stdout(am_log.try_clone().unwrap())
-            .stderr(am_log),
+            .stderr(am_log);
+            cmd
+        },
+        |am_port| common::answers_200(am_port, "/-/ready"),
     );
-    wait_for(Duration::from_secs(20), || {
-        common::http_get(([127, 0, 0, 1], am_port).into(), "/-/ready")
-            .ok()
-            .filter(|(s, _)| *s == 200)
-    })
-    .expect("alertmanager ready");
 
     // Shipped rules with `for:` shortened; the target is a closed port: the service is down.
     let rules_dir = assets_dir().join("prometheus/rules");

@@ -120,10 +120,8 @@ fn the_demo_never_prints_the_header_secret_even_at_trace_level_with_the_collecto
 #[test]
 fn spans_and_log_records_dropped_on_a_full_queue_are_counted_on_the_scrape() {
     let dir = common::temp_dir("dropped-spans");
-    let scrape_port = common::free_port();
     let blackhole = common::blackhole();
-    let _demo = common::start_demo(
-        scrape_port,
+    let (_demo, scrape_port) = common::start_demo(
         &dir.join("demo.log"),
         &[
             (

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assets_dir, free_port, require, temp_dir, which, Prometheus};
+use common::{assets_dir, require, temp_dir, which, Prometheus};
 
 #[test]
 fn every_rule_and_panel_query_returns_data_against_the_real_sdk() {
@@ -16,12 +16,10 @@ fn every_rule_and_panel_query_returns_data_against_the_real_sdk() {
         return;
     };
     let dir = temp_dir("e2e");
-    let scrape_port = free_port();
     let log = dir.join("demo.log");
     // OTLP logs on, to the same closed port as traces, with a small queue: the drop counters
     // the telemetry alerts watch must exist.
-    let _demo = common::start_demo(
-        scrape_port,
+    let (_demo, scrape_port) = common::start_demo(
         &log,
         &[
             ("OTEL_LOGS_EXPORTER", "otlp"),

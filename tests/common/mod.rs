@@ -107,6 +107,39 @@ impl Drop for ChildGuard {
 }
 
 /// A `LogWriter` that appends to a shared buffer.
+/// Spawns `command(port)` on a fresh [`free_port`] until `ready(port)` holds while the child
+/// runs (5 tries). A free port can be taken by a concurrent test before the child binds it:
+/// the child then exits, or another server answers, and the next try uses another port.
+pub fn spawn_on_free_port(
+    name: &'static str,
+    mut command: impl FnMut(u16) -> Command,
+    ready: impl Fn(u16) -> bool,
+) -> (ChildGuard, u16) {
+    for attempt in 1..=5 {
+        let port = free_port();
+        let mut child = ChildGuard::spawn(name, &mut command(port));
+        let up = wait_for(Duration::from_secs(20), || {
+            if let Ok(Some(_)) = child.child.try_wait() {
+                return Some(false);
+            }
+            ready(port).then_some(true)
+        })
+        .unwrap_or(false);
+        if up {
+            return (child, port);
+        }
+        eprintln!("{name} was not ready on :{port} (attempt {attempt}), trying another port");
+    }
+    panic!("{name} never became ready");
+}
+
+/// Whether `GET path` on loopback `port` answers 200.
+pub fn answers_200(port: u16, path: &str) -> bool {
+    http_get(SocketAddr::from(([127, 0, 0, 1], port)), path)
+        .map(|(status, _)| status == 200)
+        .unwrap_or(false)
+}
+
 #[derive(Clone, Default)]
 pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
 
@@ -552,28 +585,28 @@ pub fn demo_binary() -> PathBuf {
 }
 
 /// Starts the demo service with load, its scrape endpoint on `scrape_port`, JSON logs to `log`.
-pub fn start_demo(scrape_port: u16, log: &Path, extra_env: &[(&str, &str)]) -> ChildGuard {
-    let out = std::fs::File::create(log).unwrap();
-    let mut cmd = Command::new(demo_binary());
-    cmd.args(["--port", "0", "--concurrency", "8"])
-        .env("OTEL_EXPORTER_PROMETHEUS_PORT", scrape_port.to_string())
-        .env("RUST_LOG_FORMAT", "json")
-        // Traces on (so logs carry ids) to a closed port: the demo must not care.
-        .env(
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            format!("http://127.0.0.1:{}", free_port()),
-        )
-        .stdout(out.try_clone().unwrap())
-        .stderr(out);
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    let guard = ChildGuard::spawn("marketplace_demo", &mut cmd);
-    wait_for(Duration::from_secs(30), || {
-        std::net::TcpStream::connect(("127.0.0.1", scrape_port)).ok()
-    })
-    .expect("demo scrape endpoint up");
-    guard
+/// Starts the demo with JSON logs into `log`; returns it and its scrape port.
+pub fn start_demo(log: &Path, extra_env: &[(&str, &str)]) -> (ChildGuard, u16) {
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    spawn_on_free_port(
+        "marketplace_demo",
+        |scrape_port| {
+            let out = std::fs::File::create(log).unwrap();
+            let mut cmd = Command::new(demo_binary());
+            cmd.args(["--port", "0", "--concurrency", "8"])
+                .env("OTEL_EXPORTER_PROMETHEUS_PORT", scrape_port.to_string())
+                .env("RUST_LOG_FORMAT", "json")
+                // Traces on (so logs carry ids) to a closed port: the demo must not care.
+                .env("OTEL_EXPORTER_OTLP_ENDPOINT", &closed)
+                .stdout(out.try_clone().unwrap())
+                .stderr(out);
+            for (k, v) in extra_env {
+                cmd.env(k, v);
+            }
+            cmd
+        },
+        |scrape_port| answers_200(scrape_port, "/metrics"),
+    )
 }
 
 /// The shipped prometheus.yml adapted to a test: the SDK target, absolute rule paths, 1 s
@@ -616,26 +649,14 @@ pub fn shipped_prometheus_config(
 impl Prometheus {
     /// Starts Prometheus with a complete config file text.
     pub fn start_with_config(binary: &Path, config: &str) -> Prometheus {
-        // A port from `free_port` can be taken by a concurrent test before Prometheus binds it:
-        // then it exits (or another server answers), and we try another port.
-        for attempt in 1..=5 {
-            if let Some(prom) = Prometheus::try_start(binary, config) {
-                return prom;
-            }
-            eprintln!("prometheus did not become ready (attempt {attempt}), trying another port");
-        }
-        panic!("prometheus never became ready (see target/test-tmp/prometheus-*)");
-    }
-
-    fn try_start(binary: &Path, config: &str) -> Option<Prometheus> {
         let dir = temp_dir("prometheus");
-        let port = free_port();
         std::fs::write(dir.join("prometheus.yml"), config).unwrap();
-        let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
-        let mut child = ChildGuard::spawn(
+        let (child, port) = spawn_on_free_port(
             "prometheus",
-            Command::new(binary)
-                .arg(format!(
+            |port| {
+                let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
+                let mut cmd = Command::new(binary);
+                cmd.arg(format!(
                     "--config.file={}",
                     dir.join("prometheus.yml").display()
                 ))
@@ -645,24 +666,16 @@ impl Prometheus {
                 ))
                 .arg(format!("--web.listen-address=127.0.0.1:{port}"))
                 .stdout(log.try_clone().unwrap())
-                .stderr(log),
+                .stderr(log);
+                cmd
+            },
+            |port| answers_200(port, "/-/ready"),
         );
-        let api = SocketAddr::from(([127, 0, 0, 1], port));
-        let ready = wait_for(Duration::from_secs(20), || {
-            if let Ok(Some(_)) = child.child.try_wait() {
-                return Some(false);
-            }
-            http_get(api, "/-/ready")
-                .ok()
-                .filter(|(s, _)| *s == 200)
-                .map(|_| true)
-        })
-        .unwrap_or(false);
-        ready.then_some(Prometheus {
-            api,
+        Prometheus {
+            api: SocketAddr::from(([127, 0, 0, 1], port)),
             dir,
             _child: child,
-        })
+        }
     }
 
     /// Number of samples an instant query returns (None on a query error).
