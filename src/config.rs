@@ -430,6 +430,23 @@ pub struct BatchConfig {
 
 impl BatchConfig {
     /// The OpenTelemetry defaults for the log record processor (`OTEL_BLRP_*`): 1 s, 2048, 512.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry::config::BatchConfig;
+    /// use marketplace_telemetry::TelemetryConfig;
+    ///
+    /// let config = TelemetryConfig::builder()
+    ///     .with_log_batch_max_queue_size(8192)
+    ///     .build_from(|_| None)?;
+    /// assert_eq!(config.log_batch.max_queue_size, 8192);
+    /// assert_eq!(
+    ///     config.log_batch.schedule_delay,
+    ///     BatchConfig::log_records().schedule_delay
+    /// );
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
     pub fn log_records() -> Self {
         BatchConfig {
             schedule_delay: Duration::from_millis(1000),
