@@ -185,6 +185,7 @@ impl TestTelemetry {
     }
 
     /// Panics unless span `name` finished with status error and `error.type = error_type`.
+    #[track_caller]
     pub fn assert_span_error(&self, name: &str, error_type: &str) {
         let span = self
             .span(name)
@@ -273,6 +274,7 @@ impl TestTelemetry {
 
     /// Panics unless `operation` recorded exactly `times` durations with `outcome` (and, for
     /// errors, exactly `times` counts of `code` in `marketplace.errors`).
+    #[track_caller]
     pub fn assert_operation(
         &self,
         operation: Operation,

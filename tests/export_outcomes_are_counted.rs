@@ -46,64 +46,37 @@ async fn scrape_after_exporting_to(endpoint: String) -> String {
     .unwrap()
 }
 
+/// Each signal's batches and items are counted under `outcome`, and no span under `other`.
+fn assert_counted_as(body: &str, outcome: &str, other: &str) {
+    let sample = |name, signal, outcome| export_sample(body, name, signal, outcome);
+    assert!(
+        sample("telemetry_export_batches_total", "traces", outcome) >= 1.0,
+        "{body}"
+    );
+    assert_eq!(
+        sample("telemetry_export_items_total", "traces", outcome),
+        10.0
+    );
+    // 10 records and the startup report line.
+    assert_eq!(
+        sample("telemetry_export_items_total", "logs", outcome),
+        11.0
+    );
+    assert!(sample("telemetry_export_batches_total", "metrics", outcome) >= 1.0);
+    assert_eq!(sample("telemetry_export_items_total", "traces", other), 0.0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn successful_exports_are_counted_per_signal() {
     let (addr, received) = start_receiver().await;
     let body = scrape_after_exporting_to(format!("http://{addr}")).await;
     assert_eq!(received.spans().len(), 10);
-    assert!(
-        export_sample(&body, "telemetry_export_batches_total", "traces", "success") >= 1.0,
-        "{body}"
-    );
-    assert_eq!(
-        export_sample(&body, "telemetry_export_items_total", "traces", "success"),
-        10.0
-    );
-    // 10 records and the startup report line.
-    assert_eq!(
-        export_sample(&body, "telemetry_export_items_total", "logs", "success"),
-        11.0
-    );
-    assert!(
-        export_sample(
-            &body,
-            "telemetry_export_batches_total",
-            "metrics",
-            "success"
-        ) >= 1.0
-    );
-    assert_eq!(
-        export_sample(&body, "telemetry_export_items_total", "traces", "failure"),
-        0.0
-    );
+    assert_counted_as(&body, "success", "failure");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_exports_and_the_items_they_lost_are_counted_per_signal() {
     let closed = format!("http://127.0.0.1:{}", common::free_port());
     let body = scrape_after_exporting_to(closed).await;
-    assert!(
-        export_sample(&body, "telemetry_export_batches_total", "traces", "failure") >= 1.0,
-        "{body}"
-    );
-    assert_eq!(
-        export_sample(&body, "telemetry_export_items_total", "traces", "failure"),
-        10.0
-    );
-    assert_eq!(
-        export_sample(&body, "telemetry_export_items_total", "logs", "failure"),
-        11.0
-    );
-    assert!(
-        export_sample(
-            &body,
-            "telemetry_export_batches_total",
-            "metrics",
-            "failure"
-        ) >= 1.0
-    );
-    assert_eq!(
-        export_sample(&body, "telemetry_export_items_total", "traces", "success"),
-        0.0
-    );
+    assert_counted_as(&body, "failure", "success");
 }

@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{env_map, http_get, require, which, Capture};
+use common::{env_map, http_get, metrics_only, require, which, Capture};
 use marketplace_telemetry::marketplace::ItemType;
 use marketplace_telemetry::{Telemetry, TelemetryConfig};
 use opentelemetry::KeyValue;
@@ -40,19 +40,11 @@ fn hostile_label_values_keep_the_scrape_valid_for_promtool_and_prometheus() {
     let Some(prometheus) = require("prometheus", which("prometheus")) else {
         return;
     };
-    let mut builder = TelemetryConfig::builder()
-        .with_log_writer(Capture::default().writer())
-        .with_caches(hostile_values());
+    let mut builder = TelemetryConfig::builder().with_caches(hostile_values());
     for (i, v) in hostile_values().into_iter().enumerate() {
         builder = builder.with_resource_attribute(format!("hostile.attr{i}"), v);
     }
-    let config = builder
-        .build_from(env_map(&[
-            ("OTEL_TRACES_EXPORTER", "none"),
-            ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
-        ]))
-        .unwrap();
-    let telemetry = Telemetry::build(config).unwrap();
+    let telemetry = metrics_only(builder);
     let metrics = telemetry.marketplace();
     for v in hostile_values() {
         metrics.cache(&v).hit();
@@ -167,12 +159,7 @@ fn hostile_values_are_accepted_over_otlp_by_a_real_collector() {
 fn a_panicking_user_callback_costs_only_its_own_observation() {
     // With the SDK's meter, the first panic poisons the pipeline lock and every later scrape
     // is empty for good; ours contains it.
-    let config = TelemetryConfig::builder()
-        .with_log_writer(Capture::default().writer())
-        .with_prometheus_port(0)
-        .build_from(env_map(&[("OTEL_TRACES_EXPORTER", "none")]))
-        .unwrap();
-    let telemetry = Telemetry::build(config).unwrap();
+    let telemetry = metrics_only(TelemetryConfig::builder());
     let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let seen = calls.clone();
     let _gauge = telemetry
@@ -206,12 +193,7 @@ fn a_panicking_user_callback_costs_only_its_own_observation() {
 
 #[test]
 fn a_million_distinct_values_stay_capped_with_an_overflow_series() {
-    let config = TelemetryConfig::builder()
-        .with_log_writer(Capture::default().writer())
-        .with_scrape_endpoint(false)
-        .build_from(env_map(&[("OTEL_TRACES_EXPORTER", "none")]))
-        .unwrap();
-    let telemetry = Telemetry::build(config).unwrap();
+    let telemetry = metrics_only(TelemetryConfig::builder().with_scrape_endpoint(false));
     let counter = telemetry.meter().u64_counter("exploding.requests").build();
     for i in 0..1_000_000u32 {
         counter.add(1, &[KeyValue::new("user_id", i64::from(i))]);
@@ -240,14 +222,7 @@ fn a_million_distinct_values_stay_capped_with_an_overflow_series() {
 
 #[test]
 fn idle_connections_do_not_block_a_scrape_and_oversized_requests_are_refused() {
-    let config = TelemetryConfig::builder()
-        .with_log_writer(Capture::default().writer())
-        .build_from(env_map(&[
-            ("OTEL_TRACES_EXPORTER", "none"),
-            ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
-        ]))
-        .unwrap();
-    let telemetry = Telemetry::build(config).unwrap();
+    let telemetry = metrics_only(TelemetryConfig::builder());
     let addr = telemetry.scrape_addr().unwrap();
     let idle: Vec<TcpStream> = (0..200)
         .filter_map(|_| TcpStream::connect(addr).ok())

@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{env_map, http_get, require, wait_for, which, Capture};
-use marketplace_telemetry::{Telemetry, TelemetryConfig};
+use common::{http_get, metrics_only, require, wait_for, which};
+use marketplace_telemetry::TelemetryConfig;
 use opentelemetry::KeyValue;
 
 #[test]
@@ -19,15 +19,7 @@ fn real_prometheus_scrapes_our_endpoint_and_promtool_accepts_it() {
         return;
     };
 
-    let config = TelemetryConfig::builder()
-        .with_service_name("scrape-test")
-        .with_log_writer(Capture::default().writer())
-        .build_from(env_map(&[
-            ("OTEL_TRACES_EXPORTER", "none"),
-            ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
-        ]))
-        .unwrap();
-    let telemetry = Telemetry::build(config).unwrap();
+    let telemetry = metrics_only(TelemetryConfig::builder().with_service_name("scrape-test"));
     let target = telemetry.scrape_addr().unwrap();
     let meter = telemetry.meter();
     meter
@@ -93,15 +85,7 @@ fn every_catalog_instrument_is_scraped_with_its_prometheus_name_and_exact_labels
         return;
     };
 
-    let config = TelemetryConfig::builder()
-        .with_log_writer(Capture::default().writer())
-        .with_caches(["search"])
-        .build_from(env_map(&[
-            ("OTEL_TRACES_EXPORTER", "none"),
-            ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
-        ]))
-        .unwrap();
-    let telemetry = Telemetry::build(config).unwrap();
+    let telemetry = metrics_only(TelemetryConfig::builder().with_caches(["search"]));
     let m = telemetry.marketplace();
     let op = m.search(ItemType::Plugin);
     op.results(3);
@@ -168,13 +152,11 @@ fn every_catalog_instrument_is_scraped_with_its_prometheus_name_and_exact_labels
 #[test]
 fn a_namespace_renders_as_documented_on_the_scrape() {
     use marketplace_telemetry::marketplace::ItemType;
-    let config = TelemetryConfig::builder()
-        .with_log_writer(Capture::default().writer())
-        .with_metrics_namespace("mockforge")
-        .with_scrape_endpoint(false)
-        .build_from(env_map(&[("OTEL_TRACES_EXPORTER", "none")]))
-        .unwrap();
-    let telemetry = Telemetry::build(config).unwrap();
+    let telemetry = metrics_only(
+        TelemetryConfig::builder()
+            .with_metrics_namespace("mockforge")
+            .with_scrape_endpoint(false),
+    );
     telemetry.marketplace().search(ItemType::Plugin).succeed();
     let body = telemetry.scrape_handler().unwrap().render();
     assert!(

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use marketplace_telemetry::LogWriter;
+use marketplace_telemetry::{LogWriter, Telemetry};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     logs_service_server::{LogsService, LogsServiceServer},
     ExportLogsServiceRequest, ExportLogsServiceResponse,
@@ -246,6 +246,19 @@ impl LogsService for Received {
         self.logs.lock().unwrap().push(request.into_inner());
         Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
     }
+}
+
+/// A metrics-only pipeline (no trace export, console logs captured) serving `/metrics` on a
+/// free loopback port; values set on `builder` win.
+pub fn metrics_only(builder: marketplace_telemetry::TelemetryConfigBuilder) -> Telemetry {
+    let config = builder
+        .with_log_writer(Capture::default().writer())
+        .build_from(env_map(&[
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
+        ]))
+        .unwrap();
+    Telemetry::build(config).unwrap()
 }
 
 /// The value of `name{signal=…,outcome=…}` in a scrape body (our export counters), or -1.
