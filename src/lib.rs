@@ -47,42 +47,31 @@
     missing_debug_implementations
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-// Without a transport feature the OTLP plumbing is compiled but never reached.
-#![cfg_attr(not(any(feature = "grpc", feature = "http")), allow(unused))]
 
-#[cfg(feature = "assets")]
-#[cfg_attr(docsrs, doc(cfg(feature = "assets")))]
-pub mod assets;
-mod callback_guard;
 pub mod config;
 mod error;
-mod export_stats;
-mod guard;
 #[cfg(feature = "http-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http-server")))]
 pub mod http;
-mod logs;
 pub mod marketplace;
-mod metrics;
-mod otlp;
-mod process;
-mod resource;
+mod pipeline;
 mod runtime;
 mod scrape;
+mod signal;
+mod telemetry;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
-mod traces;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use config::{TelemetryConfig, TelemetryConfigBuilder};
+pub use config::{LogWriter, TelemetryConfig, TelemetryConfigBuilder};
 pub use error::{Error, Result};
-pub use export_stats::{EXPORT_BATCHES, EXPORT_ITEMS};
-pub use guard::Telemetry;
-pub use logs::{tracing_dispatch, LogWriter, EXPORTER_CRATES, EXPORT_ERROR_LOG_WINDOW};
-pub use process::PROCESS_METRICS;
+pub use pipeline::process::PROCESS_METRICS;
+pub use pipeline::subscriber::{tracing_dispatch, EXPORTER_CRATES, EXPORT_ERROR_LOG_WINDOW};
 pub use scrape::{ScrapeHandler, CONTENT_TYPE};
+pub use signal::{EXPORT_BATCHES, EXPORT_ITEMS};
+pub use telemetry::Telemetry;
 
 /// Re-exports of the pinned OpenTelemetry crates, so users need not match versions themselves.
 pub mod reexports {
@@ -132,22 +121,24 @@ pub fn init_telemetry(config: TelemetryConfig) -> Result<Telemetry> {
     result
 }
 
+/// Every process-wide write this crate makes happens here.
 fn install(config: TelemetryConfig) -> Result<Telemetry> {
-    // The SDK's own instruments (e.g. the batch processor's span counts) use the global meter
-    // provider at construction, so it must be ours before the tracer provider is built.
     let propagators = config.propagators.clone();
-    let telemetry = Telemetry::build_inner(config, true)?;
+    // The SDK's own instruments (e.g. the batch processor's span counts) take the global meter
+    // provider when the tracer and logger providers are built: ours must be global by then.
+    let telemetry = Telemetry::build_with(config, |provider| {
+        opentelemetry::global::set_meter_provider(pipeline::guarded_meter::GuardedMeterProvider(
+            provider.clone(),
+        ));
+    })?;
     tracing::dispatcher::set_global_default(telemetry.dispatch().clone())
         .map_err(|_| Error::AlreadyInitialized)?;
     // `log` records from dependencies go through the same subscriber; if another logger is
     // set already, keep it.
     let _ = tracing_log::LogTracer::init();
-    opentelemetry::global::set_meter_provider(callback_guard::GuardedMeterProvider(
-        telemetry.meter_provider().clone(),
-    ));
     if let Some(provider) = telemetry.tracer_provider() {
         opentelemetry::global::set_tracer_provider(provider.clone());
     }
-    opentelemetry::global::set_text_map_propagator(traces::propagator(&propagators));
+    opentelemetry::global::set_text_map_propagator(pipeline::traces::propagator(&propagators));
     Ok(telemetry)
 }

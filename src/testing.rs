@@ -28,9 +28,10 @@ use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMete
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use tracing::Dispatch;
 
+use crate::config::LogWriter;
 use crate::config::{LogFormat, TelemetryConfig};
-use crate::logs::LogWriter;
 use crate::marketplace::{catalog, ErrorCode, Label, MarketplaceMetrics, Operation, Outcome};
+use crate::signal::SCOPE;
 
 /// In-memory telemetry wired like production. Assertions panic with a readable message.
 pub struct TestTelemetry {
@@ -104,10 +105,10 @@ impl TestTelemetry {
             builder = builder.with_metrics_namespace(ns);
         }
         let dispatch = match builder.build_from(|_| None).and_then(|config| {
-            crate::logs::build_subscriber(
+            crate::pipeline::subscriber::build_subscriber(
                 &config,
                 config.log_writer.clone(),
-                Some(tracer_provider.tracer(crate::guard::SCOPE)),
+                Some(tracer_provider.tracer(SCOPE)),
                 Some(&logger_provider),
             )
         }) {
@@ -115,7 +116,7 @@ impl TestTelemetry {
             // The fixed configuration above always parses.
             Err(_) => Dispatch::none(),
         };
-        let mut mm = MarketplaceMetrics::builder(&meter_provider.meter(crate::guard::SCOPE))
+        let mut mm = MarketplaceMetrics::builder(&meter_provider.meter(SCOPE))
             .with_caches(["default", "search", "package"]);
         if let Some(ns) = namespace {
             mm = mm.with_namespace(ns);
@@ -151,7 +152,7 @@ impl TestTelemetry {
 
     /// A meter recording into this kit.
     pub fn meter(&self) -> Meter {
-        self.meter_provider.meter(crate::guard::SCOPE)
+        self.meter_provider.meter(SCOPE)
     }
 
     /// Every finished span.

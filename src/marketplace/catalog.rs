@@ -2,6 +2,8 @@
 //! description, bucket boundaries and label set. Instrument creation, the README's series
 //! table and the ops assets' checks all read from [`CATALOG`].
 
+use super::labels::Operation;
+
 /// What kind of instrument a catalog entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -195,6 +197,55 @@ pub const OPERATIONS_ACTIVE: InstrumentSpec = InstrumentSpec {
     boundaries: &[],
     labels: &["operation"],
 };
+
+/// A built-in operation and its duration histogram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct OperationSpec {
+    /// The `operation` label value.
+    pub operation: Operation,
+    /// Its duration histogram (request rates and error ratios come from its `_count`).
+    pub duration: InstrumentSpec,
+}
+
+/// Every built-in operation with its duration instrument, in the order of [`Operation::ALL`]:
+/// the one list the helpers' series, the README table and the ops assets agree on.
+///
+/// # Examples
+///
+/// ```
+/// use marketplace_telemetry::marketplace::{catalog::OPERATIONS, Label, Operation};
+/// assert_eq!(OPERATIONS.len(), Operation::ALL.len());
+/// for (spec, op) in OPERATIONS.iter().zip(Operation::ALL) {
+///     assert_eq!(spec.operation, *op);
+/// }
+/// ```
+pub const OPERATIONS: &[OperationSpec] = &[
+    OperationSpec {
+        operation: Operation::Search,
+        duration: SEARCH_DURATION,
+    },
+    OperationSpec {
+        operation: Operation::CacheLookup,
+        duration: CACHE_LOOKUP_DURATION,
+    },
+    OperationSpec {
+        operation: Operation::Install,
+        duration: INSTALL_DURATION,
+    },
+    OperationSpec {
+        operation: Operation::RdfQuery,
+        duration: RDF_QUERY_DURATION,
+    },
+    OperationSpec {
+        operation: Operation::Publish,
+        duration: PUBLISH_DURATION,
+    },
+    OperationSpec {
+        operation: Operation::Download,
+        duration: DOWNLOAD_DURATION,
+    },
+];
 
 /// Every domain instrument.
 pub const CATALOG: &[InstrumentSpec] = &[

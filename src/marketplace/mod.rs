@@ -29,6 +29,7 @@
 //! # }
 //! ```
 
+mod cache;
 pub mod catalog;
 mod labels;
 mod operation;
@@ -37,16 +38,17 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
-use opentelemetry::metrics::{BoundCounter, BoundGauge, Meter};
+use opentelemetry::metrics::{BoundGauge, Meter};
 use opentelemetry::KeyValue;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+pub use cache::{Cache, CacheLookup};
 pub use labels::{
     CacheResult, ErrorCode, ErrorCodeOf, ItemType, Label, Operation, Outcome, QueryKind,
 };
 pub use operation::{OperationGuard, OperationMetrics, OperationResult};
 
-use operation::{OpInstruments, SharedNames};
+use cache::CacheInstruments;
+use operation::SharedNames;
 
 /// Label value of caches not registered at init.
 pub const OTHER_CACHE: &str = "other";
@@ -352,19 +354,7 @@ impl MarketplaceMetrics {
     /// The handle of a registered cache (resolve it once, keep it); unknown names share the
     /// [`OTHER_CACHE`] series.
     pub fn cache(&self, name: &str) -> Cache {
-        let caches = &self.inner.caches;
-        let index = caches
-            .names
-            .iter()
-            .position(|n| n == name)
-            .unwrap_or(caches.names.len() - 1);
-        let bound = |result: CacheResult| caches.requests.get(index * 2 + result.index()).cloned();
-        Cache {
-            hit: bound(CacheResult::Hit),
-            miss: bound(CacheResult::Miss),
-            inner: caches.clone(),
-            index,
-        }
+        CacheInstruments::handle(&self.inner.caches, name)
     }
 
     /// Sets the number of items of a type in the marketplace (`marketplace.items`).
@@ -398,189 +388,5 @@ impl MarketplaceMetrics {
     /// The namespace, if any.
     pub fn namespace(&self) -> Option<&str> {
         self.inner.namespace.as_deref()
-    }
-}
-
-// === caches ===
-
-struct CacheInstruments {
-    names: Vec<String>,
-    requests: Box<[BoundCounter<u64>]>,
-    entries: Box<[BoundGauge<u64>]>,
-    lookups: OpInstruments,
-}
-
-impl CacheInstruments {
-    fn new(meter: &Meter, ns: Option<&str>, names: Vec<String>, shared: &SharedNames) -> Self {
-        let requests_counter = meter
-            .u64_counter(catalog::CACHE_REQUESTS.otel_name(ns))
-            .with_unit(catalog::CACHE_REQUESTS.unit)
-            .with_description(catalog::CACHE_REQUESTS.description)
-            .build();
-        let entries_gauge = meter
-            .u64_gauge(catalog::CACHE_ENTRIES.otel_name(ns))
-            .with_unit(catalog::CACHE_ENTRIES.unit)
-            .with_description(catalog::CACHE_ENTRIES.description)
-            .build();
-        let mut requests = Vec::with_capacity(names.len() * 2);
-        let mut entries = Vec::with_capacity(names.len());
-        for name in &names {
-            for result in CacheResult::ALL {
-                requests.push(requests_counter.bind(&[
-                    KeyValue::new("cache", name.clone()),
-                    KeyValue::new(CacheResult::KEY, result.as_str()),
-                ]));
-            }
-            entries.push(entries_gauge.bind(&[KeyValue::new("cache", name.clone())]));
-        }
-        let values: Vec<Cow<'static, str>> = names.iter().map(|n| Cow::Owned(n.clone())).collect();
-        let spec = &catalog::CACHE_LOOKUP_DURATION;
-        let lookups = OpInstruments::new(
-            meter,
-            Cow::Borrowed(Operation::CacheLookup.as_str()),
-            (&spec.otel_name(ns), spec.description, spec.boundaries),
-            "cache",
-            &values,
-            None,
-            shared,
-        );
-        CacheInstruments {
-            names,
-            requests: requests.into_boxed_slice(),
-            entries: entries.into_boxed_slice(),
-            lookups,
-        }
-    }
-}
-
-/// One registered cache: hit/miss counts, entry count, timed lookups. Cheap to clone.
-///
-/// # Examples
-///
-/// ```
-/// # let meter = opentelemetry::global::meter("docs");
-/// # let metrics = marketplace_telemetry::marketplace::MarketplaceMetrics::builder(&meter)
-/// #     .with_caches(["search"]).build();
-/// let cache = metrics.cache("search");
-/// cache.hit();                      // marketplace_cache_requests_total{cache="search",result="hit"}
-/// cache.set_entries(1_024);
-/// let lookup = cache.lookup();      // times the lookup
-/// lookup.miss();                    // duration with outcome=success, and a miss
-/// ```
-#[derive(Clone)]
-pub struct Cache {
-    inner: Arc<CacheInstruments>,
-    index: usize,
-    // Clones of this cache's two bound series: a hit is one bound add, no lookup.
-    hit: Option<BoundCounter<u64>>,
-    miss: Option<BoundCounter<u64>>,
-}
-
-impl std::fmt::Debug for Cache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Cache").field(&self.name()).finish()
-    }
-}
-
-impl Cache {
-    /// The `cache` label value.
-    pub fn name(&self) -> &str {
-        &self.inner.names[self.index.min(self.inner.names.len() - 1)]
-    }
-
-    /// Counts a hit.
-    #[inline]
-    pub fn hit(&self) {
-        if let Some(c) = &self.hit {
-            c.add(1);
-        }
-    }
-
-    /// Counts a miss.
-    #[inline]
-    pub fn miss(&self) {
-        if let Some(c) = &self.miss {
-            c.add(1);
-        }
-    }
-
-    /// Counts a lookup by result: one pre-bound counter add, nothing else (the timed
-    /// [`lookup`](Self::lookup) also annotates the current span).
-    #[inline]
-    pub fn record(&self, result: CacheResult) {
-        let counter = match result {
-            CacheResult::Hit => &self.hit,
-            CacheResult::Miss => &self.miss,
-        };
-        if let Some(c) = counter {
-            c.add(1);
-        }
-    }
-
-    /// Sets the number of entries in the cache.
-    #[inline]
-    pub fn set_entries(&self, entries: u64) {
-        if let Some(g) = self.inner.entries.get(self.index) {
-            g.record(entries);
-        }
-    }
-
-    /// Starts a timed lookup; end it with [`CacheLookup::hit`], [`CacheLookup::miss`] or
-    /// [`CacheLookup::fail`].
-    #[inline]
-    pub fn lookup(&self) -> CacheLookup<'_> {
-        CacheLookup {
-            cache: self,
-            op: self.inner.lookups.start(self.index),
-        }
-    }
-}
-
-/// A cache lookup in progress (see [`Cache::lookup`]); dropped unfinished it records
-/// `cancelled`.
-#[derive(Debug)]
-#[must_use = "a lookup dropped unfinished records outcome=cancelled"]
-pub struct CacheLookup<'a> {
-    cache: &'a Cache,
-    op: OperationGuard<'a>,
-}
-
-impl CacheLookup<'_> {
-    /// Ends the lookup as a hit (and sets `marketplace.cache.hit=true` on the current span).
-    #[inline]
-    pub fn hit(self) {
-        self.end(CacheResult::Hit);
-    }
-
-    /// Ends the lookup as a miss (and sets `marketplace.cache.hit=false` on the current span).
-    #[inline]
-    pub fn miss(self) {
-        self.end(CacheResult::Miss);
-    }
-
-    #[inline]
-    fn end(self, result: CacheResult) {
-        self.cache.record(result);
-        let span = tracing::Span::current();
-        if !span.is_disabled() {
-            span.set_attribute("marketplace.cache.hit", result == CacheResult::Hit);
-        }
-        self.op.succeed();
-    }
-
-    /// Ends the lookup as `hit` or `miss`.
-    #[inline]
-    pub fn finish(self, hit: bool) {
-        if hit {
-            self.hit()
-        } else {
-            self.miss()
-        }
-    }
-
-    /// Ends the lookup as a failure (the cache backend failed; neither hit nor miss).
-    #[inline]
-    pub fn fail(self, code: ErrorCode) {
-        self.op.fail(code);
     }
 }

@@ -3,13 +3,12 @@
 
 use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
-use opentelemetry_sdk::trace::{
-    self as sdktrace, BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider,
-};
+use opentelemetry_sdk::trace::{self as sdktrace, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 
-use crate::config::{Propagator, Sampler, Signal, TelemetryConfig};
+use crate::config::{Propagator, Sampler, TelemetryConfig};
 use crate::error::Result;
+use crate::signal::Signal;
 
 /// Builds the tracer provider, or `None` when no trace exporter is configured.
 pub(crate) fn build_provider(
@@ -27,23 +26,27 @@ pub(crate) fn build_provider(
         .with_sampler(sampler(config.sampler));
     if exporters.otlp {
         #[cfg(not(any(feature = "grpc", feature = "http")))]
-        return Err(crate::otlp::no_transport(Signal::Traces));
+        {
+            let _ = (runtime, meter);
+            return Err(super::otlp::no_transport(Signal::Traces));
+        }
         #[cfg(any(feature = "grpc", feature = "http"))]
         {
-            let exporter = crate::otlp::build_exporter!(
+            let exporter = super::otlp::build_exporter!(
                 Signal::Traces,
                 opentelemetry_otlp::SpanExporter::builder(),
                 &config.traces_otlp,
                 runtime
             )?;
+            use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor};
             let batch = BatchConfigBuilder::default()
                 .with_max_queue_size(config.batch.max_queue_size)
                 .with_max_export_batch_size(config.batch.max_export_batch_size)
                 .with_scheduled_delay(config.batch.schedule_delay)
                 .build();
-            let exporter = crate::export_stats::Counted::new(
+            let exporter = super::export_counters::Counted::new(
                 exporter,
-                crate::export_stats::slot(meter, Signal::Traces),
+                super::export_counters::slot(meter, Signal::Traces),
             );
             builder = builder.with_span_processor(
                 BatchSpanProcessor::builder(exporter)

@@ -6,11 +6,16 @@
 #[cfg(any(feature = "grpc", feature = "http"))]
 use opentelemetry_otlp::WithExportConfig;
 
-use crate::config::{OtlpConfig, Protocol, Signal};
-use crate::error::{Error, Result};
+#[cfg(any(feature = "grpc", feature = "http"))]
+use crate::config::{OtlpConfig, Protocol};
+use crate::error::Error;
+#[cfg(any(feature = "grpc", feature = "http"))]
+use crate::error::Result;
+use crate::signal::Signal;
 
 /// Checks what the SDK would otherwise find out too late (or by panicking): the transport's
 /// feature is compiled in, TLS is available for `https://`, and gRPC has a Tokio runtime.
+#[cfg(any(feature = "grpc", feature = "http"))]
 pub(crate) fn preflight(signal: Signal, config: &OtlpConfig) -> Result<()> {
     let https = config.endpoint.trim_start().starts_with("https://");
     if config.ca_certificate.is_some() && !cfg!(feature = "tls") {
@@ -144,18 +149,18 @@ macro_rules! build_exporter {
     ($signal:expr, $builder:expr, $config:expr, $runtime:expr) => {{
         let config: &$crate::config::OtlpConfig = $config;
         let signal: $crate::config::Signal = $signal;
-        $crate::otlp::preflight(signal, config)?;
+        $crate::pipeline::otlp::preflight(signal, config)?;
         // tonic spawns its channel worker on the current runtime: make that ours.
         let runtime: &tokio::runtime::Handle = $runtime;
         let _entered = runtime.enter();
         let built = match config.protocol {
             #[cfg(feature = "grpc")]
             $crate::config::Protocol::Grpc => {
-                $crate::otlp::tonic($builder.with_tonic(), config).build()
+                $crate::pipeline::otlp::tonic($builder.with_tonic(), config).build()
             }
             #[cfg(feature = "http")]
             $crate::config::Protocol::HttpProtobuf => {
-                $crate::otlp::http($builder.with_http(), config).build()
+                $crate::pipeline::otlp::http($builder.with_http(), config).build()
             }
             #[allow(unreachable_patterns)] // preflight rejected protocols without their feature
             _ => {

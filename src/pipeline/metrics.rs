@@ -5,8 +5,9 @@
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::Resource;
 
-use crate::config::{Signal, TelemetryConfig};
+use crate::config::TelemetryConfig;
 use crate::error::{Error, Result};
+use crate::signal::Signal;
 
 /// A built meter provider and the registry its Prometheus reader fills.
 pub(crate) struct MetricsPipeline {
@@ -22,7 +23,8 @@ pub(crate) fn build_provider(
     let exporters = config.metrics_exporters;
     let mut builder = SdkMeterProvider::builder().with_resource(resource.clone());
     let mut registry = None;
-    let otlp_counters = crate::export_stats::CounterSlot::default();
+    #[cfg(any(feature = "grpc", feature = "http"))]
+    let otlp_counters = super::export_counters::CounterSlot::default();
     if exporters.prometheus {
         let reg = prometheus::Registry::new();
         let reader = opentelemetry_prometheus::exporter()
@@ -37,16 +39,19 @@ pub(crate) fn build_provider(
     }
     if exporters.otlp {
         #[cfg(not(any(feature = "grpc", feature = "http")))]
-        return Err(crate::otlp::no_transport(Signal::Metrics));
+        {
+            let _ = runtime;
+            return Err(super::otlp::no_transport(Signal::Metrics));
+        }
         #[cfg(any(feature = "grpc", feature = "http"))]
         {
-            let exporter = crate::otlp::build_exporter!(
+            let exporter = super::otlp::build_exporter!(
                 Signal::Metrics,
                 opentelemetry_otlp::MetricExporter::builder(),
                 &config.metrics_otlp,
                 runtime
             )?;
-            let exporter = crate::export_stats::Counted::new(exporter, otlp_counters.clone());
+            let exporter = super::export_counters::Counted::new(exporter, otlp_counters.clone());
             builder = builder.with_reader(
                 PeriodicReader::builder(exporter)
                     .with_interval(config.metric_export_interval)
@@ -63,9 +68,10 @@ pub(crate) fn build_provider(
     }
     let provider = builder.build();
     // Only an OTLP metric exporter has exports to count (no zero series otherwise).
+    #[cfg(any(feature = "grpc", feature = "http"))]
     if exporters.otlp {
-        let _ = otlp_counters.set(crate::export_stats::ExportCounters::new(
-            &opentelemetry::metrics::MeterProvider::meter(&provider, crate::guard::SCOPE),
+        let _ = otlp_counters.set(super::export_counters::ExportCounters::new(
+            &opentelemetry::metrics::MeterProvider::meter(&provider, crate::signal::SCOPE),
             Signal::Metrics,
         ));
     }

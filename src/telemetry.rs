@@ -4,11 +4,10 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use opentelemetry::metrics::{Meter, MeterProvider as _};
-use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -16,12 +15,11 @@ use tracing::Dispatch;
 
 use crate::config::TelemetryConfig;
 use crate::error::{Error, Result};
-use crate::process::ProcessMetrics;
+use crate::marketplace::MarketplaceMetrics;
+use crate::pipeline::{guarded_meter, Pipeline, Providers};
 use crate::runtime::IoRuntime;
 use crate::scrape::{ScrapeHandler, ScrapeServer};
-
-/// Instrumentation scope of everything this crate records.
-pub(crate) const SCOPE: &str = "marketplace-telemetry";
+use crate::signal::SCOPE;
 
 /// Extra time granted past the configured timeout before `shutdown` gives up on the worker
 /// thread (the SDK's own timeouts are not always exact).
@@ -53,15 +51,10 @@ const SHUTDOWN_MARGIN: Duration = Duration::from_millis(500);
 #[must_use = "dropping the guard shuts telemetry down"]
 pub struct Telemetry {
     config: TelemetryConfig,
-    dispatch: Dispatch,
-    tracer_provider: Option<SdkTracerProvider>,
-    meter_provider: SdkMeterProvider,
-    logger_provider: Option<SdkLoggerProvider>,
-    registry: Option<prometheus::Registry>,
+    pipeline: Pipeline,
     scrape: Mutex<Option<ScrapeServer>>,
     runtime: Mutex<Option<IoRuntime>>,
-    _process: ProcessMetrics,
-    marketplace: std::sync::OnceLock<crate::marketplace::MarketplaceMetrics>,
+    marketplace: OnceLock<MarketplaceMetrics>,
     shut_down: AtomicBool,
 }
 
@@ -94,53 +87,28 @@ impl Telemetry {
     ///
     /// See [`Telemetry`].
     pub fn build(config: TelemetryConfig) -> Result<Self> {
-        Self::build_inner(config, false)
+        Self::build_with(config, |_| {})
     }
 
-    /// `install_global_meter`: make our meter provider the global one before the tracer and
-    /// logger providers are built, so the SDK's own instruments (spans processed, dropped on a
-    /// full queue) land on our scrape.
-    pub(crate) fn build_inner(config: TelemetryConfig, install_global_meter: bool) -> Result<Self> {
-        let disabled = config.sdk_disabled;
+    /// [`build`](Self::build), calling `on_meter_provider` as soon as the meter provider exists
+    /// (before the tracer and logger providers are built): [`init_telemetry`](crate::init_telemetry)
+    /// makes it the global one there, so the SDK's own instruments land on our scrape.
+    pub(crate) fn build_with(
+        config: TelemetryConfig,
+        on_meter_provider: impl FnOnce(&SdkMeterProvider),
+    ) -> Result<Self> {
         // One small thread with a current-thread runtime for every I/O the SDK does.
-        let runtime = if disabled {
+        let runtime = if config.sdk_disabled {
             None
         } else {
             Some(IoRuntime::start()?)
         };
-
-        let resource = crate::resource::build(&config);
-        let (tracer_provider, meter_provider, logger_provider, registry) = match &runtime {
-            Some(rt) => {
-                let handle = rt.handle();
-                let metrics = crate::metrics::build_provider(&config, &resource, handle)?;
-                if install_global_meter {
-                    opentelemetry::global::set_meter_provider(
-                        crate::callback_guard::GuardedMeterProvider(metrics.provider.clone()),
-                    );
-                }
-                let meter = metrics.provider.meter(SCOPE);
-                let tracer_provider =
-                    crate::traces::build_provider(&config, &resource, handle, &meter)?;
-                let logger_provider =
-                    crate::logs::build_logger_provider(&config, &resource, handle, &meter)?;
-                (
-                    tracer_provider,
-                    metrics.provider,
-                    logger_provider,
-                    metrics.registry,
-                )
-            }
-            None => (None, SdkMeterProvider::builder().build(), None, None),
-        };
-
-        let process = if config.process_metrics && !disabled {
-            crate::process::register(&meter_provider.meter(SCOPE))
-        } else {
-            ProcessMetrics::default()
-        };
-
-        let scrape = match (&registry, &runtime) {
+        let pipeline = Pipeline::build(
+            &config,
+            runtime.as_ref().map(IoRuntime::handle),
+            on_meter_provider,
+        )?;
+        let scrape = match (&pipeline.registry, &runtime) {
             (Some(registry), Some(rt)) if config.serve_scrape_endpoint => {
                 Some(ScrapeServer::start(
                     config.prometheus_addr,
@@ -150,30 +118,15 @@ impl Telemetry {
             }
             _ => None,
         };
-
-        let tracer = tracer_provider.as_ref().map(|p| p.tracer(SCOPE));
-        let subscriber = crate::logs::build_subscriber(
-            &config,
-            config.log_writer.clone(),
-            tracer,
-            logger_provider.as_ref(),
-        )?;
-        let dispatch = Dispatch::new(subscriber);
-
         let telemetry = Telemetry {
             config,
-            dispatch,
-            tracer_provider,
-            meter_provider,
-            logger_provider,
-            registry,
+            pipeline,
             scrape: Mutex::new(scrape),
             runtime: Mutex::new(runtime),
-            _process: process,
-            marketplace: std::sync::OnceLock::new(),
+            marketplace: OnceLock::new(),
             shut_down: AtomicBool::new(false),
         };
-        tracing::dispatcher::with_default(&telemetry.dispatch, || telemetry.log_startup());
+        tracing::dispatcher::with_default(telemetry.dispatch(), || telemetry.log_startup());
         Ok(telemetry)
     }
 
@@ -194,22 +147,22 @@ impl Telemetry {
     /// The `tracing` dispatcher with the console, span-export and log-export layers.
     /// [`init_telemetry`](crate::init_telemetry) installs it globally.
     pub fn dispatch(&self) -> &Dispatch {
-        &self.dispatch
+        &self.pipeline.dispatch
     }
 
     /// The tracer provider, if any trace exporter is configured.
     pub fn tracer_provider(&self) -> Option<&SdkTracerProvider> {
-        self.tracer_provider.as_ref()
+        self.pipeline.tracer_provider.as_ref()
     }
 
     /// The meter provider (without readers when the SDK is disabled).
     pub fn meter_provider(&self) -> &SdkMeterProvider {
-        &self.meter_provider
+        &self.pipeline.meter_provider
     }
 
     /// The logger provider, if any log exporter is configured.
     pub fn logger_provider(&self) -> Option<&SdkLoggerProvider> {
-        self.logger_provider.as_ref()
+        self.pipeline.logger_provider.as_ref()
     }
 
     /// A meter with this crate's instrumentation scope, for your own instruments. Its
@@ -217,7 +170,7 @@ impl Telemetry {
     /// observations, and every other metric is still collected (the SDK alone would stop all
     /// metric collection for good).
     pub fn meter(&self) -> Meter {
-        crate::callback_guard::guarded_meter(self.meter_provider.meter(SCOPE))
+        guarded_meter::guarded_meter(self.pipeline.meter_provider.meter(SCOPE))
     }
 
     /// The marketplace instruments and helpers (created on first call, then shared; cheap to
@@ -235,10 +188,10 @@ impl Telemetry {
     /// metrics.set_items(ItemType::Plugin, 120);
     /// # Ok(()) }
     /// ```
-    pub fn marketplace(&self) -> crate::marketplace::MarketplaceMetrics {
+    pub fn marketplace(&self) -> MarketplaceMetrics {
         self.marketplace
             .get_or_init(|| {
-                let mut builder = crate::marketplace::MarketplaceMetrics::builder(&self.meter())
+                let mut builder = MarketplaceMetrics::builder(&self.meter())
                     .with_caches(self.config.caches.iter().cloned());
                 if let Some(ns) = &self.config.metrics_namespace {
                     builder = builder.with_namespace(ns.clone());
@@ -259,7 +212,7 @@ impl Telemetry {
     /// A handler rendering `/metrics`, to mount in your own router, if the Prometheus exporter
     /// is on.
     pub fn scrape_handler(&self) -> Option<ScrapeHandler> {
-        self.registry.clone().map(ScrapeHandler::new)
+        self.pipeline.registry.clone().map(ScrapeHandler::new)
     }
 
     /// Exports everything buffered now, bounded by the shutdown timeout.
@@ -268,26 +221,8 @@ impl Telemetry {
     ///
     /// [`Error::Shutdown`] listing each signal whose flush failed or timed out.
     pub fn force_flush(&self) -> Result<()> {
-        let tracer = self.tracer_provider.clone();
-        let logger = self.logger_provider.clone();
-        let meter = self.meter_provider.clone();
-        self.run_bounded("flush", move |_deadline| {
-            let mut failures = Vec::new();
-            if let Some(p) = tracer {
-                if let Err(e) = p.force_flush() {
-                    failures.push(format!("traces: {e}"));
-                }
-            }
-            if let Some(p) = logger {
-                if let Err(e) = p.force_flush() {
-                    failures.push(format!("logs: {e}"));
-                }
-            }
-            if let Err(e) = meter.force_flush() {
-                failures.push(format!("metrics: {e}"));
-            }
-            failures
-        })
+        let providers = Providers::of(&self.pipeline);
+        self.run_bounded("flush", move |_deadline| providers.flush())
     }
 
     /// Flushes and shuts down traces → logs → metrics, then stops the scrape endpoint.
@@ -308,31 +243,8 @@ impl Telemetry {
         if self.shut_down.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        let tracer = self.tracer_provider.clone();
-        let logger = self.logger_provider.clone();
-        let meter = self.meter_provider.clone();
-        let result = self.run_bounded("shutdown", move |deadline| {
-            let remaining = || {
-                deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(1))
-            };
-            let mut failures = Vec::new();
-            if let Some(p) = tracer {
-                if let Err(e) = p.shutdown_with_timeout(remaining()) {
-                    failures.push(format!("traces: {e}"));
-                }
-            }
-            if let Some(p) = logger {
-                if let Err(e) = p.shutdown_with_timeout(remaining()) {
-                    failures.push(format!("logs: {e}"));
-                }
-            }
-            if let Err(e) = meter.shutdown_with_timeout(remaining()) {
-                failures.push(format!("metrics: {e}"));
-            }
-            failures
-        });
+        let providers = Providers::of(&self.pipeline);
+        let result = self.run_bounded("shutdown", move |deadline| providers.shutdown(deadline));
         if let Ok(mut scrape) = self.scrape.lock() {
             if let Some(mut server) = scrape.take() {
                 server.stop();

@@ -10,13 +10,7 @@ use opentelemetry::metrics::{BoundCounter, Meter};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::error::OTelSdkResult;
 
-use crate::config::Signal;
-
-/// OpenTelemetry names of the SDK's self-telemetry (scrape: `telemetry_export_batches_total`,
-/// `telemetry_export_items_total`, labels `signal`, `outcome` = `success` | `failure`).
-pub const EXPORT_BATCHES: &str = "telemetry.export.batches";
-/// See [`EXPORT_BATCHES`]; items are spans, log records or metric data points.
-pub const EXPORT_ITEMS: &str = "telemetry.export.items";
+use crate::signal::{Signal, EXPORT_BATCHES, EXPORT_ITEMS};
 
 pub(crate) struct ExportCounters {
     batches_ok: BoundCounter<u64>,

@@ -6,21 +6,21 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use opentelemetry::trace::TraceContextExt;
 use tracing::{Event, Subscriber};
 use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::fmt::format::{Format, Full, Writer};
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::{Context, Filter, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Registry};
 
-use crate::config::{LogFormat, Signal, TelemetryConfig};
+use crate::config::{LogFormat, LogWriter, TelemetryConfig};
 use crate::error::{Error, Result};
+use crate::signal::SCOPE;
 
 /// Crates whose events and spans must never be exported: they are the exporter itself, so
 /// exporting them loops (worst while the collector is down).
@@ -33,52 +33,6 @@ pub const EXPORTER_CRATES: &[&str] = &[
     "reqwest",
     "opentelemetry",
 ];
-
-/// Where console logs go. Defaults to stdout; tests and embedders can pass any writer.
-///
-/// # Examples
-///
-/// ```
-/// use marketplace_telemetry::LogWriter;
-/// let to_stderr = LogWriter::new(|| Box::new(std::io::stderr()));
-/// ```
-#[derive(Clone)]
-pub struct LogWriter(Arc<dyn Fn() -> Box<dyn io::Write + Send> + Send + Sync>);
-
-impl LogWriter {
-    /// A writer made by `make` for every log line.
-    pub fn new<F>(make: F) -> Self
-    where
-        F: Fn() -> Box<dyn io::Write + Send> + Send + Sync + 'static,
-    {
-        LogWriter(Arc::new(make))
-    }
-
-    /// Standard output (the default).
-    pub fn stdout() -> Self {
-        LogWriter::new(|| Box::new(io::stdout()))
-    }
-}
-
-impl Default for LogWriter {
-    fn default() -> Self {
-        LogWriter::stdout()
-    }
-}
-
-impl fmt::Debug for LogWriter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("LogWriter")
-    }
-}
-
-impl<'a> MakeWriter<'a> for LogWriter {
-    type Writer = Box<dyn io::Write + Send>;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        (self.0)()
-    }
-}
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
@@ -151,7 +105,7 @@ pub fn tracing_dispatch(
     logger_provider: Option<&opentelemetry_sdk::logs::SdkLoggerProvider>,
 ) -> Result<tracing::Dispatch> {
     use opentelemetry::trace::TracerProvider as _;
-    let tracer = tracer_provider.map(|p| p.tracer(crate::guard::SCOPE));
+    let tracer = tracer_provider.map(|p| p.tracer(SCOPE));
     let subscriber = build_subscriber(config, config.log_writer.clone(), tracer, logger_provider)?;
     Ok(tracing::Dispatch::new(subscriber))
 }
@@ -282,53 +236,4 @@ where
             None => writeln!(writer, "{line}"),
         }
     }
-}
-
-/// Builds the logger provider for the OTLP log bridge, or `None` when no log exporter is on.
-pub(crate) fn build_logger_provider(
-    config: &TelemetryConfig,
-    resource: &opentelemetry_sdk::Resource,
-    runtime: &tokio::runtime::Handle,
-    meter: &opentelemetry::metrics::Meter,
-) -> Result<Option<opentelemetry_sdk::logs::SdkLoggerProvider>> {
-    let exporters = config.logs_exporters;
-    if !exporters.any() {
-        return Ok(None);
-    }
-    let mut builder =
-        opentelemetry_sdk::logs::SdkLoggerProvider::builder().with_resource(resource.clone());
-    if exporters.otlp {
-        #[cfg(not(any(feature = "grpc", feature = "http")))]
-        return Err(crate::otlp::no_transport(Signal::Logs));
-        #[cfg(any(feature = "grpc", feature = "http"))]
-        {
-            let exporter = crate::otlp::build_exporter!(
-                Signal::Logs,
-                opentelemetry_otlp::LogExporter::builder(),
-                &config.logs_otlp,
-                runtime
-            )?;
-            let exporter = crate::export_stats::Counted::new(
-                exporter,
-                crate::export_stats::slot(meter, Signal::Logs),
-            );
-            // Built here rather than with `with_batch_exporter`, whose processor reads the
-            // `OTEL_BLRP_*` variables unchecked (a huge queue would abort on allocation, 0 would
-            // drop everything): ours are validated by the config and always set.
-            let batch = opentelemetry_sdk::logs::BatchConfigBuilder::default()
-                .with_max_queue_size(config.log_batch.max_queue_size)
-                .with_max_export_batch_size(config.log_batch.max_export_batch_size)
-                .with_scheduled_delay(config.log_batch.schedule_delay)
-                .build();
-            builder = builder.with_log_processor(
-                opentelemetry_sdk::logs::BatchLogProcessor::builder(exporter)
-                    .with_batch_config(batch)
-                    .build(),
-            );
-        }
-    }
-    if exporters.console {
-        builder = builder.with_simple_exporter(opentelemetry_stdout::LogExporter::default());
-    }
-    Ok(Some(builder.build()))
 }

@@ -1,0 +1,347 @@
+//! [`TelemetryConfigBuilder`]: one `with_*` setter per setting, each naming its variable and
+//! default; [`build`](TelemetryConfigBuilder::build) hands the values to [`resolve`].
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::env::Env;
+use super::resolve::{self, BatchOverrides};
+use super::values::{
+    Compression, Exporters, Headers, LogFormat, LogWriter, Propagator, Protocol, Sampler,
+};
+use super::TelemetryConfig;
+use crate::error::Result;
+
+/// Builder for [`TelemetryConfig`]. Every `with_*` value wins over its environment variable.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use marketplace_telemetry::{config::Protocol, TelemetryConfig};
+///
+/// let config = TelemetryConfig::builder()
+///     .with_service_name("marketplace-api")
+///     .with_service_version("2.1.0")
+///     .with_otlp_endpoint("http://collector:4317")
+///     .with_otlp_protocol(Protocol::Grpc)
+///     .with_shutdown_timeout(Duration::from_secs(2))
+///     .build_from(|_| None)?;
+/// assert_eq!(config.traces_otlp.endpoint, "http://collector:4317");
+/// # Ok::<(), marketplace_telemetry::Error>(())
+/// ```
+#[derive(Default, Clone)]
+#[must_use]
+pub struct TelemetryConfigBuilder {
+    pub(super) sdk_disabled: Option<bool>,
+    pub(super) service_name: Option<String>,
+    pub(super) service_version: Option<String>,
+    pub(super) resource_attributes: Vec<(String, String)>,
+    pub(super) traces_exporters: Option<Exporters>,
+    pub(super) metrics_exporters: Option<Exporters>,
+    pub(super) logs_exporters: Option<Exporters>,
+    pub(super) otlp_endpoint: Option<String>,
+    pub(super) otlp_protocol: Option<Protocol>,
+    pub(super) otlp_headers: Option<Headers>,
+    pub(super) otlp_timeout: Option<Duration>,
+    pub(super) otlp_compression: Option<Compression>,
+    pub(super) otlp_ca_certificate: Option<PathBuf>,
+    pub(super) sampler: Option<Sampler>,
+    pub(super) propagators: Option<Vec<Propagator>>,
+    pub(super) batch: BatchOverrides,
+    pub(super) log_batch: BatchOverrides,
+    pub(super) metric_export_interval: Option<Duration>,
+    pub(super) prometheus_host: Option<IpAddr>,
+    pub(super) prometheus_port: Option<u16>,
+    pub(super) serve_scrape_endpoint: Option<bool>,
+    pub(super) log_filter: Option<String>,
+    pub(super) log_format: Option<LogFormat>,
+    pub(super) traces_filter: Option<String>,
+    pub(super) logs_export_filter: Option<String>,
+    pub(super) shutdown_timeout: Option<Duration>,
+    pub(super) process_metrics: Option<bool>,
+    pub(super) log_writer: Option<LogWriter>,
+    pub(super) metrics_namespace: Option<String>,
+    pub(super) caches: Option<Vec<String>>,
+}
+
+impl fmt::Debug for TelemetryConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TelemetryConfigBuilder")
+            .field("service_name", &self.service_name)
+            .field("otlp_endpoint", &self.otlp_endpoint)
+            .field("otlp_headers", &self.otlp_headers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TelemetryConfigBuilder {
+    /// Disables every signal (env: `OTEL_SDK_DISABLED`, default `false`).
+    pub fn with_sdk_disabled(mut self, disabled: bool) -> Self {
+        self.sdk_disabled = Some(disabled);
+        self
+    }
+
+    /// Sets `service.name` (overridden by `OTEL_SERVICE_NAME`; default: the binary's name).
+    pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Sets `service.version` (default: none; pass `env!("CARGO_PKG_VERSION")`).
+    pub fn with_service_version(mut self, version: impl Into<String>) -> Self {
+        self.service_version = Some(version.into());
+        self
+    }
+
+    /// Adds a resource attribute (`OTEL_RESOURCE_ATTRIBUTES` entries override it).
+    pub fn with_resource_attribute(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.resource_attributes.push((key.into(), value.into()));
+        self
+    }
+
+    /// Trace exporters (env: `OTEL_TRACES_EXPORTER`, default `otlp`).
+    pub fn with_traces_exporters(mut self, exporters: Exporters) -> Self {
+        self.traces_exporters = Some(exporters);
+        self
+    }
+
+    /// Metric exporters (env: `OTEL_METRICS_EXPORTER`, default `prometheus`).
+    pub fn with_metrics_exporters(mut self, exporters: Exporters) -> Self {
+        self.metrics_exporters = Some(exporters);
+        self
+    }
+
+    /// Log record exporters (env: `OTEL_LOGS_EXPORTER`, default `none`; console logging
+    /// through `tracing` is always on).
+    pub fn with_logs_exporters(mut self, exporters: Exporters) -> Self {
+        self.logs_exporters = Some(exporters);
+        self
+    }
+
+    /// OTLP endpoint for every signal, used as is (env: `OTEL_EXPORTER_OTLP_ENDPOINT` and the
+    /// per-signal forms; default `http://localhost:4317` for gRPC, `http://localhost:4318/v1/<signal>`
+    /// for HTTP).
+    pub fn with_otlp_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.otlp_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// OTLP transport (env: `OTEL_EXPORTER_OTLP_PROTOCOL`, default `grpc`).
+    pub fn with_otlp_protocol(mut self, protocol: Protocol) -> Self {
+        self.otlp_protocol = Some(protocol);
+        self
+    }
+
+    /// Adds an OTLP header (env: `OTEL_EXPORTER_OTLP_HEADERS`). The value is never printed.
+    pub fn with_otlp_header(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.otlp_headers
+            .get_or_insert_with(Headers::new)
+            .insert(key, value);
+        self
+    }
+
+    /// OTLP export timeout (env: `OTEL_EXPORTER_OTLP_TIMEOUT` in ms, default 10 s).
+    pub fn with_otlp_timeout(mut self, timeout: Duration) -> Self {
+        self.otlp_timeout = Some(timeout);
+        self
+    }
+
+    /// OTLP compression (env: `OTEL_EXPORTER_OTLP_COMPRESSION`, default none).
+    pub fn with_otlp_compression(mut self, compression: Compression) -> Self {
+        self.otlp_compression = Some(compression);
+        self
+    }
+
+    /// CA certificate (PEM file) for `https://` endpoints (env: `OTEL_EXPORTER_OTLP_CERTIFICATE`
+    /// and the per-signal forms; default: webpki roots). Needs the `tls` feature.
+    pub fn with_otlp_ca_certificate(mut self, path: impl Into<PathBuf>) -> Self {
+        self.otlp_ca_certificate = Some(path.into());
+        self
+    }
+
+    /// Head sampler (env: `OTEL_TRACES_SAMPLER` + `_ARG`, default `parentbased_always_on`).
+    pub fn with_sampler(mut self, sampler: Sampler) -> Self {
+        self.sampler = Some(sampler);
+        self
+    }
+
+    /// Propagators (env: `OTEL_PROPAGATORS`, default `tracecontext,baggage`).
+    pub fn with_propagators(mut self, propagators: Vec<Propagator>) -> Self {
+        self.propagators = Some(propagators);
+        self
+    }
+
+    /// Batch export delay (env: `OTEL_BSP_SCHEDULE_DELAY` in ms, default 5000).
+    pub fn with_batch_schedule_delay(mut self, delay: Duration) -> Self {
+        self.batch.schedule_delay = Some(delay);
+        self
+    }
+
+    /// Span queue capacity (env: `OTEL_BSP_MAX_QUEUE_SIZE`, default 2048, max
+    /// [`MAX_QUEUE_SIZE`]).
+    pub fn with_batch_max_queue_size(mut self, size: usize) -> Self {
+        self.batch.max_queue_size = Some(size);
+        self
+    }
+
+    /// Spans per export (env: `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, default 512).
+    pub fn with_batch_max_export_batch_size(mut self, size: usize) -> Self {
+        self.batch.max_export_batch_size = Some(size);
+        self
+    }
+
+    /// Log record export delay (env: `OTEL_BLRP_SCHEDULE_DELAY` in ms, default 1000).
+    pub fn with_log_batch_schedule_delay(mut self, delay: Duration) -> Self {
+        self.log_batch.schedule_delay = Some(delay);
+        self
+    }
+
+    /// Log record queue capacity (env: `OTEL_BLRP_MAX_QUEUE_SIZE`, default 2048, max
+    /// [`MAX_QUEUE_SIZE`]).
+    pub fn with_log_batch_max_queue_size(mut self, size: usize) -> Self {
+        self.log_batch.max_queue_size = Some(size);
+        self
+    }
+
+    /// Log records per export (env: `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`, default 512).
+    pub fn with_log_batch_max_export_batch_size(mut self, size: usize) -> Self {
+        self.log_batch.max_export_batch_size = Some(size);
+        self
+    }
+
+    /// OTLP metric push interval (env: `OTEL_METRIC_EXPORT_INTERVAL` in ms, default 60000).
+    pub fn with_metric_export_interval(mut self, interval: Duration) -> Self {
+        self.metric_export_interval = Some(interval);
+        self
+    }
+
+    /// Scrape endpoint address (env: `OTEL_EXPORTER_PROMETHEUS_HOST`, default `127.0.0.1`).
+    pub fn with_prometheus_host(mut self, host: IpAddr) -> Self {
+        self.prometheus_host = Some(host);
+        self
+    }
+
+    /// Scrape endpoint port (env: `OTEL_EXPORTER_PROMETHEUS_PORT`, default 9464; 0 = any free
+    /// port, see [`Telemetry::scrape_addr`](crate::Telemetry::scrape_addr)).
+    pub fn with_prometheus_port(mut self, port: u16) -> Self {
+        self.prometheus_port = Some(port);
+        self
+    }
+
+    /// Whether to serve `/metrics` ourselves (default `true`). Set `false` to mount
+    /// [`crate::ScrapeHandler`] in your own router.
+    pub fn with_scrape_endpoint(mut self, serve: bool) -> Self {
+        self.serve_scrape_endpoint = Some(serve);
+        self
+    }
+
+    /// Console log filter (env: `RUST_LOG`, default `info`).
+    pub fn with_log_filter(mut self, filter: impl Into<String>) -> Self {
+        self.log_filter = Some(filter.into());
+        self
+    }
+
+    /// Console log format (env: `RUST_LOG_FORMAT`, default `text`).
+    pub fn with_log_format(mut self, format: LogFormat) -> Self {
+        self.log_format = Some(format);
+        self
+    }
+
+    /// Filter for exported spans (`RUST_LOG` syntax, default `info`).
+    pub fn with_traces_filter(mut self, filter: impl Into<String>) -> Self {
+        self.traces_filter = Some(filter.into());
+        self
+    }
+
+    /// Filter for log records exported over OTLP (default `info`).
+    pub fn with_logs_export_filter(mut self, filter: impl Into<String>) -> Self {
+        self.logs_export_filter = Some(filter.into());
+        self
+    }
+
+    /// Bound on shutdown and drop (default 5 s).
+    pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = Some(timeout);
+        self
+    }
+
+    /// Whether to register process metrics (default `true`).
+    pub fn with_process_metrics(mut self, enabled: bool) -> Self {
+        self.process_metrics = Some(enabled);
+        self
+    }
+
+    /// Where console logs go (default stdout).
+    pub fn with_log_writer(mut self, writer: LogWriter) -> Self {
+        self.log_writer = Some(writer);
+        self
+    }
+
+    /// Prefix of every marketplace instrument (`mockforge` →
+    /// `mockforge_marketplace_search_duration_seconds`). Default: none.
+    pub fn with_metrics_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.metrics_namespace = Some(namespace.into());
+        self
+    }
+
+    /// Cache names for [`MarketplaceMetrics::cache`](crate::marketplace::MarketplaceMetrics::cache)
+    /// (at most 32; default `["default"]`).
+    pub fn with_caches<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.caches = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Builds the configuration, reading the process environment for unset values.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidEnv`] for a bad variable, [`Error::InvalidConfig`] for a bad builder
+    /// value.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let config = marketplace_telemetry::TelemetryConfig::builder()
+    ///     .with_service_name("api")
+    ///     .build()?;
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn build(self) -> Result<TelemetryConfig> {
+        self.build_from(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration with `lookup` standing in for the environment (hermetic tests,
+    /// config files, secret stores).
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// let env = HashMap::from([("OTEL_SERVICE_NAME", "search"), ("RUST_LOG_FORMAT", "json")]);
+    /// let config = marketplace_telemetry::TelemetryConfig::builder()
+    ///     .build_from(|k| env.get(k).map(|v| v.to_string()))?;
+    /// assert_eq!(config.service_name, "search");
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn build_from<F>(self, lookup: F) -> Result<TelemetryConfig>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        resolve::resolve(self, &Env::new(&lookup))
+    }
+}

@@ -1,0 +1,227 @@
+//! The environment variables [`TelemetryConfig::from_env`](super::TelemetryConfig::from_env)
+//! reads: their names (`pub const`), the per-signal and per-processor tables, and the one
+//! lookup every read goes through (empty counts as unset).
+
+use super::parse::parse_headers;
+use super::values::Headers;
+use crate::error::{Error, Result};
+use crate::signal::Signal;
+
+// === environment variable names ===
+
+/// `true` disables every signal: init succeeds, nothing is exported, no port is bound.
+pub const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+/// The `service.name` resource attribute.
+pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+/// Extra resource attributes, `key=value,key2=value2` (values percent-decoded).
+pub const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+/// Trace exporters: `otlp`, `console`, `none` (comma list).
+pub const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
+/// Metric exporters: `prometheus`, `otlp`, `console`, `none` (comma list).
+pub const OTEL_METRICS_EXPORTER: &str = "OTEL_METRICS_EXPORTER";
+/// Log record exporters: `otlp`, `console`, `none` (comma list).
+pub const OTEL_LOGS_EXPORTER: &str = "OTEL_LOGS_EXPORTER";
+/// OTLP endpoint for all signals (HTTP: `/v1/<signal>` is appended).
+pub const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+/// OTLP protocol for all signals: `grpc` or `http/protobuf`.
+pub const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
+/// OTLP headers for all signals, `key=value,...` (values are secrets: never printed).
+pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+/// OTLP export timeout in milliseconds for all signals.
+pub const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
+/// OTLP compression for all signals: `gzip` or `none`.
+pub const OTEL_EXPORTER_OTLP_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_COMPRESSION";
+/// PEM file of the CA that signs the collector's certificate (`https://` endpoints, feature
+/// `tls`); default: the webpki root certificates.
+pub const OTEL_EXPORTER_OTLP_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CERTIFICATE";
+/// Sampler: `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`,
+/// `parentbased_always_off`, `parentbased_traceidratio`.
+pub const OTEL_TRACES_SAMPLER: &str = "OTEL_TRACES_SAMPLER";
+/// The ratio for the `*traceidratio` samplers, `0.0..=1.0`.
+pub const OTEL_TRACES_SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
+/// Propagators: `tracecontext`, `baggage`, `none` (comma list).
+pub const OTEL_PROPAGATORS: &str = "OTEL_PROPAGATORS";
+/// Batch span processor: delay between exports, milliseconds.
+pub const OTEL_BSP_SCHEDULE_DELAY: &str = "OTEL_BSP_SCHEDULE_DELAY";
+/// Batch span processor: queue capacity (spans).
+pub const OTEL_BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
+/// Batch span processor: spans per export.
+pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
+/// Delay between two log record exports, in milliseconds.
+pub const OTEL_BLRP_SCHEDULE_DELAY: &str = "OTEL_BLRP_SCHEDULE_DELAY";
+/// Log record queue capacity.
+pub const OTEL_BLRP_MAX_QUEUE_SIZE: &str = "OTEL_BLRP_MAX_QUEUE_SIZE";
+/// Log records per export.
+pub const OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE";
+/// Interval of the OTLP metric push, milliseconds.
+pub const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
+/// Address the scrape endpoint binds to (default `127.0.0.1`).
+pub const OTEL_EXPORTER_PROMETHEUS_HOST: &str = "OTEL_EXPORTER_PROMETHEUS_HOST";
+/// Port of the scrape endpoint (default `9464`; `0` picks a free port).
+pub const OTEL_EXPORTER_PROMETHEUS_PORT: &str = "OTEL_EXPORTER_PROMETHEUS_PORT";
+/// Console log filter (tracing-subscriber `EnvFilter` syntax), default `info`.
+pub const RUST_LOG: &str = "RUST_LOG";
+/// Console log format: `text` or `json`.
+pub const RUST_LOG_FORMAT: &str = "RUST_LOG_FORMAT";
+
+/// Per-signal forms of the OTLP variables, in the order traces, metrics, logs.
+pub(super) const SIGNAL_VARS: [SignalVars; 3] = [
+    SignalVars {
+        signal: Signal::Traces,
+        endpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        protocol: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        headers: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        timeout: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        compression: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+        certificate: "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+    },
+    SignalVars {
+        signal: Signal::Metrics,
+        endpoint: "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+        protocol: "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+        headers: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+        timeout: "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+        compression: "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+        certificate: "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+    },
+    SignalVars {
+        signal: Signal::Logs,
+        endpoint: "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+        protocol: "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+        headers: "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+        timeout: "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
+        compression: "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+        certificate: "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
+    },
+];
+
+/// Every variable [`TelemetryConfig::from_env`] reads, for docs and tests.
+pub const ALL_ENV_VARS: &[&str] = &[
+    OTEL_SDK_DISABLED,
+    OTEL_SERVICE_NAME,
+    OTEL_RESOURCE_ATTRIBUTES,
+    OTEL_TRACES_EXPORTER,
+    OTEL_METRICS_EXPORTER,
+    OTEL_LOGS_EXPORTER,
+    OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_PROTOCOL,
+    OTEL_EXPORTER_OTLP_HEADERS,
+    OTEL_EXPORTER_OTLP_TIMEOUT,
+    OTEL_EXPORTER_OTLP_COMPRESSION,
+    OTEL_EXPORTER_OTLP_CERTIFICATE,
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+    "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+    "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+    "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+    "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
+    "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
+    OTEL_TRACES_SAMPLER,
+    OTEL_TRACES_SAMPLER_ARG,
+    OTEL_PROPAGATORS,
+    OTEL_BSP_SCHEDULE_DELAY,
+    OTEL_BSP_MAX_QUEUE_SIZE,
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+    OTEL_BLRP_SCHEDULE_DELAY,
+    OTEL_BLRP_MAX_QUEUE_SIZE,
+    OTEL_BLRP_MAX_EXPORT_BATCH_SIZE,
+    OTEL_METRIC_EXPORT_INTERVAL,
+    OTEL_EXPORTER_PROMETHEUS_HOST,
+    OTEL_EXPORTER_PROMETHEUS_PORT,
+    RUST_LOG,
+    RUST_LOG_FORMAT,
+];
+
+/// The per-signal forms of the OTLP variables.
+pub(super) struct SignalVars {
+    pub(super) signal: Signal,
+    pub(super) endpoint: &'static str,
+    pub(super) protocol: &'static str,
+    pub(super) headers: &'static str,
+    pub(super) timeout: &'static str,
+    pub(super) compression: &'static str,
+    pub(super) certificate: &'static str,
+}
+
+/// Where a batch processor's three settings come from.
+pub(super) struct BatchVars {
+    pub(super) schedule_delay: &'static str,
+    pub(super) max_queue_size: &'static str,
+    pub(super) max_export_batch_size: &'static str,
+    /// Builder field names, for [`Error::InvalidConfig`].
+    pub(super) queue_field: &'static str,
+    pub(super) batch_field: &'static str,
+    pub(super) batch_expected: &'static str,
+}
+
+pub(super) const BSP_VARS: BatchVars = BatchVars {
+    schedule_delay: OTEL_BSP_SCHEDULE_DELAY,
+    max_queue_size: OTEL_BSP_MAX_QUEUE_SIZE,
+    max_export_batch_size: OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+    queue_field: "batch_max_queue_size",
+    batch_field: "batch_max_export_batch_size",
+    batch_expected: "a whole number from 1 to OTEL_BSP_MAX_QUEUE_SIZE",
+};
+
+pub(super) const BLRP_VARS: BatchVars = BatchVars {
+    schedule_delay: OTEL_BLRP_SCHEDULE_DELAY,
+    max_queue_size: OTEL_BLRP_MAX_QUEUE_SIZE,
+    max_export_batch_size: OTEL_BLRP_MAX_EXPORT_BATCH_SIZE,
+    queue_field: "log_batch_max_queue_size",
+    batch_field: "log_batch_max_export_batch_size",
+    batch_expected: "a whole number from 1 to OTEL_BLRP_MAX_QUEUE_SIZE",
+};
+
+/// The environment (or what stands in for it): every read goes through here.
+pub(super) struct Env<'a, F>(&'a F);
+
+impl<'a, F: Fn(&str) -> Option<String>> Env<'a, F> {
+    pub(super) fn new(lookup: &'a F) -> Self {
+        Env(lookup)
+    }
+
+    pub(super) fn get(&self, var: &str) -> Option<String> {
+        (self.0)(var).filter(|v| !v.trim().is_empty())
+    }
+
+    pub(super) fn parse<T>(
+        &self,
+        var: &'static str,
+        parse: impl FnOnce(&str) -> Option<T>,
+        expected: &'static str,
+    ) -> Result<Option<T>> {
+        match self.get(var) {
+            None => Ok(None),
+            Some(raw) => match parse(&raw) {
+                Some(v) => Ok(Some(v)),
+                None => Err(Error::InvalidEnv {
+                    var,
+                    value: raw,
+                    expected,
+                }),
+            },
+        }
+    }
+
+    pub(super) fn parse_secret(&self, var: &'static str) -> Result<Option<Headers>> {
+        match self.get(var) {
+            None => Ok(None),
+            Some(raw) => parse_headers(&raw).map(Some).map_err(|redacted| Error::InvalidEnv {
+                var,
+                value: redacted,
+                expected: "comma-separated key=value pairs with header-safe keys (values percent-encoded)",
+            }),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Configuration: [`TelemetryConfig`], its builder, and strict parsing of the `OTEL_*`,
+//! `RUST_LOG` and `RUST_LOG_FORMAT` environment variables.
+//!
+//! Precedence, written down once: **builder value > per-signal env var > generic env var >
+//! default**. The one exception is the service identity: `OTEL_SERVICE_NAME` and
+//! `OTEL_RESOURCE_ATTRIBUTES` override what the code sets, so that a deployment can rename a
+//! service without a rebuild (this is what the OpenTelemetry specification prescribes).
+//!
+//! All environment reading happens in [`TelemetryConfigBuilder::build_from`]; nothing else in
+//! the crate reads the environment. Empty variables count as unset. Every bad value is an
+//! [`Error::InvalidEnv`] naming the variable, the value (redacted for headers) and what is
+//! accepted; unknown values are errors, never silent defaults.
+
+mod builder;
+mod env;
+mod parse;
+mod report;
+mod resolve;
+#[cfg(test)]
+mod tests;
+mod values;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::error::Result;
+
+pub use crate::signal::Signal;
+pub use builder::TelemetryConfigBuilder;
+pub use env::*;
+pub use report::ConfigReport;
+pub use values::*;
+
+/// The complete, validated configuration of the telemetry pipeline.
+///
+/// Build it with [`TelemetryConfig::from_env`] (environment only) or
+/// [`TelemetryConfig::builder`] (code values that win over the environment). Its `Debug` and
+/// `Display` never show header values.
+///
+/// # Examples
+///
+/// ```
+/// use marketplace_telemetry::TelemetryConfig;
+///
+/// let config = TelemetryConfig::builder()
+///     .with_service_name("marketplace-api")
+///     .with_prometheus_port(0)
+///     .build_from(|_| None)?; // ignore the process environment
+/// assert_eq!(config.service_name, "marketplace-api");
+/// assert_eq!(config.prometheus_addr.ip().to_string(), "127.0.0.1");
+/// # Ok::<(), marketplace_telemetry::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TelemetryConfig {
+    /// `OTEL_SDK_DISABLED`: export nothing, bind nothing.
+    pub sdk_disabled: bool,
+    /// `service.name`.
+    pub service_name: String,
+    /// `service.version`, if known.
+    pub service_version: Option<String>,
+    /// Extra resource attributes (`OTEL_RESOURCE_ATTRIBUTES` merged over the builder's).
+    pub resource_attributes: Vec<(String, String)>,
+    /// Trace exporters.
+    pub traces_exporters: Exporters,
+    /// Metric exporters.
+    pub metrics_exporters: Exporters,
+    /// Log record exporters (the console `tracing` output is separate and always on).
+    pub logs_exporters: Exporters,
+    /// OTLP settings for traces.
+    pub traces_otlp: OtlpConfig,
+    /// OTLP settings for metrics.
+    pub metrics_otlp: OtlpConfig,
+    /// OTLP settings for logs.
+    pub logs_otlp: OtlpConfig,
+    /// Head sampler.
+    pub sampler: Sampler,
+    /// Propagators installed globally (empty: none).
+    pub propagators: Vec<Propagator>,
+    /// Batch span processor.
+    pub batch: BatchConfig,
+    /// Batch log record processor (used when log records are exported over OTLP).
+    pub log_batch: BatchConfig,
+    /// OTLP metric push interval.
+    pub metric_export_interval: Duration,
+    /// Where the scrape endpoint listens.
+    pub prometheus_addr: SocketAddr,
+    /// Whether to serve `/metrics` ourselves (otherwise mount [`crate::ScrapeHandler`]).
+    pub serve_scrape_endpoint: bool,
+    /// Console log filter (`RUST_LOG` syntax).
+    pub log_filter: String,
+    /// Console log format.
+    pub log_format: LogFormat,
+    /// Filter for spans exported over OTLP, separate from [`log_filter`](Self::log_filter) so a
+    /// quiet `RUST_LOG` does not drop exported spans. Default `info`.
+    pub traces_filter: String,
+    /// Filter for log records exported over OTLP. Default `info`. The exporter's own crates are
+    /// always excluded.
+    pub logs_export_filter: String,
+    /// Bound on [`Telemetry::shutdown`](crate::Telemetry::shutdown) and drop (default 5 s).
+    pub shutdown_timeout: Duration,
+    /// Whether process metrics (RSS, CPU, fds, threads, start time) are registered.
+    pub process_metrics: bool,
+    /// Where console logs are written (default stdout).
+    pub log_writer: LogWriter,
+    /// Prefix of every marketplace instrument name (e.g. `mockforge`), if any.
+    pub metrics_namespace: Option<String>,
+    /// Cache names registered for [`Cache`](crate::marketplace::Cache) handles (default
+    /// `["default"]`).
+    pub caches: Vec<String>,
+}
+
+impl TelemetryConfig {
+    /// Reads the configuration from the process environment.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidEnv`] for the first variable that holds an unacceptable value.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let config = marketplace_telemetry::TelemetryConfig::from_env()?;
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Self> {
+        TelemetryConfigBuilder::default().build()
+    }
+
+    /// Starts a builder; its values win over the environment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = marketplace_telemetry::TelemetryConfig::builder().with_service_name("api");
+    /// ```
+    pub fn builder() -> TelemetryConfigBuilder {
+        TelemetryConfigBuilder::default()
+    }
+
+    /// A one-paragraph, secret-free summary of the effective configuration, as logged at
+    /// startup.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = marketplace_telemetry::TelemetryConfig::builder().build_from(|_| None)?;
+    /// assert!(config.report().to_string().contains("traces=otlp"));
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn report(&self) -> ConfigReport<'_> {
+        ConfigReport(self)
+    }
+}

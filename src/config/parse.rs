@@ -1,0 +1,260 @@
+//! The leaves of configuration parsing: one function per value syntax, each returning `None`
+//! (or an error text) on a bad value, and the `*_EXPECTED` texts errors show.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use super::values::{
+    Compression, Exporters, Headers, LogFormat, Propagator, Protocol, Sampler, MAX_DURATION_MS,
+};
+use crate::error::{Error, Result};
+use crate::signal::Signal;
+
+pub(super) const ENDPOINT_EXPECTED: &str =
+    "an absolute http:// or https:// URL with a host, e.g. http://localhost:4317";
+pub(super) const MILLIS_EXPECTED: &str = "a whole number of milliseconds from 1 to 3600000";
+pub(super) const QUEUE_EXPECTED: &str = "a whole number from 1 to 1048576";
+pub(super) const FILTER_EXPECTED: &str =
+    "tracing-subscriber EnvFilter directives, e.g. info,my_crate=debug";
+pub(super) const SAMPLER_EXPECTED: &str = "one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio";
+pub(super) const PEM_EXPECTED: &str = "the path of a readable PEM certificate file";
+
+/// A path to an existing file that contains a PEM certificate block.
+pub(super) fn parse_pem_path(v: &str) -> Option<std::path::PathBuf> {
+    let path = std::path::PathBuf::from(v.trim());
+    let text = std::fs::read_to_string(&path).ok()?;
+    text.contains("-----BEGIN CERTIFICATE-----").then_some(path)
+}
+
+pub(super) fn valid_name(v: &str) -> bool {
+    let v = v.trim();
+    !v.is_empty() && v.len() <= 255 && !v.chars().any(char::is_control)
+}
+
+pub(super) fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+pub(super) fn parse_protocol(v: &str) -> Option<Protocol> {
+    match v.trim() {
+        "grpc" => Some(Protocol::Grpc),
+        "http/protobuf" => Some(Protocol::HttpProtobuf),
+        _ => None,
+    }
+}
+
+pub(super) fn parse_compression(v: &str) -> Option<Compression> {
+    match v.trim() {
+        "gzip" => Some(Compression::Gzip),
+        "none" => Some(Compression::None),
+        _ => None,
+    }
+}
+
+pub(super) fn parse_log_format(v: &str) -> Option<LogFormat> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "text" => Some(LogFormat::Text),
+        "json" => Some(LogFormat::Json),
+        _ => None,
+    }
+}
+
+pub(super) fn parse_millis(v: &str) -> Option<Duration> {
+    match v.trim().parse::<u64>() {
+        Ok(ms) if (1..=MAX_DURATION_MS).contains(&ms) => Some(Duration::from_millis(ms)),
+        _ => None,
+    }
+}
+
+pub(super) fn parse_size(v: &str, max: usize) -> Option<usize> {
+    match v.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Some(n),
+        _ => None,
+    }
+}
+
+pub(super) fn parse_ratio(v: &str) -> Option<f64> {
+    match v.trim().parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Some(r),
+        _ => None,
+    }
+}
+
+pub(super) fn parse_host(v: &str) -> Option<IpAddr> {
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("localhost") {
+        return Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    v.trim_start_matches('[').trim_end_matches(']').parse().ok()
+}
+
+pub(super) fn parse_sampler(v: &str, arg: Option<f64>) -> Option<Sampler> {
+    Some(match v.trim() {
+        "always_on" => Sampler::AlwaysOn,
+        "always_off" => Sampler::AlwaysOff,
+        "traceidratio" => Sampler::TraceIdRatio(arg.unwrap_or(1.0)),
+        "parentbased_always_on" => Sampler::ParentBasedAlwaysOn,
+        "parentbased_always_off" => Sampler::ParentBasedAlwaysOff,
+        "parentbased_traceidratio" => Sampler::ParentBasedTraceIdRatio(arg.unwrap_or(1.0)),
+        _ => return None,
+    })
+}
+
+pub(super) fn validate_sampler(s: Sampler) -> Result<Sampler> {
+    match s {
+        Sampler::TraceIdRatio(r) | Sampler::ParentBasedTraceIdRatio(r)
+            if !(0.0..=1.0).contains(&r) =>
+        {
+            Err(Error::InvalidConfig {
+                field: "sampler",
+                value: s.to_string(),
+                expected: "a ratio from 0.0 to 1.0",
+            })
+        }
+        _ => Ok(s),
+    }
+}
+
+pub(super) fn parse_propagators(v: &str) -> Option<Vec<Propagator>> {
+    let mut out = Vec::new();
+    let mut saw_none = false;
+    for item in v.split(',').map(str::trim) {
+        match item {
+            "tracecontext" if !out.contains(&Propagator::TraceContext) => {
+                out.push(Propagator::TraceContext)
+            }
+            "baggage" if !out.contains(&Propagator::Baggage) => out.push(Propagator::Baggage),
+            "tracecontext" | "baggage" => {}
+            "none" => saw_none = true,
+            _ => return None,
+        }
+    }
+    if saw_none && !out.is_empty() {
+        return None;
+    }
+    Some(out)
+}
+
+pub(super) fn parse_exporters(v: &str, metrics: bool) -> Option<Exporters> {
+    let mut out = Exporters::NONE;
+    let mut saw_none = false;
+    for item in v.split(',').map(str::trim) {
+        match item {
+            "otlp" => out.otlp = true,
+            "console" => out.console = true,
+            "prometheus" if metrics => out.prometheus = true,
+            "none" => saw_none = true,
+            _ => return None,
+        }
+    }
+    if saw_none && out.any() {
+        return None;
+    }
+    Some(out)
+}
+
+pub(super) fn validate_endpoint(v: &str) -> std::result::Result<(), &'static str> {
+    let uri: http::Uri = v.trim().parse().map_err(|_| ENDPOINT_EXPECTED)?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(()),
+        _ => Err(ENDPOINT_EXPECTED),
+    }
+}
+
+pub(super) fn join_signal_path(base: &str, signal: Signal) -> String {
+    format!(
+        "{}{}",
+        base.trim().trim_end_matches('/'),
+        signal.http_path()
+    )
+}
+
+pub(super) fn validate_filter(v: &str) -> Option<String> {
+    tracing_subscriber::EnvFilter::builder()
+        .parse(v.trim())
+        .ok()
+        .map(|_| v.trim().to_string())
+}
+
+pub(super) fn checked_filter(value: Option<String>, field: &'static str) -> Result<String> {
+    match value {
+        None => Ok("info".to_string()),
+        Some(f) => validate_filter(&f).ok_or(Error::InvalidConfig {
+            field,
+            value: f,
+            expected: FILTER_EXPECTED,
+        }),
+    }
+}
+
+pub(super) fn validate_attributes(attrs: &[(String, String)], field: &'static str) -> Result<()> {
+    if let Some((k, v)) = attrs.iter().find(|(k, _)| k.trim().is_empty()) {
+        return Err(Error::InvalidConfig {
+            field,
+            value: format!("{k}={v}"),
+            expected: "a non-empty key",
+        });
+    }
+    Ok(())
+}
+
+pub(super) fn percent_decode(v: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(v)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+/// `k=v,k2=v2` with percent-decoded values (W3C baggage-like, as the OTel spec prescribes).
+pub(super) fn parse_key_values(raw: &str) -> std::result::Result<Vec<(String, String)>, ()> {
+    let mut out = Vec::new();
+    for entry in raw.split(',') {
+        if entry.trim().is_empty() {
+            continue;
+        }
+        let (k, v) = entry.split_once('=').ok_or(())?;
+        let k = percent_decode(k).ok_or(())?;
+        if k.is_empty() {
+            return Err(());
+        }
+        out.push((k, percent_decode(v).ok_or(())?));
+    }
+    Ok(out)
+}
+
+/// Parses headers; on failure returns the input with every value replaced by `<redacted>`.
+pub(super) fn parse_headers(raw: &str) -> std::result::Result<Headers, String> {
+    let redacted = || {
+        raw.split(',')
+            .map(|entry| match entry.split_once('=') {
+                Some((k, _)) => format!("{}=<redacted>", k.trim()),
+                None => "<redacted>".to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let pairs = parse_key_values(raw).map_err(|_| redacted())?;
+    let mut headers = Headers::new();
+    for (k, v) in pairs {
+        if http::HeaderName::from_bytes(k.as_bytes()).is_err()
+            || http::HeaderValue::from_str(&v).is_err()
+        {
+            return Err(redacted());
+        }
+        headers.insert(k.to_ascii_lowercase(), v);
+    }
+    Ok(headers)
+}
+
+pub(super) fn default_service_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("unknown_service:{s}"))
+        .unwrap_or_else(|| "unknown_service".to_string())
+}

@@ -1,0 +1,85 @@
+//! [`ConfigReport`]: the secret-free one-paragraph summary logged at startup.
+
+use std::fmt;
+
+use super::TelemetryConfig;
+
+/// Display adapter returned by [`TelemetryConfig::report`].
+#[derive(Debug)]
+pub struct ConfigReport<'a>(pub(super) &'a TelemetryConfig);
+
+impl fmt::Display for ConfigReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = self.0;
+        if c.sdk_disabled {
+            return write!(
+                f,
+                "service={} sdk_disabled=true (nothing exported)",
+                c.service_name
+            );
+        }
+        write!(
+            f,
+            "service={} version={} traces={} metrics={} logs={}",
+            c.service_name,
+            c.service_version.as_deref().unwrap_or("-"),
+            c.traces_exporters,
+            c.metrics_exporters,
+            c.logs_exporters
+        )?;
+        for (signal, exporters, otlp) in [
+            ("traces", c.traces_exporters, &c.traces_otlp),
+            ("metrics", c.metrics_exporters, &c.metrics_otlp),
+            ("logs", c.logs_exporters, &c.logs_otlp),
+        ] {
+            if exporters.otlp {
+                write!(
+                    f,
+                    " {signal}_otlp={}({}, timeout={}ms, compression={:?}, headers={})",
+                    otlp.endpoint,
+                    otlp.protocol.as_str(),
+                    otlp.timeout.as_millis(),
+                    otlp.compression,
+                    otlp.headers
+                )?;
+            }
+        }
+        write!(
+            f,
+            " sampler={} propagators={:?} bsp(delay={}ms, queue={}, batch={})",
+            c.sampler,
+            c.propagators,
+            c.batch.schedule_delay.as_millis(),
+            c.batch.max_queue_size,
+            c.batch.max_export_batch_size
+        )?;
+        if c.logs_exporters.otlp {
+            write!(
+                f,
+                " blrp(delay={}ms, queue={}, batch={})",
+                c.log_batch.schedule_delay.as_millis(),
+                c.log_batch.max_queue_size,
+                c.log_batch.max_export_batch_size
+            )?;
+        }
+        if c.metrics_exporters.prometheus {
+            if c.serve_scrape_endpoint {
+                write!(f, " scrape=http://{}/metrics", c.prometheus_addr)?;
+            } else {
+                f.write_str(" scrape=mounted-by-host")?;
+            }
+        }
+        if c.metrics_exporters.otlp {
+            write!(
+                f,
+                " metric_interval={}ms",
+                c.metric_export_interval.as_millis()
+            )?;
+        }
+        write!(
+            f,
+            " log_format={:?} log_filter={:?} traces_filter={:?}",
+            c.log_format, c.log_filter, c.traces_filter
+        )
+    }
+}

@@ -1,0 +1,505 @@
+//! Resolution: builder values over the environment over defaults, one function per concern,
+//! each checked. The precedence is written down once, in [`super`]'s module docs.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use super::builder::TelemetryConfigBuilder;
+use super::env::*;
+use super::parse::*;
+use super::values::{
+    BatchConfig, Exporters, Headers, OtlpConfig, Propagator, Protocol, Sampler,
+    DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, DEFAULT_PROMETHEUS_PORT, MAX_QUEUE_SIZE,
+};
+use super::TelemetryConfig;
+use crate::error::{Error, Result};
+
+const NAME_EXPECTED: &str = "a name of 1 to 255 characters without control characters";
+const PROTOCOL_EXPECTED: &str = "grpc or http/protobuf";
+const COMPRESSION_EXPECTED: &str = "gzip or none";
+
+/// Batch settings given in code (they win over the environment).
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct BatchOverrides {
+    pub(super) schedule_delay: Option<Duration>,
+    pub(super) max_queue_size: Option<usize>,
+    pub(super) max_export_batch_size: Option<usize>,
+}
+
+/// The whole configuration from `b` and `env`.
+pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
+    b: TelemetryConfigBuilder,
+    env: &Env<'_, F>,
+) -> Result<TelemetryConfig> {
+    let sdk_disabled = match b.sdk_disabled {
+        Some(v) => v,
+        None => env
+            .parse(OTEL_SDK_DISABLED, parse_bool, "true or false")?
+            .unwrap_or(false),
+    };
+    let service = service(
+        env,
+        b.resource_attributes,
+        b.service_name,
+        b.service_version,
+    )?;
+
+    let traces_exporters = exporters(
+        env,
+        b.traces_exporters,
+        OTEL_TRACES_EXPORTER,
+        false,
+        Exporters::OTLP,
+    )?;
+    let metrics_exporters = exporters(
+        env,
+        b.metrics_exporters,
+        OTEL_METRICS_EXPORTER,
+        true,
+        Exporters::PROMETHEUS,
+    )?;
+    let logs_exporters = exporters(
+        env,
+        b.logs_exporters,
+        OTEL_LOGS_EXPORTER,
+        false,
+        Exporters::NONE,
+    )?;
+
+    let code = OtlpOverrides {
+        endpoint: b.otlp_endpoint,
+        protocol: b.otlp_protocol,
+        headers: b.otlp_headers,
+        timeout: b.otlp_timeout,
+        compression: b.otlp_compression,
+        ca_certificate: b.otlp_ca_certificate,
+    };
+    let [traces_otlp, metrics_otlp, logs_otlp] = otlp(env, &code)?;
+
+    let sampler = sampler(env, b.sampler)?;
+    let propagators = match b.propagators {
+        Some(p) => p,
+        None => env
+            .parse(
+                OTEL_PROPAGATORS,
+                parse_propagators,
+                "a comma list of tracecontext, baggage, none (b3, jaeger, xray and ottrace are not supported)",
+            )?
+            .unwrap_or_else(|| vec![Propagator::TraceContext, Propagator::Baggage]),
+    };
+
+    let spans_batch = batch(env, &BSP_VARS, b.batch, BatchConfig::default())?;
+    let log_batch = batch(env, &BLRP_VARS, b.log_batch, BatchConfig::log_records())?;
+    let metric_export_interval = match positive(b.metric_export_interval, "metric_export_interval")?
+    {
+        Some(d) => d,
+        None => env
+            .parse(OTEL_METRIC_EXPORT_INTERVAL, parse_millis, MILLIS_EXPECTED)?
+            .unwrap_or(Duration::from_secs(60)),
+    };
+    let prometheus_addr = scrape_addr(env, b.prometheus_host, b.prometheus_port)?;
+
+    let log_filter = match b.log_filter {
+        Some(f) => validate_filter(&f).ok_or(Error::InvalidConfig {
+            field: "log_filter",
+            value: f.clone(),
+            expected: FILTER_EXPECTED,
+        })?,
+        None => env
+            .parse(RUST_LOG, validate_filter, FILTER_EXPECTED)?
+            .unwrap_or_else(|| "info".to_string()),
+    };
+    let log_format = match b.log_format {
+        Some(f) => f,
+        None => env
+            .parse(RUST_LOG_FORMAT, parse_log_format, "text or json")?
+            .unwrap_or_default(),
+    };
+    let traces_filter = checked_filter(b.traces_filter, "traces_filter")?;
+    let logs_export_filter = checked_filter(b.logs_export_filter, "logs_export_filter")?;
+    let shutdown_timeout =
+        positive(b.shutdown_timeout, "shutdown_timeout")?.unwrap_or(Duration::from_secs(5));
+
+    Ok(TelemetryConfig {
+        sdk_disabled,
+        service_name: service.name,
+        service_version: service.version,
+        resource_attributes: service.attributes,
+        traces_exporters,
+        metrics_exporters,
+        logs_exporters,
+        traces_otlp,
+        metrics_otlp,
+        logs_otlp,
+        sampler,
+        propagators,
+        batch: spans_batch,
+        log_batch,
+        metric_export_interval,
+        prometheus_addr,
+        serve_scrape_endpoint: b.serve_scrape_endpoint.unwrap_or(true),
+        log_filter,
+        log_format,
+        traces_filter,
+        logs_export_filter,
+        shutdown_timeout,
+        process_metrics: b.process_metrics.unwrap_or(true),
+        log_writer: b.log_writer.unwrap_or_default(),
+        metrics_namespace: b.metrics_namespace,
+        caches: b.caches.unwrap_or_else(|| vec!["default".to_string()]),
+    })
+}
+
+/// A code duration that must be positive, if given.
+fn positive(value: Option<Duration>, field: &'static str) -> Result<Option<Duration>> {
+    match value {
+        Some(d) if d.is_zero() => Err(Error::InvalidConfig {
+            field,
+            value: format!("{d:?}"),
+            expected: "a positive duration",
+        }),
+        other => Ok(other),
+    }
+}
+
+// === service identity ===
+
+struct Service {
+    name: String,
+    version: Option<String>,
+    attributes: Vec<(String, String)>,
+}
+
+/// Resource: builder < `OTEL_RESOURCE_ATTRIBUTES` < `OTEL_SERVICE_NAME` (spec precedence).
+fn service<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    mut attributes: Vec<(String, String)>,
+    code_name: Option<String>,
+    code_version: Option<String>,
+) -> Result<Service> {
+    validate_attributes(&attributes, "resource_attribute")?;
+    if let Some(raw) = env.get(OTEL_RESOURCE_ATTRIBUTES) {
+        for (k, v) in parse_key_values(&raw).map_err(|_| Error::InvalidEnv {
+            var: OTEL_RESOURCE_ATTRIBUTES,
+            value: raw.clone(),
+            expected:
+                "comma-separated key=value pairs with non-empty keys (values percent-encoded)",
+        })? {
+            attributes.retain(|(existing, _)| existing != &k);
+            attributes.push((k, v));
+        }
+    }
+    let name = match env.parse(
+        OTEL_SERVICE_NAME,
+        |v| valid_name(v).then(|| v.trim().to_string()),
+        NAME_EXPECTED,
+    )? {
+        Some(name) => name,
+        None => match attributes.iter().find(|(k, _)| k == "service.name") {
+            Some((_, v)) => v.clone(),
+            None => match code_name {
+                Some(name) if valid_name(&name) => name,
+                Some(name) => {
+                    return Err(Error::InvalidConfig {
+                        field: "service_name",
+                        value: name,
+                        expected: NAME_EXPECTED,
+                    })
+                }
+                None => default_service_name(),
+            },
+        },
+    };
+    attributes.retain(|(k, _)| k != "service.name");
+    let version = match code_version {
+        Some(v) => Some(v),
+        None => attributes
+            .iter()
+            .find(|(k, _)| k == "service.version")
+            .map(|(_, v)| v.clone()),
+    };
+    attributes.retain(|(k, _)| k != "service.version");
+    Ok(Service {
+        name,
+        version,
+        attributes,
+    })
+}
+
+fn exporters<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    code: Option<Exporters>,
+    var: &'static str,
+    metrics: bool,
+    default: Exporters,
+) -> Result<Exporters> {
+    let expected = if metrics {
+        "a comma list of prometheus, otlp, console, none"
+    } else {
+        "a comma list of otlp, console, none"
+    };
+    match code {
+        Some(e) => Ok(e),
+        None => Ok(env
+            .parse(var, |v| parse_exporters(v, metrics), expected)?
+            .unwrap_or(default)),
+    }
+}
+
+// === OTLP ===
+
+/// OTLP values given in code: they apply to all three signals.
+struct OtlpOverrides {
+    endpoint: Option<String>,
+    protocol: Option<Protocol>,
+    headers: Option<Headers>,
+    timeout: Option<Duration>,
+    compression: Option<super::values::Compression>,
+    ca_certificate: Option<std::path::PathBuf>,
+}
+
+/// The three signals' OTLP settings: code > signal env > generic env > default.
+fn otlp<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    code: &OtlpOverrides,
+) -> Result<[OtlpConfig; 3]> {
+    if let Some(endpoint) = &code.endpoint {
+        validate_endpoint(endpoint).map_err(|expected| Error::InvalidConfig {
+            field: "otlp_endpoint",
+            value: endpoint.clone(),
+            expected,
+        })?;
+    }
+    positive(code.timeout, "otlp_timeout")?;
+    if let Some(path) = &code.ca_certificate {
+        if parse_pem_path(&path.to_string_lossy()).is_none() {
+            return Err(Error::InvalidConfig {
+                field: "otlp_ca_certificate",
+                value: path.display().to_string(),
+                expected: PEM_EXPECTED,
+            });
+        }
+    }
+    let generic = GenericOtlp {
+        protocol: env.parse(
+            OTEL_EXPORTER_OTLP_PROTOCOL,
+            parse_protocol,
+            PROTOCOL_EXPECTED,
+        )?,
+        endpoint: env.parse(
+            OTEL_EXPORTER_OTLP_ENDPOINT,
+            |v| validate_endpoint(v).ok().map(|_| v.to_string()),
+            ENDPOINT_EXPECTED,
+        )?,
+        headers: env.parse_secret(OTEL_EXPORTER_OTLP_HEADERS)?,
+        timeout: env.parse(OTEL_EXPORTER_OTLP_TIMEOUT, parse_millis, MILLIS_EXPECTED)?,
+        compression: env.parse(
+            OTEL_EXPORTER_OTLP_COMPRESSION,
+            parse_compression,
+            COMPRESSION_EXPECTED,
+        )?,
+        certificate: env.parse(OTEL_EXPORTER_OTLP_CERTIFICATE, parse_pem_path, PEM_EXPECTED)?,
+    };
+    let [traces, metrics, logs] = &SIGNAL_VARS;
+    Ok([
+        otlp_signal(env, code, &generic, traces)?,
+        otlp_signal(env, code, &generic, metrics)?,
+        otlp_signal(env, code, &generic, logs)?,
+    ])
+}
+
+/// The generic `OTEL_EXPORTER_OTLP_*` values, read once for the three signals.
+struct GenericOtlp {
+    protocol: Option<Protocol>,
+    endpoint: Option<String>,
+    headers: Option<Headers>,
+    timeout: Option<Duration>,
+    compression: Option<super::values::Compression>,
+    certificate: Option<std::path::PathBuf>,
+}
+
+fn otlp_signal<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    code: &OtlpOverrides,
+    generic: &GenericOtlp,
+    vars: &SignalVars,
+) -> Result<OtlpConfig> {
+    let protocol = match code.protocol {
+        Some(p) => p,
+        None => env
+            .parse(vars.protocol, parse_protocol, PROTOCOL_EXPECTED)?
+            .or(generic.protocol)
+            .unwrap_or(Protocol::Grpc),
+    };
+    let endpoint = match &code.endpoint {
+        Some(e) => e.clone(),
+        None => match env.parse(
+            vars.endpoint,
+            |v| validate_endpoint(v).ok().map(|_| v.to_string()),
+            ENDPOINT_EXPECTED,
+        )? {
+            Some(e) => e,
+            None => match (&generic.endpoint, protocol) {
+                (Some(e), Protocol::Grpc) => e.clone(),
+                (Some(e), Protocol::HttpProtobuf) => join_signal_path(e, vars.signal),
+                (None, Protocol::Grpc) => DEFAULT_GRPC_ENDPOINT.to_string(),
+                (None, Protocol::HttpProtobuf) => {
+                    join_signal_path(DEFAULT_HTTP_ENDPOINT, vars.signal)
+                }
+            },
+        },
+    };
+    let mut headers = generic.headers.clone().unwrap_or_default();
+    if let Some(signal_headers) = env.parse_secret(vars.headers)? {
+        for (k, v) in signal_headers.iter() {
+            headers.insert(k, v);
+        }
+    }
+    if let Some(explicit) = &code.headers {
+        for (k, v) in explicit.iter() {
+            headers.insert(k, v);
+        }
+    }
+    let timeout = match code.timeout {
+        Some(t) => t,
+        None => env
+            .parse(vars.timeout, parse_millis, MILLIS_EXPECTED)?
+            .or(generic.timeout)
+            .unwrap_or(Duration::from_secs(10)),
+    };
+    let compression = match code.compression {
+        Some(c) => c,
+        None => env
+            .parse(vars.compression, parse_compression, COMPRESSION_EXPECTED)?
+            .or(generic.compression)
+            .unwrap_or_default(),
+    };
+    let ca_certificate = match &code.ca_certificate {
+        Some(path) => Some(path.clone()),
+        None => env
+            .parse(vars.certificate, parse_pem_path, PEM_EXPECTED)?
+            .or_else(|| generic.certificate.clone()),
+    };
+    Ok(OtlpConfig {
+        endpoint,
+        protocol,
+        headers,
+        timeout,
+        compression,
+        ca_certificate,
+    })
+}
+
+// === sampling, batching, scrape ===
+
+fn sampler<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    code: Option<Sampler>,
+) -> Result<Sampler> {
+    match code {
+        Some(s) => validate_sampler(s),
+        None => {
+            let arg = env.parse(
+                OTEL_TRACES_SAMPLER_ARG,
+                parse_ratio,
+                "a number from 0.0 to 1.0",
+            )?;
+            Ok(env
+                .parse(
+                    OTEL_TRACES_SAMPLER,
+                    |v| parse_sampler(v, arg),
+                    SAMPLER_EXPECTED,
+                )?
+                .unwrap_or(Sampler::ParentBasedAlwaysOn))
+        }
+    }
+}
+
+fn scrape_addr<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    host: Option<IpAddr>,
+    port: Option<u16>,
+) -> Result<SocketAddr> {
+    let host = match host {
+        Some(h) => h,
+        None => env
+            .parse(
+                OTEL_EXPORTER_PROMETHEUS_HOST,
+                parse_host,
+                "an IP address or localhost",
+            )?
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+    };
+    let port = match port {
+        Some(p) => p,
+        None => env
+            .parse(
+                OTEL_EXPORTER_PROMETHEUS_PORT,
+                |v| v.trim().parse::<u16>().ok(),
+                "a port number from 0 to 65535",
+            )?
+            .unwrap_or(DEFAULT_PROMETHEUS_PORT),
+    };
+    Ok(SocketAddr::new(host, port))
+}
+
+/// Code values over the environment over `defaults`, each checked: queue in
+/// `1..=MAX_QUEUE_SIZE`, batch in `1..=queue`.
+fn batch<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    vars: &BatchVars,
+    code: BatchOverrides,
+    defaults: BatchConfig,
+) -> Result<BatchConfig> {
+    let schedule_delay = match code.schedule_delay {
+        Some(d) => d,
+        None => env
+            .parse(vars.schedule_delay, parse_millis, MILLIS_EXPECTED)?
+            .unwrap_or(defaults.schedule_delay),
+    };
+    let max_queue_size = match code.max_queue_size {
+        Some(n) if (1..=MAX_QUEUE_SIZE).contains(&n) => n,
+        Some(n) => {
+            return Err(Error::InvalidConfig {
+                field: vars.queue_field,
+                value: n.to_string(),
+                expected: QUEUE_EXPECTED,
+            })
+        }
+        None => env
+            .parse(
+                vars.max_queue_size,
+                |v| parse_size(v, MAX_QUEUE_SIZE),
+                QUEUE_EXPECTED,
+            )?
+            .unwrap_or(defaults.max_queue_size),
+    };
+    let max_export_batch_size = match code.max_export_batch_size {
+        Some(n) if n >= 1 && n <= max_queue_size => n,
+        Some(n) => {
+            return Err(Error::InvalidConfig {
+                field: vars.batch_field,
+                value: n.to_string(),
+                expected: vars.batch_expected,
+            })
+        }
+        None => match env.get(vars.max_export_batch_size) {
+            Some(raw) => match parse_size(&raw, MAX_QUEUE_SIZE) {
+                Some(n) if n <= max_queue_size => n,
+                _ => {
+                    return Err(Error::InvalidEnv {
+                        var: vars.max_export_batch_size,
+                        value: raw,
+                        expected: vars.batch_expected,
+                    })
+                }
+            },
+            None => defaults.max_export_batch_size.min(max_queue_size),
+        },
+    };
+    Ok(BatchConfig {
+        schedule_delay,
+        max_queue_size,
+        max_export_batch_size,
+    })
+}

@@ -1,0 +1,339 @@
+//! The plain values a [`TelemetryConfig`](super::TelemetryConfig) is made of: transports,
+//! formats, samplers, exporter sets, secret headers, batch settings and the log writer.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing_subscriber::fmt::MakeWriter;
+
+// === limits ===
+
+/// Largest accepted `OTEL_BSP_MAX_QUEUE_SIZE` / `OTEL_BLRP_MAX_QUEUE_SIZE`. The SDK
+/// preallocates the queue, so an unchecked `1e8` would abort the host on allocation.
+pub const MAX_QUEUE_SIZE: usize = 1 << 20;
+/// Default OTLP gRPC endpoint.
+pub const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
+/// Default OTLP HTTP endpoint (the signal path is appended).
+pub const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
+/// Default scrape endpoint port.
+pub const DEFAULT_PROMETHEUS_PORT: u16 = 9464;
+pub(super) const MAX_DURATION_MS: u64 = 3_600_000;
+
+// === value types ===
+
+/// OTLP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// gRPC via tonic (`grpc`), the default. Needs the `grpc` feature.
+    Grpc,
+    /// Protobuf over HTTP (`http/protobuf`). Needs the `http` feature.
+    HttpProtobuf,
+}
+
+impl Protocol {
+    /// The value as written in `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "grpc",
+            Protocol::HttpProtobuf => "http/protobuf",
+        }
+    }
+}
+
+/// OTLP payload compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// No compression (default).
+    #[default]
+    None,
+    /// gzip.
+    Gzip,
+}
+
+/// Console log format (`RUST_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines with `trace_id=… span_id=…` appended inside spans (default).
+    #[default]
+    Text,
+    /// One JSON object per line with `trace_id` and `span_id` fields inside spans.
+    Json,
+}
+
+/// Head sampler (`OTEL_TRACES_SAMPLER` / `_ARG`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sampler {
+    /// Record every trace.
+    AlwaysOn,
+    /// Record nothing.
+    AlwaysOff,
+    /// Record the given fraction of traces, by trace id.
+    TraceIdRatio(f64),
+    /// Follow the parent's decision; root spans always sampled (default).
+    ParentBasedAlwaysOn,
+    /// Follow the parent's decision; root spans never sampled.
+    ParentBasedAlwaysOff,
+    /// Follow the parent's decision; root spans sampled at the given ratio.
+    ParentBasedTraceIdRatio(f64),
+}
+
+impl fmt::Display for Sampler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Sampler::AlwaysOn => f.write_str("always_on"),
+            Sampler::AlwaysOff => f.write_str("always_off"),
+            Sampler::TraceIdRatio(r) => write!(f, "traceidratio({r})"),
+            Sampler::ParentBasedAlwaysOn => f.write_str("parentbased_always_on"),
+            Sampler::ParentBasedAlwaysOff => f.write_str("parentbased_always_off"),
+            Sampler::ParentBasedTraceIdRatio(r) => write!(f, "parentbased_traceidratio({r})"),
+        }
+    }
+}
+
+/// Context propagators installed globally (`OTEL_PROPAGATORS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagator {
+    /// W3C `traceparent`/`tracestate`.
+    TraceContext,
+    /// W3C `baggage`.
+    Baggage,
+}
+
+/// Which exporters a signal uses (`OTEL_*_EXPORTER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Exporters {
+    /// Push over OTLP.
+    pub otlp: bool,
+    /// Print to stdout with the OpenTelemetry stdout exporter (debugging aid).
+    pub console: bool,
+    /// Serve on the Prometheus scrape endpoint (metrics only).
+    pub prometheus: bool,
+}
+
+impl Exporters {
+    /// No exporter.
+    pub const NONE: Exporters = Exporters {
+        otlp: false,
+        console: false,
+        prometheus: false,
+    };
+    /// OTLP only.
+    pub const OTLP: Exporters = Exporters {
+        otlp: true,
+        console: false,
+        prometheus: false,
+    };
+    /// Prometheus only.
+    pub const PROMETHEUS: Exporters = Exporters {
+        otlp: false,
+        console: false,
+        prometheus: true,
+    };
+
+    /// Whether any exporter is on.
+    pub fn any(&self) -> bool {
+        self.otlp || self.console || self.prometheus
+    }
+}
+
+impl fmt::Display for Exporters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names = Vec::new();
+        if self.otlp {
+            names.push("otlp");
+        }
+        if self.prometheus {
+            names.push("prometheus");
+        }
+        if self.console {
+            names.push("console");
+        }
+        if names.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&names.join(","))
+        }
+    }
+}
+
+/// OTLP headers. Values are secrets (API keys, bearer tokens): `Debug` and `Display` show only
+/// the keys.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    /// Empty header set.
+    pub fn new() -> Self {
+        Headers(Vec::new())
+    }
+
+    /// Adds or replaces a header.
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let key = key.into();
+        let value = value.into();
+        if let Some(slot) = self
+            .0
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&key))
+        {
+            slot.1 = value;
+        } else {
+            self.0.push((key, value));
+        }
+    }
+
+    /// Iterates `(key, value)`; the values are secrets, do not log them.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Number of headers.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no headers.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, _)| (k, "<redacted>")))
+            .finish()
+    }
+}
+
+impl fmt::Display for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
+        let keys: Vec<_> = self
+            .0
+            .iter()
+            .map(|(k, _)| format!("{k}=<redacted>"))
+            .collect();
+        f.write_str(&keys.join(","))
+    }
+}
+
+/// Resolved OTLP settings of one signal.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct OtlpConfig {
+    /// Full endpoint URL (for HTTP including `/v1/<signal>`).
+    pub endpoint: String,
+    /// Transport.
+    pub protocol: Protocol,
+    /// Headers (secret values).
+    pub headers: Headers,
+    /// Per-export timeout.
+    pub timeout: Duration,
+    /// Payload compression.
+    pub compression: Compression,
+    /// CA certificate (PEM file) trusted for `https://` endpoints, instead of the webpki roots.
+    pub ca_certificate: Option<std::path::PathBuf>,
+}
+
+/// Batch processor settings: spans (`OTEL_BSP_*`) and log records (`OTEL_BLRP_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchConfig {
+    /// Delay between two exports (default 5 s for spans, 1 s for log records).
+    pub schedule_delay: Duration,
+    /// Queue capacity in spans or records, `1..=`[`MAX_QUEUE_SIZE`] (default 2048). Items
+    /// past it are dropped and counted.
+    pub max_queue_size: usize,
+    /// Items per export, `1..=max_queue_size` (default 512).
+    pub max_export_batch_size: usize,
+}
+
+impl BatchConfig {
+    /// The OpenTelemetry defaults for the log record processor (`OTEL_BLRP_*`): 1 s, 2048, 512.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry::config::BatchConfig;
+    /// use marketplace_telemetry::TelemetryConfig;
+    ///
+    /// let config = TelemetryConfig::builder()
+    ///     .with_log_batch_max_queue_size(8192)
+    ///     .build_from(|_| None)?;
+    /// assert_eq!(config.log_batch.max_queue_size, 8192);
+    /// assert_eq!(
+    ///     config.log_batch.schedule_delay,
+    ///     BatchConfig::log_records().schedule_delay
+    /// );
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn log_records() -> Self {
+        BatchConfig {
+            schedule_delay: Duration::from_millis(1000),
+            ..BatchConfig::default()
+        }
+    }
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            schedule_delay: Duration::from_millis(5000),
+            max_queue_size: 2048,
+            max_export_batch_size: 512,
+        }
+    }
+}
+
+// === impl LogWriter ===
+
+/// Where console logs go. Defaults to stdout; tests and embedders can pass any writer.
+///
+/// # Examples
+///
+/// ```
+/// use marketplace_telemetry::LogWriter;
+/// let to_stderr = LogWriter::new(|| Box::new(std::io::stderr()));
+/// ```
+#[derive(Clone)]
+pub struct LogWriter(Arc<dyn Fn() -> Box<dyn io::Write + Send> + Send + Sync>);
+
+impl LogWriter {
+    /// A writer made by `make` for every log line.
+    pub fn new<F>(make: F) -> Self
+    where
+        F: Fn() -> Box<dyn io::Write + Send> + Send + Sync + 'static,
+    {
+        LogWriter(Arc::new(make))
+    }
+
+    /// Standard output (the default).
+    pub fn stdout() -> Self {
+        LogWriter::new(|| Box::new(io::stdout()))
+    }
+}
+
+impl Default for LogWriter {
+    fn default() -> Self {
+        LogWriter::stdout()
+    }
+}
+
+impl fmt::Debug for LogWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LogWriter")
+    }
+}
+
+impl<'a> MakeWriter<'a> for LogWriter {
+    type Writer = Box<dyn io::Write + Send>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        (self.0)()
+    }
+}
