@@ -4,5 +4,5 @@
 #   scripts/soak.sh [MINUTES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -q --release --example soak
-exec target/release/examples/soak "${1:-10}"
+cargo build -q --release -p marketplace-telemetry-stress --bin soak
+exec target/release/soak "${1:-10}"

@@ -10,28 +10,28 @@ step "install tools (prometheus, promtool, amtool, rotel)"
 bash scripts/install-tools.sh
 
 step "one version of each opentelemetry crate"
-dups=$(cargo tree -d --all-features --depth 0 --prefix none --format '{p}' 2>/dev/null | grep -E '^(opentelemetry|tracing-opentelemetry)' || true)
+dups=$(cargo tree -d --workspace --all-features --depth 0 --prefix none --format '{p}' 2>/dev/null | grep -E '^(opentelemetry|tracing-opentelemetry)' || true)
 if [ -n "$dups" ]; then echo "duplicate OpenTelemetry crates:"; echo "$dups"; exit 1; fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy --all-targets --all-features -- -D warnings"
-cargo clippy --all-targets --all-features -- -D warnings
+step "cargo clippy --workspace --all-targets --all-features -- -D warnings"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 step "cargo check --no-default-features (feature combinations compile)"
 cargo check --lib --no-default-features
 cargo check --lib --no-default-features --features http
 
-step "build examples (the secret test runs the demo as a child process)"
+step "build examples (the secret and assets tests run the demo as a child process)"
 cargo build --all-features --examples
 
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --all-features --no-fail-fast
+  cargo nextest run --workspace --all-features --no-fail-fast
 else
-  cargo test --all-features --no-fail-fast --tests
+  cargo test --workspace --all-features --no-fail-fast --tests
 fi
 
-step "doc tests"
-cargo test --all-features --doc
+step "doc tests (every member)"
+cargo test --workspace --all-features --doc

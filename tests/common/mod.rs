@@ -27,6 +27,16 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
+/// The repository root: the SDK's own tests run from it, the assets crate's from `assets/`.
+pub fn repo_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if here.join("collector-config").is_dir() {
+        here.to_path_buf()
+    } else {
+        here.parent().unwrap().to_path_buf()
+    }
+}
+
 /// A port that was free a moment ago (bind :0, read, close).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -323,7 +333,7 @@ pub fn rotel() -> Option<PathBuf> {
             return Some(p);
         }
     }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools-venv/lib");
+    let venv = repo_root().join("target/tools-venv/lib");
     let entries = std::fs::read_dir(venv).ok()?;
     for entry in entries.flatten() {
         let candidate = entry.path().join("site-packages/rotel/rotel-agent");
@@ -353,7 +363,7 @@ pub fn require(tool: &str, path: Option<PathBuf>) -> Option<PathBuf> {
 
 /// A fresh temporary directory under target/ (kept for post-mortem on failure).
 pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let dir = repo_root()
         .join("target/test-tmp")
         .join(format!("{name}-{}-{}", std::process::id(), free_port()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -482,7 +492,7 @@ pub fn promtool_check_metrics(promtool: &Path, body: &str) -> Result<(), String>
 
 /// The `collector-config/` directory.
 pub fn assets_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("collector-config")
+    repo_root().join("collector-config")
 }
 
 /// Every vector selector in a PromQL expression, as `name{matchers}` text.

@@ -1,5 +1,5 @@
 //! A TCP proxy that holds every response byte for a while: a collector slower than the export
-//! timeout. Shared by the tests and `examples/host_latency.rs` (included there by path).
+//! timeout. Shared by the tests and `stress/src/bin/host_latency.rs` (included there by path).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,7 +2,7 @@
 //! gRPC and over HTTP/protobuf, our metrics over OTLP and our logs over OTLP; the assertions
 //! read what the sink decoded and printed.
 
-mod common;
+use crate::common;
 
 use common::{env_map, require, rotel, Capture, Collector};
 use marketplace_telemetry::{Telemetry, TelemetryConfig};

@@ -17,7 +17,7 @@
 //! users rely on. The only clock comparisons are lower bounds a correct exporter cannot miss
 //! (it must *wait* for `Retry-After`), never an upper bound a slow machine could.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

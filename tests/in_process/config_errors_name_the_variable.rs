@@ -1,7 +1,7 @@
 //! Every supported variable, given garbage, is an `Err` that names it; no secret ever shows in
 //! the config's `Debug`, an error, or what init and shutdown print.
 
-mod common;
+use crate::common;
 
 use common::{env_map, Capture};
 use marketplace_telemetry::config::ALL_ENV_VARS;

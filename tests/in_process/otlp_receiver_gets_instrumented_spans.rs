@@ -2,7 +2,7 @@
 //! parents, attributes and `service.name`, and console log lines inside them carry the same
 //! trace and span ids.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

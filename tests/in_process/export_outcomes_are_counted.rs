@@ -2,7 +2,7 @@
 //! (`telemetry_export_batches_total`, `telemetry_export_items_total`), for a collector that
 //! accepts and for one that is down.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

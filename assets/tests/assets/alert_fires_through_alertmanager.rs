@@ -3,7 +3,7 @@
 //! routing (receivers pointed at a loopback webhook, group waits shortened) and arrives at the
 //! webhook of the on-call receiver.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

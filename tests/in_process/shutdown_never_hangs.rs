@@ -3,7 +3,7 @@
 //! runtime's `block_on`, and with no runtime at all. These are hang checks with a generous
 //! bound, not timing assertions.
 
-mod common;
+use crate::common;
 
 use std::sync::mpsc;
 use std::time::Duration;

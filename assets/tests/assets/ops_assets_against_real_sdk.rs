@@ -4,7 +4,7 @@
 //! of its selectors does. The test lists every expression naming a series the SDK does not
 //! export. The log-shipping config's fields are checked against the demo's real JSON lines.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

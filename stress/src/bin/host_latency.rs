@@ -6,14 +6,14 @@
 //! asserts wall-clock.)
 //!
 //! ```text
-//! cargo run --release --example host_latency -- http://127.0.0.1:4317 [rounds]
+//! cargo run --release -p marketplace-telemetry-stress --bin host_latency -- http://127.0.0.1:4317 [rounds]
 //! ```
 //!
 //! Without a live collector's endpoint only the fault scenarios run (ratios to the first).
 
 use std::time::Duration;
 
-#[path = "../tests/common/slow_proxy.rs"]
+#[path = "../../../tests/common/slow_proxy.rs"]
 mod slow_proxy;
 
 use marketplace_telemetry::marketplace::ItemType;

@@ -3,7 +3,7 @@
 //! fail here. No Grafana server can be installed on these machines; this is the strongest check
 //! available.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
@@ -15,7 +15,7 @@ T extends ReadonlyArray<infer U> ? Array<L<U>> : T extends object ? { [K in keyo
 
 #[test]
 fn dashboards_type_check_against_grafana_schema() {
-    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/npm-tools");
+    let tools = common::repo_root().join("target/npm-tools");
     let tsc = tools.join("node_modules/typescript/bin/tsc");
     let Some(_) = common::require("tsc (@grafana/schema)", tsc.is_file().then(|| tsc.clone()))
     else {

@@ -5,7 +5,7 @@
 //! error.
 #![cfg(feature = "tls")]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! test recorded is queryable with its value and labels, and `promtool check metrics` accepts
 //! the scrape body.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

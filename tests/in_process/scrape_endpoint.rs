@@ -2,7 +2,7 @@
 //! binds nothing; `/metrics` serves the exposition with process metrics; other paths and
 //! methods are refused.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 

@@ -2,7 +2,7 @@
 //! RSS sampled every 10 s. Run by `scripts/soak.sh` (minutes; not in CI).
 //!
 //! ```text
-//! cargo run --release --example soak -- 10      # minutes
+//! cargo run --release -p marketplace-telemetry-stress --bin soak -- 10      # minutes
 //! ```
 
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 //! label stay capped with the SDK's overflow series; the scrape endpoint survives idle
 //! connections and refuses oversized requests; telemetry used after shutdown is a no-op.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -2,7 +2,7 @@
 //! unit tests for every rule), amtool (config, routes), YAML structure of the collector configs
 //! (otelcol cannot be installed here), dashboards (every panel expression parses), runbooks.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
@@ -21,11 +21,10 @@ fn run(cmd: &mut Command) -> (bool, String) {
     )
 }
 
-#[cfg(feature = "assets")]
 #[test]
 fn committed_generated_assets_match_the_catalog() {
     let mut stale = Vec::new();
-    for asset in marketplace_telemetry::assets::render(None) {
+    for asset in marketplace_telemetry_assets::render(None) {
         let path = assets_dir().join(asset.path);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(asset.contents.as_str()) {
             stale.push(asset.path);
@@ -33,7 +32,7 @@ fn committed_generated_assets_match_the_catalog() {
     }
     assert!(
         stale.is_empty(),
-        "regenerate with `cargo run --example gen_assets --features assets`: {stale:?}"
+        "regenerate with `cargo run -p marketplace-telemetry-assets --bin gen-assets`: {stale:?}"
     );
 }
 

@@ -2,7 +2,7 @@
 //! instructions, which are repeatable on this noisy machine):
 //!
 //! ```text
-//! cargo build --release --example profile_helpers
+//! cargo build --release -p marketplace-telemetry-stress --bin profile_helpers
 //! valgrind --tool=callgrind --callgrind-out-file=target/cg.out target/release/examples/profile_helpers search 1000000
 //! callgrind_annotate --inclusive=yes target/cg.out | head -40
 //! ```

@@ -3,8 +3,8 @@
 //! with the spans dropped by the SDK's queue, and the CPU the process spent per 10k spans/s.
 //!
 //! ```text
-//! cargo run --release --example export_throughput -- counting 100000 5
-//! cargo run --release --example export_throughput -- otlp 100000 5 http://127.0.0.1:4317
+//! cargo run --release -p marketplace-telemetry-stress --bin export_throughput -- counting 100000 5
+//! cargo run --release -p marketplace-telemetry-stress --bin export_throughput -- otlp 100000 5 http://127.0.0.1:4317
 //! ```
 //! Arguments: sink (`counting` | `otlp`), target spans per second, seconds, OTLP endpoint.
 

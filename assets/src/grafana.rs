@@ -1,0 +1,400 @@
+//! Grafana dashboards (overview, SLO, version comparison) as JSON, over the recording rules.
+
+use serde_json::{json, Value};
+
+use marketplace_telemetry::marketplace::catalog;
+
+use crate::model::{fmt_f, name, slos};
+
+pub(crate) fn target(expr: &str, legend: &str, ref_id: &str) -> Value {
+    json!({
+        "datasource": {"type": "prometheus", "uid": "${datasource}"},
+        "expr": expr,
+        "legendFormat": legend,
+        "refId": ref_id,
+    })
+}
+
+pub(crate) fn panel(
+    id: u32,
+    title: &str,
+    kind: &str,
+    unit: &str,
+    grid: (u32, u32, u32, u32),
+    targets: Vec<Value>,
+) -> Value {
+    json!({
+        "id": id,
+        "type": kind,
+        "title": title,
+        "datasource": {"type": "prometheus", "uid": "${datasource}"},
+        "gridPos": {"x": grid.0, "y": grid.1, "w": grid.2, "h": grid.3},
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "options": {},
+        "targets": targets,
+    })
+}
+
+pub(crate) fn dashboard(uid: &str, title: &str, panels: Vec<Value>, extra_vars: Vec<Value>) -> String {
+    let mut vars = vec![
+        json!({
+            "name": "datasource",
+            "type": "datasource",
+            "query": "prometheus",
+            "label": "Data source",
+            "hide": 0,
+            "options": [],
+        }),
+        json!({
+            "name": "job",
+            "type": "query",
+            "label": "Job",
+            "datasource": {"type": "prometheus", "uid": "${datasource}"},
+            "query": {"query": "label_values(target_info, job)", "refId": "job"},
+            "refresh": 1,
+            "includeAll": false,
+            "multi": false,
+            "hide": 0,
+            "options": [],
+        }),
+    ];
+    vars.extend(extra_vars);
+    let value = json!({
+        "uid": uid,
+        "title": title,
+        "tags": ["marketplace", "generated"],
+        "timezone": "browser",
+        "editable": true,
+        "graphTooltip": 1,
+        "schemaVersion": 39,
+        "version": 1,
+        "refresh": "30s",
+        "time": {"from": "now-6h", "to": "now"},
+        "timepicker": {},
+        "fiscalYearStartMonth": 0,
+        "liveNow": false,
+        "weekStart": "",
+        "links": [],
+        "annotations": {"list": []},
+        "templating": {"list": vars},
+        "panels": panels,
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+}
+
+pub(crate) fn overview(ns: Option<&str>) -> String {
+    let j = "job=\"$job\"";
+    let mut panels = Vec::new();
+    let mut id = 0;
+    let mut y = 0;
+    let mut next =
+        |title: &str, kind: &str, unit: &str, targets: Vec<Value>, half: bool, left: bool| {
+            id += 1;
+            let (x, w) = if half {
+                (if left { 0 } else { 12 }, 12)
+            } else {
+                (0, 24)
+            };
+            let p = panel(id, title, kind, unit, (x, y, w, 8), targets);
+            if !half || !left {
+                y += 8;
+            }
+            p
+        };
+    panels.push(next(
+        "Request rate by operation",
+        "timeseries",
+        "reqps",
+        vec![target(
+            &format!("sum by (operation) (marketplace:operation_requests:rate5m{{{j}}})"),
+            "{{operation}}",
+            "A",
+        )],
+        true,
+        true,
+    ));
+    panels.push(next(
+        "Error ratio by operation",
+        "timeseries",
+        "percentunit",
+        vec![target(
+            &format!("marketplace:operation_errors:ratio_rate5m{{{j}}}"),
+            "{{operation}}",
+            "A",
+        )],
+        true,
+        false,
+    ));
+    panels.push(next(
+        "p95 latency by operation",
+        "timeseries",
+        "s",
+        vec![target(
+            &format!("marketplace:operation_latency_seconds:p95_5m{{{j}}}"),
+            "{{operation}}",
+            "A",
+        )],
+        true,
+        true,
+    ));
+    let search = name(&catalog::SEARCH_DURATION, ns);
+    panels.push(next(
+        "Search latency by item type (p50 / p95)",
+        "timeseries",
+        "s",
+        vec![
+            target(&format!("histogram_quantile(0.5, sum by (le, item_type) (rate({search}_bucket{{{j}}}[$__rate_interval])))"), "p50 {{item_type}}", "A"),
+            target(&format!("histogram_quantile(0.95, sum by (le, item_type) (rate({search}_bucket{{{j}}}[$__rate_interval])))"), "p95 {{item_type}}", "B"),
+        ],
+        true,
+        false,
+    ));
+    panels.push(next(
+        "Cache hit ratio",
+        "timeseries",
+        "percentunit",
+        vec![target(
+            &format!("marketplace:cache_hit:ratio_rate5m{{{j}}}"),
+            "{{cache}}",
+            "A",
+        )],
+        true,
+        true,
+    ));
+    panels.push(next(
+        "Errors by code",
+        "timeseries",
+        "short",
+        vec![target(
+            &format!(
+                "sum by (error_code) (rate({}{{{j}}}[$__rate_interval]))",
+                name(&catalog::ERRORS, ns)
+            ),
+            "{{error_code}}",
+            "A",
+        )],
+        true,
+        false,
+    ));
+    panels.push(next(
+        "Items by type",
+        "stat",
+        "short",
+        vec![target(
+            &format!("sum by (item_type) ({}{{{j}}})", name(&catalog::ITEMS, ns)),
+            "{{item_type}}",
+            "A",
+        )],
+        true,
+        true,
+    ));
+    panels.push(next(
+        "Operations in flight",
+        "timeseries",
+        "short",
+        vec![target(
+            &format!(
+                "sum by (operation) ({}{{{j}}})",
+                name(&catalog::OPERATIONS_ACTIVE, ns)
+            ),
+            "{{operation}}",
+            "A",
+        )],
+        true,
+        false,
+    ));
+    panels.push(next(
+        "Search results per query (p50)",
+        "timeseries",
+        "short",
+        vec![target(
+            &format!(
+                "histogram_quantile(0.5, sum by (le) (rate({}_bucket{{{j}}}[$__rate_interval])))",
+                name(&catalog::SEARCH_RESULTS, ns)
+            ),
+            "p50",
+            "A",
+        )],
+        true,
+        true,
+    ));
+    panels.push(next(
+        "Cache entries",
+        "timeseries",
+        "short",
+        vec![target(
+            &format!(
+                "sum by (cache) ({}{{{j}}})",
+                name(&catalog::CACHE_ENTRIES, ns)
+            ),
+            "{{cache}}",
+            "A",
+        )],
+        true,
+        false,
+    ));
+    panels.push(next(
+        "HTTP requests by route and status",
+        "timeseries",
+        "reqps",
+        vec![target(&format!("sum by (http_route, http_response_status_code) (rate(http_server_request_duration_seconds_count{{{j}}}[$__rate_interval]))"), "{{http_route}} {{http_response_status_code}}", "A")],
+        true,
+        true,
+    ));
+    panels.push(next(
+        "HTTP p95 latency by route",
+        "timeseries",
+        "s",
+        vec![target(&format!("histogram_quantile(0.95, sum by (le, http_route) (rate(http_server_request_duration_seconds_bucket{{{j}}}[$__rate_interval])))"), "{{http_route}}", "A")],
+        true,
+        false,
+    ));
+    panels.push(next(
+        "Process: resident memory",
+        "timeseries",
+        "bytes",
+        vec![target(
+            &format!("process_resident_memory_bytes{{{j}}}"),
+            "{{instance}}",
+            "A",
+        )],
+        true,
+        true,
+    ));
+    panels.push(next(
+        "Process: CPU and file descriptors",
+        "timeseries",
+        "short",
+        vec![
+            target(
+                &format!("rate(process_cpu_seconds_total{{{j}}}[$__rate_interval])"),
+                "cpu cores {{instance}}",
+                "A",
+            ),
+            target(
+                &format!("process_open_fds{{{j}}} / process_max_fds{{{j}}}"),
+                "fd usage {{instance}}",
+                "B",
+            ),
+        ],
+        true,
+        false,
+    ));
+    dashboard(
+        "marketplace-overview",
+        "Marketplace overview",
+        panels,
+        vec![],
+    )
+}
+
+pub(crate) fn slo_dashboard(ns: Option<&str>) -> String {
+    let mut panels = Vec::new();
+    let mut id = 0;
+    for (i, slo) in slos(ns).iter().enumerate() {
+        let y = (i as u32) * 8;
+        let sel = format!("job=\"$job\",slo=\"{}\"", slo.name);
+        id += 1;
+        panels.push(panel(
+            id,
+            &format!(
+                "{}: compliance (30d) vs objective {}",
+                slo.name,
+                fmt_f(slo.objective)
+            ),
+            "stat",
+            "percentunit",
+            (0, y, 8, 8),
+            vec![target(
+                &format!("1 - slo:sli_error:ratio_rate30d{{{sel}}}"),
+                "compliance",
+                "A",
+            )],
+        ));
+        id += 1;
+        panels.push(panel(
+            id,
+            &format!("{}: error budget remaining", slo.name),
+            "gauge",
+            "percentunit",
+            (8, y, 8, 8),
+            vec![target(
+                &format!("slo:error_budget:remaining_ratio{{{sel}}}"),
+                "remaining",
+                "A",
+            )],
+        ));
+        id += 1;
+        let budget = fmt_f(1.0 - slo.objective);
+        panels.push(panel(
+            id,
+            &format!("{}: burn rate", slo.name),
+            "timeseries",
+            "short",
+            (16, y, 8, 8),
+            vec![
+                target(
+                    &format!("slo:sli_error:ratio_rate5m{{{sel}}} / {budget}"),
+                    "5m",
+                    "A",
+                ),
+                target(
+                    &format!("slo:sli_error:ratio_rate1h{{{sel}}} / {budget}"),
+                    "1h",
+                    "B",
+                ),
+                target(
+                    &format!("slo:sli_error:ratio_rate6h{{{sel}}} / {budget}"),
+                    "6h",
+                    "C",
+                ),
+            ],
+        ));
+    }
+    dashboard("marketplace-slo", "Marketplace SLOs", panels, vec![])
+}
+
+pub(crate) fn versions_dashboard(ns: Option<&str>) -> String {
+    // Join every series with target_info to read service_version (a resource attribute).
+    let join = "* on (job, instance) group_left (service_version) target_info{job=\"$job\"}";
+    let mut panels = Vec::new();
+    let ops = [
+        ("search", name(&catalog::SEARCH_DURATION, ns)),
+        ("install", name(&catalog::INSTALL_DURATION, ns)),
+        ("rdf_query", name(&catalog::RDF_QUERY_DURATION, ns)),
+    ];
+    for (i, (op, m)) in ops.iter().enumerate() {
+        let y = (i as u32) * 8;
+        panels.push(panel(
+            (i as u32) * 2 + 1,
+            &format!("{op}: p95 latency by version"),
+            "timeseries",
+            "s",
+            (0, y, 12, 8),
+            vec![target(
+                &format!("histogram_quantile(0.95, sum by (le, service_version) (rate({m}_bucket{{job=\"$job\"}}[$__rate_interval]) {join}))"),
+                "{{service_version}}",
+                "A",
+            )],
+        ));
+        panels.push(panel(
+            (i as u32) * 2 + 2,
+            &format!("{op}: error ratio by version"),
+            "timeseries",
+            "percentunit",
+            (12, y, 12, 8),
+            vec![target(
+                &format!("sum by (service_version) (rate({m}_count{{job=\"$job\",outcome=\"error\"}}[$__rate_interval]) {join}) / sum by (service_version) (rate({m}_count{{job=\"$job\"}}[$__rate_interval]) {join})"),
+                "{{service_version}}",
+                "A",
+            )],
+        ));
+    }
+    dashboard(
+        "marketplace-versions",
+        "Marketplace version comparison",
+        panels,
+        vec![],
+    )
+}
+

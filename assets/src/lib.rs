@@ -1,0 +1,95 @@
+//! The ops assets of [marketplace-telemetry](marketplace_telemetry), generated from the SDK's
+//! public [`catalog`](marketplace_telemetry::marketplace::catalog): Prometheus recording, alert
+//! and SLO rules with their promtool unit tests, and Grafana dashboards. Because they are
+//! generated from the same catalog the SDK exports, their queries name exactly the series the
+//! SDK exports — for any namespace.
+//!
+//! The `gen-assets` binary writes them:
+//! `cargo run -p marketplace-telemetry-assets --bin gen-assets -- --out DIR [--namespace NS]`
+//! (with no `--out` it rewrites the repository's `collector-config/`); a test fails when the
+//! committed files differ from [`render`]'s output.
+//!
+//! ```
+//! let assets = marketplace_telemetry_assets::render(None);
+//! assert!(assets.iter().any(|a| a.path == "prometheus/rules/marketplace-alerts.yml"));
+//! ```
+
+#![warn(
+    missing_docs,
+    unreachable_pub,
+    rust_2018_idioms,
+    missing_debug_implementations
+)]
+
+mod grafana;
+mod model;
+mod promtool_tests;
+mod rules;
+
+use grafana::{overview, slo_dashboard, versions_dashboard};
+use promtool_tests::{alert_tests, recording_tests, slo_tests};
+use rules::{alert_rules, recording_rules, render_rules, slo_rules};
+
+/// One generated file, relative to `collector-config/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    /// Path below `collector-config/`.
+    pub path: &'static str,
+    /// File contents.
+    pub contents: String,
+}
+
+/// The Prometheus job name the shipped scrape config uses for the SDK's endpoint.
+pub const JOB: &str = "marketplace";
+
+/// Every generated asset for `namespace` (the committed files are `render(None)`).
+///
+/// # Examples
+///
+/// ```
+/// let assets = marketplace_telemetry_assets::render(Some("mockforge"));
+/// let alerts = assets.iter().find(|a| a.path.ends_with("marketplace-alerts.yml")).unwrap();
+/// assert!(alerts.contents.contains("mockforge_marketplace_search_duration_seconds"));
+/// ```
+pub fn render(namespace: Option<&str>) -> Vec<Asset> {
+    let ns = namespace;
+    vec![
+        Asset {
+            path: "prometheus/rules/marketplace-recording.yml",
+            contents: render_rules(&recording_rules(ns)),
+        },
+        Asset {
+            path: "prometheus/rules/marketplace-alerts.yml",
+            contents: render_rules(&alert_rules(ns)),
+        },
+        Asset {
+            path: "prometheus/rules/marketplace-slo.yml",
+            contents: render_rules(&slo_rules(ns)),
+        },
+        Asset {
+            path: "prometheus/tests/recording_test.yml",
+            contents: recording_tests(ns),
+        },
+        Asset {
+            path: "prometheus/tests/alerts_test.yml",
+            contents: alert_tests(ns),
+        },
+        Asset {
+            path: "prometheus/tests/slo_test.yml",
+            contents: slo_tests(ns),
+        },
+        Asset {
+            path: "grafana/dashboards/marketplace-overview.json",
+            contents: overview(ns),
+        },
+        Asset {
+            path: "grafana/dashboards/marketplace-slo.json",
+            contents: slo_dashboard(ns),
+        },
+        Asset {
+            path: "grafana/dashboards/marketplace-versions.json",
+            contents: versions_dashboard(ns),
+        },
+    ]
+}
+

@@ -1,0 +1,129 @@
+//! `gen-assets`: writes the generated ops assets (Prometheus rules, promtool tests, Grafana
+//! dashboards) for a namespace into a directory laid out like `collector-config/`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+gen-assets: write the Prometheus rules, promtool tests and Grafana dashboards that match what
+marketplace-telemetry exports.
+
+USAGE:
+    gen-assets [--out DIR] [--namespace NS]
+
+OPTIONS:
+    --out DIR         Directory to write into, laid out like collector-config/
+                      (prometheus/rules/*.yml, prometheus/tests/*.yml, grafana/dashboards/*.json).
+                      Default: the repository's collector-config/ (rewrites the committed files).
+    --namespace NS    The metrics namespace the service sets (TelemetryConfig::with_metrics_namespace):
+                      every series name gets the prefix NS_ (e.g. mockforge_marketplace_...).
+                      Default: none.
+    -h, --help        Print this help.
+";
+
+#[derive(Debug, PartialEq)]
+struct Args {
+    out: PathBuf,
+    namespace: Option<String>,
+}
+
+fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut out = None;
+    let mut namespace = None;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .filter(|v| !v.is_empty() && !v.starts_with("--"))
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--out" => out = Some(PathBuf::from(value("--out")?)),
+            "--namespace" => {
+                let ns = value("--namespace")?;
+                if !ns
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    || ns.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    return Err(format!(
+                        "--namespace {ns:?}: expected letters, digits, '_' or '-', not starting with a digit"
+                    ));
+                }
+                namespace = Some(ns);
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    let out = out.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../collector-config"));
+    Ok(Some(Args { out, namespace }))
+}
+
+fn write(args: &Args) -> std::io::Result<()> {
+    for asset in marketplace_telemetry_assets::render(args.namespace.as_deref()) {
+        let path = args.out.join(asset.path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, asset.contents)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match parse(std::env::args().skip(1)) {
+        Ok(None) => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Ok(Some(args)) => match write(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("gen-assets: writing into {}: {e}", args.out.display());
+                ExitCode::FAILURE
+            }
+        },
+        Err(e) => {
+            eprintln!("gen-assets: {e}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Result<Option<Args>, String> {
+        parse(a.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn flags_are_read_in_both_spellings() {
+        let a = args(&["--out", "x", "--namespace=mockforge"]).unwrap().unwrap();
+        assert_eq!(a.out, PathBuf::from("x"));
+        assert_eq!(a.namespace.as_deref(), Some("mockforge"));
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        assert!(args(&["--out"]).unwrap_err().contains("--out needs a value"));
+        assert!(args(&["--namespace", "a b"]).unwrap_err().contains("--namespace"));
+        assert!(args(&["--frobnicate"]).unwrap_err().contains("unknown argument"));
+        assert_eq!(args(&["--help"]).unwrap(), None);
+    }
+
+    #[test]
+    fn default_out_is_the_committed_collector_config() {
+        let a = args(&[]).unwrap().unwrap();
+        assert!(a.out.join("prometheus/rules").is_dir(), "{}", a.out.display());
+    }
+}

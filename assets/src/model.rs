@@ -1,0 +1,131 @@
+//! What the rules are about: the operations (from the SDK's catalog), the SLOs with their
+//! SLIs, the SLI windows and the burn-rate alert pairs.
+
+use marketplace_telemetry::marketplace::catalog::{self, InstrumentSpec, OperationSpec, OPERATIONS};
+
+/// The operations the rules cover: the SDK's own list.
+pub(crate) const OPS: &[OperationSpec] = OPERATIONS;
+
+/// An SLO: its SLI is a ratio of bad events to all events.
+pub(crate) struct Slo {
+    pub(crate) name: &'static str,
+    pub(crate) component: &'static str,
+    pub(crate) objective: f64,
+    pub(crate) description: &'static str,
+    /// PromQL of bad events per second over `{w}` (the window is substituted).
+    pub(crate) bad: String,
+    /// PromQL of all events per second over `{w}`.
+    pub(crate) total: String,
+}
+
+/// SLI windows for the recording rules, shortest first.
+pub(crate) const WINDOWS: &[&str] = &["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"];
+
+/// Multi-window, multi-burn-rate alerts: (severity, long, short, factor, for).
+pub(crate) const BURNS: &[(&str, &str, &str, f64, &str)] = &[
+    ("critical", "1h", "5m", 14.4, "2m"),
+    ("critical", "6h", "30m", 6.0, "15m"),
+    ("warning", "1d", "2h", 3.0, "1h"),
+    ("warning", "3d", "6h", 1.0, "3h"),
+];
+
+pub(crate) fn name(spec: &InstrumentSpec, ns: Option<&str>) -> String {
+    spec.prometheus_name(ns)
+}
+
+pub(crate) fn slos(ns: Option<&str>) -> Vec<Slo> {
+    let search = name(&catalog::SEARCH_DURATION, ns);
+    let lookup = name(&catalog::CACHE_LOOKUP_DURATION, ns);
+    let rdf = name(&catalog::RDF_QUERY_DURATION, ns);
+    let cache = name(&catalog::CACHE_REQUESTS, ns);
+    let latency = |metric: &str, le: &str| {
+        (
+            format!(
+                "sum by (job) (rate({metric}_count{{outcome=\"success\"}}[{{w}}])) - sum by (job) (rate({metric}_bucket{{outcome=\"success\",le=\"{le}\"}}[{{w}}]))"
+            ),
+            format!("sum by (job) (rate({metric}_count{{outcome=\"success\"}}[{{w}}]))"),
+        )
+    };
+    let (search_bad, search_total) = latency(&search, "0.2");
+    let (lookup_bad, lookup_total) = latency(&lookup, "0.1");
+    let (rdf_bad, rdf_total) = latency(&rdf, "0.1");
+    let all_ops = OPS
+        .iter()
+        .map(|op| format!("rate({}_count[{{w}}])", name(&op.duration, ns)))
+        .collect::<Vec<_>>();
+    let all_errors = OPS
+        .iter()
+        .map(|op| {
+            format!(
+                "rate({}_count{{outcome=\"error\"}}[{{w}}])",
+                name(&op.duration, ns)
+            )
+        })
+        .collect::<Vec<_>>();
+    let sum_all = |parts: &[String]| {
+        parts
+            .iter()
+            .map(|p| format!("sum by (job) ({p})"))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    vec![
+        Slo {
+            name: "search-latency",
+            component: "search",
+            objective: 0.95,
+            description: "95% of successful searches complete within 200 ms (search p95 < 200 ms).",
+            bad: search_bad,
+            total: search_total,
+        },
+        Slo {
+            name: "lookup-latency",
+            component: "cache",
+            objective: 0.95,
+            description: "95% of cache lookups complete within 100 ms (lookup p95 < 100 ms).",
+            bad: lookup_bad,
+            total: lookup_total,
+        },
+        Slo {
+            name: "rdf-latency",
+            component: "rdf",
+            objective: 0.95,
+            description: "95% of RDF queries complete within 100 ms (RDF p95 < 100 ms).",
+            bad: rdf_bad,
+            total: rdf_total,
+        },
+        Slo {
+            name: "errors",
+            component: "marketplace",
+            objective: 0.99,
+            description: "Fewer than 1% of marketplace operations fail.",
+            bad: sum_all(&all_errors),
+            total: sum_all(&all_ops),
+        },
+        Slo {
+            name: "availability",
+            component: "marketplace",
+            objective: 0.999,
+            description: "99.9% of HTTP requests are answered without a server error (5xx).",
+            // No 5xx series exist until the first 5xx: fall back to 0 (with the job label).
+            bad: "(sum by (job) (rate(http_server_request_duration_seconds_count{http_response_status_code=~\"5..\"}[{w}])) or 0 * sum by (job) (rate(http_server_request_duration_seconds_count[{w}])))".to_string(),
+            total: "sum by (job) (rate(http_server_request_duration_seconds_count[{w}]))".to_string(),
+        },
+        Slo {
+            name: "cache-hit",
+            component: "cache",
+            objective: 0.8,
+            description: "More than 80% of cache lookups are hits.",
+            bad: format!("sum by (job) (rate({cache}{{result=\"miss\"}}[{{w}}]))"),
+            total: format!("sum by (job) (rate({cache}[{{w}}]))"),
+        },
+    ]
+}
+
+// === rules ===
+
+pub(crate) fn fmt_f(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}

@@ -1,0 +1,17 @@
+//! Integration tests that need nothing but this process: configuration, helpers, the scrape
+//! endpoint, shutdown bounds, and OTLP export to in-process receivers (plain and TLS).
+//! One binary, so `common` is compiled once for all of them.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod config_errors_name_the_variable;
+mod config_fuzz;
+mod export_outcomes_are_counted;
+mod helpers_record_outcomes;
+mod http_layer;
+mod otlp_receiver_gets_instrumented_spans;
+mod readme_matches_catalog;
+mod scrape_endpoint;
+mod shutdown_never_hangs;
+mod tls_collector;

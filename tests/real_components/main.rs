@@ -1,0 +1,11 @@
+//! Integration tests against real components installed by `scripts/install-tools.sh`: the
+//! rotel OTLP collector (restarts, faults, hostile values), Prometheus and promtool.
+//! One binary, so `common` is compiled once for all of them.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod collector_faults;
+mod hostile_input_and_limits;
+mod real_collector_receives_all_signals;
+mod real_prometheus_scrapes_metrics;
