@@ -35,7 +35,12 @@ pub(crate) fn panel(
     })
 }
 
-pub(crate) fn dashboard(uid: &str, title: &str, panels: Vec<Value>, extra_vars: Vec<Value>) -> String {
+pub(crate) fn dashboard(
+    uid: &str,
+    title: &str,
+    panels: Vec<Value>,
+    extra_vars: Vec<Value>,
+) -> String {
     let mut vars = vec![
         json!({
             "name": "datasource",
@@ -397,4 +402,3 @@ pub(crate) fn versions_dashboard(ns: Option<&str>) -> String {
         vec![],
     )
 }
-

@@ -92,4 +92,3 @@ pub fn render(namespace: Option<&str>) -> Vec<Asset> {
         },
     ]
 }
-

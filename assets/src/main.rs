@@ -62,7 +62,8 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    let out = out.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../collector-config"));
+    let out =
+        out.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../collector-config"));
     Ok(Some(Args { out, namespace }))
 }
 
@@ -108,22 +109,34 @@ mod tests {
 
     #[test]
     fn flags_are_read_in_both_spellings() {
-        let a = args(&["--out", "x", "--namespace=mockforge"]).unwrap().unwrap();
+        let a = args(&["--out", "x", "--namespace=mockforge"])
+            .unwrap()
+            .unwrap();
         assert_eq!(a.out, PathBuf::from("x"));
         assert_eq!(a.namespace.as_deref(), Some("mockforge"));
     }
 
     #[test]
     fn bad_input_is_an_error_not_a_panic() {
-        assert!(args(&["--out"]).unwrap_err().contains("--out needs a value"));
-        assert!(args(&["--namespace", "a b"]).unwrap_err().contains("--namespace"));
-        assert!(args(&["--frobnicate"]).unwrap_err().contains("unknown argument"));
+        assert!(args(&["--out"])
+            .unwrap_err()
+            .contains("--out needs a value"));
+        assert!(args(&["--namespace", "a b"])
+            .unwrap_err()
+            .contains("--namespace"));
+        assert!(args(&["--frobnicate"])
+            .unwrap_err()
+            .contains("unknown argument"));
         assert_eq!(args(&["--help"]).unwrap(), None);
     }
 
     #[test]
     fn default_out_is_the_committed_collector_config() {
         let a = args(&[]).unwrap().unwrap();
-        assert!(a.out.join("prometheus/rules").is_dir(), "{}", a.out.display());
+        assert!(
+            a.out.join("prometheus/rules").is_dir(),
+            "{}",
+            a.out.display()
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! What the rules are about: the operations (from the SDK's catalog), the SLOs with their
 //! SLIs, the SLI windows and the burn-rate alert pairs.
 
-use marketplace_telemetry::marketplace::catalog::{self, InstrumentSpec, OperationSpec, OPERATIONS};
+use marketplace_telemetry::marketplace::catalog::{
+    self, InstrumentSpec, OperationSpec, OPERATIONS,
+};
 
 /// The operations the rules cover: the SDK's own list.
 pub(crate) const OPS: &[OperationSpec] = OPERATIONS;

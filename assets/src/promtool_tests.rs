@@ -3,13 +3,12 @@
 
 use std::fmt::Write as _;
 
-use marketplace_telemetry::marketplace::Label as _;
 use marketplace_telemetry::marketplace::catalog;
+use marketplace_telemetry::marketplace::Label as _;
 
 use crate::model::{fmt_f, name, slos, OPS, WINDOWS};
 use crate::rules::{alert_rules, camel_case, slo_rules, yaml_str, Rule};
 use crate::JOB;
-
 
 // === promtool unit tests ===
 
@@ -523,4 +522,3 @@ pub(crate) fn slo_tests(ns: Option<&str>) -> String {
 }
 
 // === dashboards ===
-

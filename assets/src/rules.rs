@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use marketplace_telemetry::marketplace::Label as _;
 use marketplace_telemetry::marketplace::catalog;
+use marketplace_telemetry::marketplace::Label as _;
 
 use crate::model::{fmt_f, name, slos, BURNS, OPS, WINDOWS};
 use crate::JOB;
@@ -381,4 +381,3 @@ pub(crate) fn camel_case(name: &str) -> String {
         })
         .collect()
 }
-

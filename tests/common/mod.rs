@@ -363,9 +363,11 @@ pub fn require(tool: &str, path: Option<PathBuf>) -> Option<PathBuf> {
 
 /// A fresh temporary directory under target/ (kept for post-mortem on failure).
 pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = repo_root()
-        .join("target/test-tmp")
-        .join(format!("{name}-{}-{}", std::process::id(), free_port()));
+    let dir = repo_root().join("target/test-tmp").join(format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
