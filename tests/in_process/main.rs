@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod architecture_doc;
 mod config_errors_name_the_variable;
 mod config_fuzz;
 mod export_outcomes_are_counted;
