@@ -291,7 +291,7 @@ impl TelemetryConfigBuilder {
         self
     }
 
-    /// Cache names for [`MarketplaceMetrics::cache`](crate::marketplace::MarketplaceMetrics::cache)
+    /// Cache names for `MarketplaceMetrics::cache`
     /// (at most 32; default `["default"]`).
     pub fn with_caches<I, S>(mut self, names: I) -> Self
     where

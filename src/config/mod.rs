@@ -105,7 +105,7 @@ pub struct TelemetryConfig {
     pub log_writer: LogWriter,
     /// Prefix of every marketplace instrument name (e.g. `mockforge`), if any.
     pub metrics_namespace: Option<String>,
-    /// Cache names registered for [`Cache`](crate::marketplace::Cache) handles (default
+    /// Cache names registered for `marketplace::Cache` handles (default
     /// `["default"]`).
     pub caches: Vec<String>,
 }

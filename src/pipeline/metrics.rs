@@ -1,5 +1,5 @@
 //! The meter provider: one [`SdkMeterProvider`] whose Prometheus reader writes into our own
-//! [`prometheus::Registry`] (served by [`crate::scrape`]), plus an optional OTLP periodic reader
+//! [`prometheus::Registry`] (served by the scrape endpoint), plus an optional OTLP periodic reader
 //! and a console reader.
 
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
