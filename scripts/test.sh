@@ -19,6 +19,9 @@ cargo fmt --all -- --check
 step "cargo clippy --workspace --all-targets --all-features -- -D warnings"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
+step "cargo doc (no broken links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features
+
 step "cargo check --no-default-features (feature combinations compile)"
 cargo check --lib --no-default-features
 cargo check --lib --no-default-features --features http

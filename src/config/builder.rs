@@ -185,7 +185,7 @@ impl TelemetryConfigBuilder {
     }
 
     /// Span queue capacity (env: `OTEL_BSP_MAX_QUEUE_SIZE`, default 2048, max
-    /// [`MAX_QUEUE_SIZE`]).
+    /// [`MAX_QUEUE_SIZE`](super::MAX_QUEUE_SIZE)).
     pub fn with_batch_max_queue_size(mut self, size: usize) -> Self {
         self.batch.max_queue_size = Some(size);
         self
@@ -204,7 +204,7 @@ impl TelemetryConfigBuilder {
     }
 
     /// Log record queue capacity (env: `OTEL_BLRP_MAX_QUEUE_SIZE`, default 2048, max
-    /// [`MAX_QUEUE_SIZE`]).
+    /// [`MAX_QUEUE_SIZE`](super::MAX_QUEUE_SIZE)).
     pub fn with_log_batch_max_queue_size(mut self, size: usize) -> Self {
         self.log_batch.max_queue_size = Some(size);
         self
@@ -306,7 +306,7 @@ impl TelemetryConfigBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidEnv`] for a bad variable, [`Error::InvalidConfig`] for a bad builder
+    /// [`Error::InvalidEnv`](crate::Error::InvalidEnv) for a bad variable, [`Error::InvalidConfig`](crate::Error::InvalidConfig) for a bad builder
     /// value.
     ///
     /// # Examples

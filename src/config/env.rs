@@ -1,4 +1,4 @@
-//! The environment variables [`TelemetryConfig::from_env`](super::TelemetryConfig::from_env)
+//! The environment variables [`TelemetryConfig::from_env`](super::TelemetryConfig::from_env)(super::TelemetryConfig::from_env)
 //! reads: their names (`pub const`), the per-signal and per-processor tables, and the one
 //! lookup every read goes through (empty counts as unset).
 
@@ -95,7 +95,7 @@ pub(super) const SIGNAL_VARS: [SignalVars; 3] = [
     },
 ];
 
-/// Every variable [`TelemetryConfig::from_env`] reads, for docs and tests.
+/// Every variable [`TelemetryConfig::from_env`](super::TelemetryConfig::from_env) reads, for docs and tests.
 pub const ALL_ENV_VARS: &[&str] = &[
     OTEL_SDK_DISABLED,
     OTEL_SERVICE_NAME,

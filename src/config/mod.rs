@@ -8,7 +8,7 @@
 //!
 //! All environment reading happens in [`TelemetryConfigBuilder::build_from`]; nothing else in
 //! the crate reads the environment. Empty variables count as unset. Every bad value is an
-//! [`Error::InvalidEnv`] naming the variable, the value (redacted for headers) and what is
+//! [`Error::InvalidEnv`](crate::Error::InvalidEnv) naming the variable, the value (redacted for headers) and what is
 //! accepted; unknown values are errors, never silent defaults.
 
 mod builder;
@@ -115,7 +115,7 @@ impl TelemetryConfig {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidEnv`] for the first variable that holds an unacceptable value.
+    /// [`Error::InvalidEnv`](crate::Error::InvalidEnv) for the first variable that holds an unacceptable value.
     ///
     /// # Examples
     ///

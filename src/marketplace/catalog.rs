@@ -208,7 +208,7 @@ pub struct OperationSpec {
     pub duration: InstrumentSpec,
 }
 
-/// Every built-in operation with its duration instrument, in the order of [`Operation::ALL`]:
+/// Every built-in operation with its duration instrument, in the order of [`Operation::ALL`](super::Label::ALL):
 /// the one list the helpers' series, the README table and the ops assets agree on.
 ///
 /// # Examples
