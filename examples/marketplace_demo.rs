@@ -340,6 +340,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ = until => {}
         _ = tokio::signal::ctrl_c() => tracing::info!("ctrl-c: shutting down"),
     }
-    tokio::task::spawn_blocking(move || telemetry.shutdown()).await??;
+    // Telemetry that could not be flushed (collector down) is already counted and logged; the
+    // service itself ended cleanly, so report it and exit 0 rather than look like a crash.
+    if let Err(error) = tokio::task::spawn_blocking(move || telemetry.shutdown()).await? {
+        eprintln!("marketplace-demo: telemetry shutdown: {error}");
+    }
     Ok(())
 }

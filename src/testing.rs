@@ -219,11 +219,41 @@ impl TestTelemetry {
 
     /// Sum over every data point of instrument `name` (OpenTelemetry name, namespace
     /// included) whose attributes contain all `labels`: the value for counters and gauges,
-    /// the count for histograms.
+    /// the count for histograms. Panics when no data point matches, naming the instruments
+    /// that do exist: an absent series is not a zero (use [`try_value`](Self::try_value) to
+    /// tell them apart yourself).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use marketplace_telemetry::testing::TestTelemetry;
+    /// let t = TestTelemetry::new();
+    /// t.meter().u64_counter("jobs.done").build().add(2, &[]);
+    /// assert_eq!(t.value("jobs.done", &[]), 2.0);
+    /// assert_eq!(t.try_value("jobs.never", &[]), None);
+    /// ```
+    #[track_caller]
     pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        let Some(rm) = self.snapshot() else {
-            return 0.0;
-        };
+        match self.try_value(name, labels) {
+            Some(v) => v,
+            None => {
+                let present: Vec<String> = self
+                    .snapshot()
+                    .map(|rm| {
+                        rm.scope_metrics()
+                            .flat_map(|sm| sm.metrics().map(|m| m.name().to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                panic!("no data point of {name:?} with labels {labels:?}; instruments with data: {present:?}")
+            }
+        }
+    }
+
+    /// As [`value`](Self::value), but `None` when no data point of `name` matches `labels`.
+    pub fn try_value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let rm = self.snapshot()?;
+        let mut found = false;
         let matches = |attrs: &mut dyn Iterator<Item = &KeyValue>| {
             let attrs: Vec<&KeyValue> = attrs.collect();
             labels.iter().all(|(k, v)| {
@@ -241,6 +271,7 @@ impl TestTelemetry {
                             MetricData::Sum(s) => {
                                 for p in s.data_points() {
                                     if matches(&mut p.attributes()) {
+                                        found = true;
                                         total += $conv(p.value());
                                     }
                                 }
@@ -248,6 +279,7 @@ impl TestTelemetry {
                             MetricData::Gauge(g) => {
                                 for p in g.data_points() {
                                     if matches(&mut p.attributes()) {
+                                        found = true;
                                         total += $conv(p.value());
                                     }
                                 }
@@ -255,6 +287,7 @@ impl TestTelemetry {
                             MetricData::Histogram(h) => {
                                 for p in h.data_points() {
                                     if matches(&mut p.attributes()) {
+                                        found = true;
                                         total += p.count() as f64;
                                     }
                                 }
@@ -270,7 +303,7 @@ impl TestTelemetry {
                 }
             }
         }
-        total
+        found.then_some(total)
     }
 
     /// Panics unless `operation` recorded exactly `times` durations with `outcome` (and, for
@@ -283,30 +316,32 @@ impl TestTelemetry {
         code: Option<ErrorCode>,
         times: u64,
     ) {
-        let spec = match operation {
-            Operation::Search => catalog::SEARCH_DURATION,
-            Operation::CacheLookup => catalog::CACHE_LOOKUP_DURATION,
-            Operation::Install => catalog::INSTALL_DURATION,
-            Operation::RdfQuery => catalog::RDF_QUERY_DURATION,
-            Operation::Publish => catalog::PUBLISH_DURATION,
-            Operation::Download => catalog::DOWNLOAD_DURATION,
-        };
+        let spec = catalog::OPERATIONS
+            .iter()
+            .find(|o| o.operation == operation)
+            .map(|o| o.duration)
+            .unwrap_or(catalog::SEARCH_DURATION);
         let ns = self.namespace.as_deref();
         let name = spec.otel_name(ns);
-        let got = self.value(&name, &[(Outcome::KEY, outcome.as_str())]);
+        // Never recorded and recorded zero times are the same answer here.
+        let got = self
+            .try_value(&name, &[(Outcome::KEY, outcome.as_str())])
+            .unwrap_or(0.0);
         assert_eq!(
             got, times as f64,
             "{name}{{outcome={outcome}}} recorded {got} times, expected {times}"
         );
         if let Some(code) = code {
             let errors = catalog::ERRORS.otel_name(ns);
-            let got = self.value(
-                &errors,
-                &[
-                    ("operation", operation.as_str()),
-                    (ErrorCode::KEY, code.as_str()),
-                ],
-            );
+            let got = self
+                .try_value(
+                    &errors,
+                    &[
+                        ("operation", operation.as_str()),
+                        (ErrorCode::KEY, code.as_str()),
+                    ],
+                )
+                .unwrap_or(0.0);
             assert_eq!(
                 got, times as f64,
                 "{errors}{{operation={operation},error_code={code}}} is {got}, expected {times}"

@@ -220,7 +220,7 @@ impl<'a, F: Fn(&str) -> Option<String>> Env<'a, F> {
             Some(raw) => parse_headers(&raw).map(Some).map_err(|redacted| Error::InvalidEnv {
                 var,
                 value: redacted,
-                expected: "comma-separated key=value pairs with header-safe keys (values percent-encoded)",
+                expected: "comma-separated key=value pairs with header-safe keys, none ending in -bin (values percent-encoded)",
             }),
         }
     }

@@ -240,8 +240,11 @@ pub(super) fn parse_headers(raw: &str) -> std::result::Result<Headers, String> {
     let pairs = parse_key_values(raw).map_err(|_| redacted())?;
     let mut headers = Headers::new();
     for (k, v) in pairs {
+        // `-bin` keys are binary gRPC metadata: tonic cannot send them as text, and dropping
+        // one silently would lose credentials, so they are refused here.
         if http::HeaderName::from_bytes(k.as_bytes()).is_err()
             || http::HeaderValue::from_str(&v).is_err()
+            || k.to_ascii_lowercase().ends_with("-bin")
         {
             return Err(redacted());
         }

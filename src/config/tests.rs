@@ -226,6 +226,23 @@ fn bad_headers_error_never_contains_the_value() {
 }
 
 #[test]
+fn a_header_grpc_cannot_send_is_an_error_naming_the_variable_not_dropped() {
+    for var in [
+        OTEL_EXPORTER_OTLP_HEADERS,
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    ] {
+        let err = build(&[(var, "x-token-bin=SECRET456")]).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(
+            matches!(&err, Error::InvalidEnv { var: v, .. } if *v == var),
+            "{shown}"
+        );
+        assert!(!shown.contains("SECRET456"), "{shown}");
+        assert!(shown.contains("x-token-bin=<redacted>"), "{shown}");
+    }
+}
+
+#[test]
 fn config_debug_and_report_never_show_header_values() {
     let c = build(&[
         (OTEL_EXPORTER_OTLP_HEADERS, "api-key=SECRET123"),

@@ -84,7 +84,8 @@ where
     use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
     let mut metadata = MetadataMap::new();
     for (k, v) in config.headers.iter() {
-        // Both were validated as HTTP header name/value by the config parser.
+        // The config parser accepts only keys and values that convert (HTTP-safe, no `-bin`
+        // binary keys), so nothing is skipped here.
         if let (Ok(key), Ok(value)) = (
             MetadataKey::from_bytes(k.as_bytes()),
             MetadataValue::try_from(v),

@@ -59,6 +59,37 @@ pub fn wait_for<T>(deadline: Duration, mut f: impl FnMut() -> Option<T>) -> Opti
     }
 }
 
+/// Runs `cmd` to completion within `limit` (killed past it): its exit status (`None` when it
+/// had to be killed) and its stdout and stderr, read concurrently so a chatty child never
+/// blocks on a full pipe.
+pub fn output_within(
+    cmd: &mut Command,
+    limit: Duration,
+) -> (Option<std::process::ExitStatus>, String, String) {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = read(Box::new(child.stdout.take().unwrap()));
+    let err = read(Box::new(child.stderr.take().unwrap()));
+    let status = wait_for(limit, || child.try_wait().ok().flatten());
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    (status, out.join().unwrap(), err.join().unwrap())
+}
+
 /// Kills and reaps the child on drop, also when the test fails.
 pub struct ChildGuard {
     pub child: Child,
@@ -182,6 +213,8 @@ pub struct Received {
     pub traces: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
     pub metrics: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
     pub logs: Arc<Mutex<Vec<ExportLogsServiceRequest>>>,
+    /// The gRPC metadata (HTTP/2 headers) of every trace export, as sent on the wire.
+    pub trace_metadata: Arc<Mutex<Vec<tonic::metadata::MetadataMap>>>,
 }
 
 impl Received {
@@ -231,6 +264,10 @@ impl TraceService for Received {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.trace_metadata
+            .lock()
+            .unwrap()
+            .push(request.metadata().clone());
         self.traces.lock().unwrap().push(request.into_inner());
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
@@ -296,9 +333,19 @@ pub async fn start_receiver_on(port: u16) -> (SocketAddr, Received) {
     let addr = listener.local_addr().unwrap();
     let received = Received::default();
     let server = tonic::transport::Server::builder()
-        .add_service(TraceServiceServer::new(received.clone()))
-        .add_service(MetricsServiceServer::new(received.clone()))
-        .add_service(LogsServiceServer::new(received.clone()))
+        // gzip accepted like a real collector, so a compressing exporter is tested end to end.
+        .add_service(
+            TraceServiceServer::new(received.clone())
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+        )
+        .add_service(
+            MetricsServiceServer::new(received.clone())
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+        )
+        .add_service(
+            LogsServiceServer::new(received.clone())
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+        )
         .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener));
     tokio::spawn(server);
     (addr, received)

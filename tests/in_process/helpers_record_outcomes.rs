@@ -233,3 +233,23 @@ fn a_generic_operation_uses_the_same_machinery() {
         1.0
     );
 }
+
+#[test]
+#[should_panic(expected = "no data point of \"marketplace.never.recorded\"")]
+fn value_of_an_absent_series_is_an_error_not_a_zero() {
+    let t = TestTelemetry::new();
+    t.value("marketplace.never.recorded", &[]);
+}
+
+#[test]
+fn try_value_tells_absent_from_zero() {
+    let t = TestTelemetry::new();
+    let metrics = t.marketplace();
+    drop(metrics.search(marketplace_telemetry::marketplace::ItemType::Plugin));
+    // The in-flight gauge went +1 then -1: present, and zero.
+    assert_eq!(
+        t.try_value("marketplace.operations.active", &[("operation", "search")]),
+        Some(0.0)
+    );
+    assert_eq!(t.try_value("marketplace.never.recorded", &[]), None);
+}

@@ -13,6 +13,8 @@ mod helpers_record_outcomes;
 mod http_layer;
 mod otlp_receiver_gets_instrumented_spans;
 mod readme_matches_catalog;
+mod recording_never_blocks;
 mod scrape_endpoint;
 mod shutdown_never_hangs;
 mod tls_collector;
+mod without_optional_features;

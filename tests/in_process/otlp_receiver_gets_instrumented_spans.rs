@@ -174,3 +174,50 @@ fn shutdown_inside_a_current_thread_block_on_still_delivers_the_last_batch() {
     assert!(names.contains(&"search".to_string()), "{names:?}");
     assert!(names.contains(&"lookup".to_string()), "{names:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_headers_and_gzip_reach_the_receiver_on_the_wire() {
+    let (addr, received) = start_receiver().await;
+    let received2 = received.clone();
+    tokio::task::spawn_blocking(move || {
+        let endpoint = format!("http://{addr}");
+        let config = TelemetryConfig::builder()
+            .with_prometheus_port(0)
+            .with_log_writer(Capture::default().writer())
+            .build_from(env_map(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                (
+                    "OTEL_EXPORTER_OTLP_HEADERS",
+                    "authorization=Bearer%20t0ken,x-tenant=acme",
+                ),
+                ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-tenant=traces-team"),
+                ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+            ]))
+            .unwrap();
+        let telemetry = Telemetry::build(config).unwrap();
+        tracing::dispatcher::with_default(telemetry.dispatch(), || search("gzip"));
+        telemetry.force_flush().expect("flush");
+        let metadata = wait_for(Duration::from_secs(20), || {
+            received2.trace_metadata.lock().unwrap().first().cloned()
+        })
+        .expect("a trace export arrived");
+        let _ = telemetry.shutdown();
+        let get = |k: &str| {
+            metadata
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        assert_eq!(get("authorization").as_deref(), Some("Bearer t0ken"));
+        // The per-signal value wins over the generic one.
+        assert_eq!(get("x-tenant").as_deref(), Some("traces-team"));
+        assert_eq!(
+            get("grpc-encoding").as_deref(),
+            Some("gzip"),
+            "{metadata:?}"
+        );
+    })
+    .await
+    .unwrap();
+    assert!(!received.spans().is_empty());
+}

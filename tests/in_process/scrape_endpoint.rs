@@ -98,3 +98,98 @@ fn scrape_endpoint_binds_loopback_by_default_and_serves_metrics_only() {
         "endpoint stopped with the guard"
     );
 }
+
+mod hardening {
+    //! The endpoint's limits, each observed from a client: an oversized request head gets a
+    //! 4xx, a connection that sends nothing is closed after the 5 s header-read timeout, and
+    //! past 256 open connections a new one is closed unanswered (while a slot frees up again).
+
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::time::Duration;
+
+    use super::build;
+    use crate::common::{http_get, wait_for};
+
+    fn endpoint() -> (marketplace_telemetry::Telemetry, SocketAddr) {
+        let telemetry = build(&[
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
+        ])
+        .unwrap();
+        let addr = telemetry.scrape_addr().unwrap();
+        (telemetry, addr)
+    }
+
+    /// What the server sends back before closing (empty: closed unanswered).
+    fn answer(stream: &mut TcpStream) -> std::io::Result<String> {
+        stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+        let mut buf = Vec::new();
+        match stream.read_to_end(&mut buf) {
+            Ok(_) => Ok(String::from_utf8_lossy(&buf).into_owned()),
+            // A reset after the answer still counts as closed.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                Ok(String::from_utf8_lossy(&buf).into_owned())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    #[test]
+    fn an_oversized_request_head_gets_a_4xx() {
+        let (telemetry, addr) = endpoint();
+        let mut s = TcpStream::connect(addr).unwrap();
+        let huge = format!(
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(64 * 1024)
+        );
+        let _ = s.write_all(huge.as_bytes());
+        let got = answer(&mut s).expect("no answer to an oversized request (hang?)");
+        assert!(
+            got.starts_with("HTTP/1.1 4"),
+            "oversized request not refused with a 4xx: {:?}",
+            &got[..got.len().min(80)]
+        );
+        telemetry.shutdown().unwrap();
+    }
+
+    #[test]
+    fn a_connection_that_sends_nothing_is_closed_after_the_header_timeout() {
+        let (telemetry, addr) = endpoint();
+        let mut s = TcpStream::connect(addr).unwrap();
+        // Read times out at 20 s; the server's 5 s header timeout must close it first.
+        let got = answer(&mut s).expect("the idle connection was still open after 20 s");
+        assert!(
+            got.is_empty() || got.starts_with("HTTP/1.1 408"),
+            "unexpected answer to an idle connection: {got:?}"
+        );
+        telemetry.shutdown().unwrap();
+    }
+
+    #[test]
+    fn the_257th_connection_is_closed_unanswered_and_a_freed_slot_serves_again() {
+        let (telemetry, addr) = endpoint();
+        let mut idle: Vec<TcpStream> = (0..256)
+            .map(|_| TcpStream::connect(addr).unwrap())
+            .collect();
+        // The server accepts in order: these 256 hold every slot, so the next is refused.
+        let mut extra = TcpStream::connect(addr).unwrap();
+        let _ = extra.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        let got = answer(&mut extra).expect("the 257th connection hangs");
+        assert!(
+            got.is_empty(),
+            "the 257th connection was served: {:?}",
+            &got[..got.len().min(80)]
+        );
+        // One idle client leaves: its slot serves a scrape again.
+        idle.pop();
+        let served = wait_for(Duration::from_secs(4), || {
+            http_get(addr, "/metrics")
+                .ok()
+                .filter(|(status, _)| *status == 200)
+        });
+        assert!(served.is_some(), "no scrape served after a slot was freed");
+        drop(idle);
+        telemetry.shutdown().unwrap();
+    }
+}

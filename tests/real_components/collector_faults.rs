@@ -157,6 +157,25 @@ async fn start_grpc_collector(
     (format!("http://{addr}"), hits)
 }
 
+/// The SDK's recommended policy without a server hint: the k-th retry waits
+/// 100 ms · 2^(k-1) plus up to 100 ms of jitter. Lower bounds only (a slow machine can only
+/// lengthen a gap), and growth: the third wait (≥ 400 ms) exceeds the first (≤ 200 ms plus
+/// one request's latency).
+fn assert_exponential_backoff(hits: &[Instant]) {
+    let gaps: Vec<Duration> = hits.windows(2).map(|p| p[1] - p[0]).collect();
+    eprintln!("backoff gaps: {gaps:?}");
+    assert_eq!(gaps.len(), 3, "one attempt and three retries: {gaps:?}");
+    for (k, gap) in gaps.iter().enumerate() {
+        let floor = Duration::from_millis(100 << k);
+        assert!(
+            *gap >= floor,
+            "retry {} came after {gap:?}, before the backoff floor {floor:?}",
+            k + 1
+        );
+    }
+    assert!(gaps[2] > gaps[0], "the backoff does not grow: {gaps:?}");
+}
+
 /// A traces-only pipeline (metrics on the scrape handler only, no OTLP logs) exporting to
 /// `endpoint` with the given protocol and export timeout.
 fn pipeline(endpoint: &str, protocol: &str, timeout_ms: &str) -> Telemetry {
@@ -246,9 +265,8 @@ fn http_503_without_retry_after_is_retried_three_times_then_counted_as_lost() {
     let _ = telemetry.force_flush();
     assert_eq!(wait_for_items(&telemetry, "failure", 4.0), 4.0);
     let hits = collector.hits();
-    let gaps: Vec<_> = hits.windows(2).map(|p| p[1] - p[0]).collect();
-    eprintln!("HTTP 503 backoff: {gaps:?}");
     assert_eq!(hits.len(), 4, "one attempt and three retries");
+    assert_exponential_backoff(&hits);
     let _ = telemetry.shutdown();
 }
 
@@ -414,6 +432,7 @@ async fn grpc_unavailable_is_retried_and_unauthenticated_is_not() {
     })
     .await;
     assert_eq!(unavailable_hits.lock().unwrap().len(), 4);
+    assert_exponential_backoff(&unavailable_hits.lock().unwrap());
     assert_eq!(unauthenticated_hits.lock().unwrap().len(), 1);
 }
 
@@ -495,12 +514,17 @@ async fn shutdown_returns_while_every_response_is_held_longer_than_its_timeout()
         let result = telemetry.shutdown();
         (started.elapsed(), result.is_err())
     });
-    // A hang check, not a timing assertion: far above the 1 s bound.
     let (took, failed) = tokio::time::timeout(Duration::from_secs(60), shutdown)
         .await
         .expect("shutdown hangs behind a slow collector")
         .unwrap();
     eprintln!("shutdown behind a slow collector returned after {took:?} (bound 1 s + 0.5 s)");
+    // Far above the 1.5 s bound, far below the 20 s hold and 30 s export timeout: fails only
+    // when shutdown waits for the held response.
+    assert!(
+        took < Duration::from_secs(10),
+        "shutdown waited {took:?} for a collector holding responses 20 s"
+    );
     assert!(
         failed,
         "a flush that could not finish is reported, not hidden"
