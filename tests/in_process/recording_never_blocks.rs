@@ -31,7 +31,11 @@ async fn recording_with_a_black_holed_collector_and_a_full_queue_never_blocks() 
             ("OTEL_METRIC_EXPORT_INTERVAL", "10"),
         ]))
         .unwrap();
-    let took = tokio::task::spawn_blocking(move || {
+    let handle = tokio::runtime::Handle::current();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // On its own thread, so a blocked recording fails the test at the bound, not at a hang.
+    std::thread::spawn(move || {
+        let _runtime = handle.enter();
         let telemetry = Telemetry::build(config).unwrap();
         let metrics = telemetry.marketplace();
         let started = Instant::now();
@@ -51,11 +55,13 @@ async fn recording_with_a_black_holed_collector_and_a_full_queue_never_blocks() 
             }
         });
         let took = started.elapsed();
+        let _ = tx.send(took);
         let _ = telemetry.shutdown();
-        took
-    })
-    .await
-    .unwrap();
+    });
+    let took = tokio::task::spawn_blocking(move || rx.recv_timeout(BOUND))
+        .await
+        .unwrap()
+        .unwrap_or(BOUND);
     eprintln!("20,000 spans + 100,000 helper calls behind a black hole: {took:?}");
     assert!(
         took < BOUND,

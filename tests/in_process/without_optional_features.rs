@@ -51,9 +51,9 @@ fn http_protobuf_without_the_http_feature_is_refused() {
 #[cfg(feature = "tls")]
 #[tokio::test]
 async fn an_https_grpc_endpoint_with_the_tls_feature_builds() {
-    build(&[(
+    let telemetry = build(&[(
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "https://collector.example:4317",
-    )])
-    .unwrap();
+    )]);
+    telemetry.unwrap().shutdown().ok();
 }
