@@ -82,20 +82,15 @@ marketplace_telemetry::label_enum! {
     enum Queue: "queue" { Ingest => "ingest", Reindex => "reindex" }
 }
 
-#[test]
-fn every_helper_call_allocates_nothing_after_warm_up() {
-    let provider = SdkMeterProvider::builder()
-        .with_reader(ManualReader::builder().build())
-        .build();
-    let meter = provider.meter("alloc");
-    let metrics = MarketplaceMetrics::builder(&meter)
-        .with_caches(["search", "package"])
-        .build();
-    let cache = metrics.cache("search");
-    let queue = metrics.operation::<Queue>("queue.consume", &[0.01, 0.1, 1.0]);
+type Helper<'a> = (&'static str, Box<dyn Fn() + 'a>);
 
-    type Helper<'a> = (&'static str, Box<dyn Fn() + 'a>);
-    let helpers: Vec<Helper<'_>> = vec![
+/// Every helper, with its success, error and cancellation paths.
+fn helpers<'a>(
+    metrics: &'a MarketplaceMetrics,
+    cache: &'a marketplace_telemetry::marketplace::Cache,
+    queue: &'a marketplace_telemetry::marketplace::OperationMetrics<Queue>,
+) -> Vec<Helper<'a>> {
+    vec![
         (
             "search finish ok",
             Box::new(|| {
@@ -160,7 +155,22 @@ fn every_helper_call_allocates_nothing_after_warm_up() {
             "generic operation",
             Box::new(|| queue.start(Queue::Reindex).succeed()),
         ),
-    ];
+    ]
+}
+
+#[test]
+fn every_helper_call_allocates_nothing_after_warm_up() {
+    let provider = SdkMeterProvider::builder()
+        .with_reader(ManualReader::builder().build())
+        .build();
+    let meter = provider.meter("alloc");
+    let metrics = MarketplaceMetrics::builder(&meter)
+        .with_caches(["search", "package"])
+        .build();
+    let cache = metrics.cache("search");
+    let queue = metrics.operation::<Queue>("queue.consume", &[0.01, 0.1, 1.0]);
+
+    let helpers = helpers(&metrics, &cache, &queue);
     // The counter itself works: a Vec allocates.
     assert_eq!(
         allocations(3, || drop(std::hint::black_box(vec![1u8; 16]))),
@@ -179,6 +189,58 @@ fn every_helper_call_allocates_nothing_after_warm_up() {
 }
 
 /// Net heap bytes retained by `f` on this thread.
+/// The same helpers inside a sampled span, through the production subscriber (console layer,
+/// tracing-opentelemetry span layer): the span-enrichment paths (`results`, error status with
+/// `error.type`, cache hit attribute) run. Budget: none of the helpers allocates on its own;
+/// enriching the span appends attributes to the span's builder, a `Vec` that grows by
+/// doubling, so a helper that enriches may allocate O(log n) times over n calls on one span —
+/// at most 16 times in 1000 calls.
+#[test]
+fn helpers_inside_a_sampled_span_stay_within_the_enrichment_budget() {
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+    let provider = SdkMeterProvider::builder()
+        .with_reader(ManualReader::builder().build())
+        .build();
+    let meter = provider.meter("alloc");
+    let metrics = MarketplaceMetrics::builder(&meter)
+        .with_caches(["search", "package"])
+        .build();
+    let cache = metrics.cache("search");
+    let queue = metrics.operation::<Queue>("queue.consume", &[0.01, 0.1, 1.0]);
+    let tracer_provider = SdkTracerProvider::builder().build(); // always-on, nothing exported
+    let config = marketplace_telemetry::TelemetryConfig::builder()
+        .with_log_writer(marketplace_telemetry::LogWriter::new(|| {
+            Box::new(std::io::sink())
+        }))
+        .build_from(|_| None)
+        .unwrap();
+    let dispatch =
+        marketplace_telemetry::tracing_dispatch(&config, Some(&tracer_provider), None).unwrap();
+    let mut report = Vec::new();
+    let mut failures = Vec::new();
+    tracing::dispatcher::with_default(&dispatch, || {
+        for (name, helper) in &helpers(&metrics, &cache, &queue) {
+            // A fresh sampled span per helper, as one request handler would have.
+            let span = tracing::info_span!("request");
+            let _entered = span.enter();
+            assert!(
+                opentelemetry::trace::TraceContextExt::span(&opentelemetry::Context::current())
+                    .span_context()
+                    .is_sampled(),
+                "the measurement span must be sampled"
+            );
+            helper();
+            let n = allocations(1000, helper);
+            report.push(format!("{name}: {n}"));
+            if n > 16 {
+                failures.push(format!("{name}: {n} allocations in 1000 calls (budget 16)"));
+            }
+        }
+    });
+    eprintln!("allocations per 1000 calls inside a sampled span: {report:#?}");
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
 fn retained_bytes(f: impl FnOnce()) -> i64 {
     NET_BYTES.with(|b| b.set(0));
     COUNTING.with(|c| c.set(true));
