@@ -104,6 +104,13 @@ fn the_demo_never_prints_the_header_secret_even_at_trace_level_with_the_collecto
         text.contains("authorization=<redacted>"),
         "report shows the key only"
     );
+    // The check covers the SDK's own export-failure records, which run on the SDK's threads
+    // (an in-process test's scoped dispatcher cannot see them; this child's global one does).
+    assert!(
+        text.contains("OTLP export failed"),
+        "the SDK's export-failure logs were not captured: {}",
+        &text[..text.len().min(3000)]
+    );
     assert!(!text.contains(SENTINEL), "secret printed by the demo");
     // The demo goes on and exits cleanly (status 0, within the limit) although nothing could
     // be exported.
