@@ -140,5 +140,18 @@ fn spans_recorded_after_a_collector_restart_arrive_and_the_host_never_waits() {
         last.0,
         last.1
     );
+    // And "delivered" is what the sink really decoded, not only what our counter says: the
+    // front was killed only after the first span reached the sink, and stays up after its
+    // restart, so every span counted as exported must arrive.
+    let mut at_sink = 0;
+    let matched = common::wait_for(std::time::Duration::from_secs(30), || {
+        at_sink = collector.sink_text().matches("restart_probe").count();
+        (at_sink as f64 == last.0).then_some(())
+    });
+    assert!(
+        matched.is_some(),
+        "our counter says {} spans delivered, the sink decoded {at_sink}",
+        last.0
+    );
     let _ = telemetry.shutdown();
 }
