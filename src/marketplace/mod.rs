@@ -2,7 +2,8 @@
 //!
 //! [`MarketplaceMetrics`] holds every domain instrument of the [`catalog`], pre-bound to every
 //! combination of its bounded labels, so a helper call is an array index and one SDK call: no
-//! allocation, no lock, no attribute lookup.
+//! allocation, no attribute lookup. (Histogram records take the SDK's per-series mutex;
+//! counters and gauges are atomics.)
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
