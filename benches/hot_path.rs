@@ -267,8 +267,10 @@ fn main_setup() {
             SEARCH_BUCKETS,
         )
         .and_then(|b| b.install_recorder());
-    if let Ok(handle) = recorder {
-        std::mem::forget(handle);
+    // Without the recorder every metrics-rs row would time the no-op recorder: abort instead.
+    match recorder {
+        Ok(handle) => std::mem::forget(handle),
+        Err(e) => panic!("metrics-rs recorder install failed, its rows would be meaningless: {e}"),
     }
 }
 
