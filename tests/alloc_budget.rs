@@ -158,8 +158,13 @@ fn helpers<'a>(
     ]
 }
 
-#[test]
-fn every_helper_call_allocates_nothing_after_warm_up() {
+/// A meter provider (kept alive by the caller) and the helpers' handles built on it.
+fn fixture() -> (
+    SdkMeterProvider,
+    MarketplaceMetrics,
+    marketplace_telemetry::marketplace::Cache,
+    marketplace_telemetry::marketplace::OperationMetrics<Queue>,
+) {
     let provider = SdkMeterProvider::builder()
         .with_reader(ManualReader::builder().build())
         .build();
@@ -169,6 +174,12 @@ fn every_helper_call_allocates_nothing_after_warm_up() {
         .build();
     let cache = metrics.cache("search");
     let queue = metrics.operation::<Queue>("queue.consume", &[0.01, 0.1, 1.0]);
+    (provider, metrics, cache, queue)
+}
+
+#[test]
+fn every_helper_call_allocates_nothing_after_warm_up() {
+    let (_provider, metrics, cache, queue) = fixture();
 
     let helpers = helpers(&metrics, &cache, &queue);
     // The counter itself works: a Vec allocates.
@@ -198,15 +209,7 @@ fn every_helper_call_allocates_nothing_after_warm_up() {
 #[test]
 fn helpers_inside_a_sampled_span_stay_within_the_enrichment_budget() {
     use opentelemetry_sdk::trace::SdkTracerProvider;
-    let provider = SdkMeterProvider::builder()
-        .with_reader(ManualReader::builder().build())
-        .build();
-    let meter = provider.meter("alloc");
-    let metrics = MarketplaceMetrics::builder(&meter)
-        .with_caches(["search", "package"])
-        .build();
-    let cache = metrics.cache("search");
-    let queue = metrics.operation::<Queue>("queue.consume", &[0.01, 0.1, 1.0]);
+    let (_provider, metrics, cache, queue) = fixture();
     let tracer_provider = SdkTracerProvider::builder().build(); // always-on, nothing exported
     let config = marketplace_telemetry::TelemetryConfig::builder()
         .with_log_writer(marketplace_telemetry::LogWriter::new(|| {
