@@ -1,4 +1,5 @@
-//! Unit tests of parsing and resolution.
+//! Unit tests of parsing and resolution (the module is declared `#[cfg(test)] mod tests;` in
+//! `mod.rs`).
 
 use super::*;
 use crate::error::Error;
