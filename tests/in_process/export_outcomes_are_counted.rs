@@ -80,3 +80,47 @@ async fn failed_exports_and_the_items_they_lost_are_counted_per_signal() {
     let body = scrape_after_exporting_to(closed).await;
     assert_counted_as(&body, "failure", "success");
 }
+
+/// `with_log_batch_max_queue_size` reaches the SDK's log processor (which otherwise reads
+/// `OTEL_BLRP_*` from the process environment and defaults to 2048): with the collector
+/// black-holed, the first export blocks for the export timeout, the 4-record queue fills and
+/// the other records are dropped — only a few records ever reach the exporter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_queue_cap_set_on_the_builder_bounds_what_is_held() {
+    const RECORDS: usize = 2000;
+    let endpoint = format!("http://{}", common::blackhole());
+    let body = tokio::task::spawn_blocking(move || {
+        let config = TelemetryConfig::builder()
+            .with_log_writer(Capture::default().writer())
+            .with_scrape_endpoint(false)
+            .with_log_batch_max_queue_size(4)
+            .with_log_batch_max_export_batch_size(4)
+            .with_shutdown_timeout(Duration::from_secs(2))
+            .build_from(env_map(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                ("OTEL_EXPORTER_OTLP_TIMEOUT", "1000"),
+                ("OTEL_TRACES_EXPORTER", "none"),
+                ("OTEL_LOGS_EXPORTER", "otlp"),
+            ]))
+            .unwrap();
+        let telemetry = Telemetry::build(config).unwrap();
+        tracing::dispatcher::with_default(telemetry.dispatch(), || {
+            for i in 0..RECORDS {
+                tracing::info!(i, "a record");
+            }
+        });
+        let _ = telemetry.force_flush();
+        let body = telemetry.scrape_handler().unwrap().render();
+        let _ = telemetry.shutdown();
+        body
+    })
+    .await
+    .unwrap();
+    let exported = export_sample(&body, "telemetry_export_items_total", "logs", "failure");
+    assert!(exported >= 1.0, "no log export was attempted: {body}");
+    // Held at most: the batch in flight, the queue and the flush's batch — not 2000.
+    assert!(
+        exported <= 100.0,
+        "{exported} of {RECORDS} records reached the exporter: the queue cap of 4 was not applied"
+    );
+}
