@@ -2,6 +2,12 @@
 //! OpenTelemetry 0.33 SDK with our exact names, labels and buckets (unbound and bound), the
 //! peers with the same labels and buckets (metrics-rs with metrics-exporter-prometheus as the
 //! recorder, prometheus-client, the `prometheus` crate), and every helper of ours.
+//!
+//! "Same work" rows do exactly what a duration helper does — read the clock ours uses
+//! (`quanta::Instant::now()`) at start and end, add +1/−1 to a pre-bound in-flight gauge, record
+//! into a pre-bound labelled histogram — so the only difference is the library. Each peer's
+//! idiomatic form (its own timer, per-call label lookup, no in-flight gauge) is measured
+//! separately under `idiomatic/`: it is what users write, not the same work.
 //! `cargo bench --bench hot_path`; `scripts/bench.sh` turns the numbers into BENCHMARKS.md.
 
 use std::cell::Cell;
@@ -69,13 +75,13 @@ fn counters(c: &mut Criterion) {
     let bound = raw.bind(&attrs);
     g.bench_function("otel/bound_add", |b| b.iter(|| bound.add(black_box(1))));
 
-    // Peers.
+    // Peers: pre-bound handles (the same work as ours), then per-call label lookups.
     let handle = metrics::counter!("marketplace_cache_requests_total", "cache" => "search", "result" => "hit");
-    g.bench_function("metrics_rs/macro", |b| {
-        b.iter(|| metrics::counter!("marketplace_cache_requests_total", "cache" => "search", "result" => "hit").increment(black_box(1)))
-    });
     g.bench_function("metrics_rs/handle", |b| {
         b.iter(|| handle.increment(black_box(1)))
+    });
+    g.bench_function("idiomatic/metrics_rs_macro", |b| {
+        b.iter(|| metrics::counter!("marketplace_cache_requests_total", "cache" => "search", "result" => "hit").increment(black_box(1)))
     });
 
     let family = prometheus_client::metrics::family::Family::<
@@ -86,7 +92,11 @@ fn counters(c: &mut Criterion) {
         cache: "search".into(),
         result: "hit".into(),
     };
-    g.bench_function("prometheus_client/family", |b| {
+    let pc_handle = family.get_or_create(&key).clone();
+    g.bench_function("prometheus_client/handle", |b| {
+        b.iter(|| pc_handle.inc_by(black_box(1)))
+    });
+    g.bench_function("idiomatic/prometheus_client_family", |b| {
         b.iter(|| family.get_or_create(black_box(&key)).inc())
     });
 
@@ -94,8 +104,12 @@ fn counters(c: &mut Criterion) {
         prometheus::Opts::new("marketplace_cache_requests_total", "cache requests"),
         &["cache", "result"],
     )
-    .unwrap();
-    g.bench_function("prometheus/with_label_values", |b| {
+    .expect("valid counter options");
+    let prom_handle = vec.with_label_values(&["search", "hit"]);
+    g.bench_function("prometheus/handle", |b| {
+        b.iter(|| prom_handle.inc_by(black_box(1)))
+    });
+    g.bench_function("idiomatic/prometheus_with_label_values", |b| {
         b.iter(|| vec.with_label_values(black_box(&["search", "hit"])).inc())
     });
 
@@ -114,6 +128,18 @@ fn counters(c: &mut Criterion) {
     g.finish();
 }
 
+/// One operation as a duration helper does it, on pre-bound handles: clock read, in-flight +1,
+/// clock read, record, in-flight −1.
+macro_rules! same_work {
+    ($inc:expr, $record:expr, $dec:expr) => {{
+        let start = quanta::Instant::now();
+        $inc;
+        let elapsed = quanta::Instant::now().duration_since(start).as_secs_f64();
+        $record(black_box(elapsed));
+        $dec;
+    }};
+}
+
 fn durations(c: &mut Criterion) {
     let mut g = c.benchmark_group("duration");
     let atomic = AtomicU64::new(0);
@@ -121,9 +147,14 @@ fn durations(c: &mut Criterion) {
         let a = black_box(&atomic);
         b.iter(|| a.fetch_add(1, Ordering::Relaxed))
     });
+    g.bench_function("floor/two_quanta_reads", |b| {
+        b.iter(|| {
+            let start = quanta::Instant::now();
+            black_box(quanta::Instant::now().duration_since(start))
+        })
+    });
 
-    // Raw OpenTelemetry with the same names, labels, buckets — and the same work as a helper:
-    // a clock read at start and end, in-flight +1/−1, one histogram record.
+    // Raw OpenTelemetry with the same names, labels, buckets — and the same work as a helper.
     let p = provider();
     let meter = p.meter("bench");
     let raw = meter
@@ -145,10 +176,11 @@ fn durations(c: &mut Criterion) {
     });
     g.bench_function("otel/unbound_operation", |b| {
         b.iter(|| {
-            let start = std::time::Instant::now();
-            active.add(1, &op_attr);
-            raw.record(start.elapsed().as_secs_f64(), black_box(&attrs));
-            active.add(-1, &op_attr);
+            same_work!(
+                active.add(1, &op_attr),
+                |v| raw.record(v, black_box(&attrs)),
+                active.add(-1, &op_attr)
+            )
         })
     });
     let bound = raw.bind(&attrs);
@@ -158,28 +190,44 @@ fn durations(c: &mut Criterion) {
     });
     g.bench_function("otel/bound_operation", |b| {
         b.iter(|| {
+            same_work!(
+                bound_active.add(1),
+                |v| bound.record(v),
+                bound_active.add(-1)
+            )
+        })
+    });
+    // The raw SDK timed with std's clock: the clock's share, labelled as such.
+    g.bench_function("idiomatic/otel_bound_operation_std_instant", |b| {
+        b.iter(|| {
             let start = std::time::Instant::now();
             bound_active.add(1);
-            bound.record(start.elapsed().as_secs_f64());
+            bound.record(black_box(start.elapsed().as_secs_f64()));
             bound_active.add(-1);
         })
     });
 
-    // Peers: a labelled histogram with the same buckets, timed the same way.
+    // metrics-rs (metrics-exporter-prometheus recorder): pre-bound histogram and gauge handles.
     let handle = metrics::histogram!("marketplace_search_duration_seconds", "item_type" => "plugin", "outcome" => "success");
-    g.bench_function("metrics_rs/histogram_macro", |b| {
+    let in_flight = metrics::gauge!("marketplace_operations_active", "operation" => "search");
+    g.bench_function("metrics_rs/operation_handle", |b| {
+        b.iter(|| {
+            same_work!(
+                in_flight.increment(1.0),
+                |v| handle.record(v),
+                in_flight.decrement(1.0)
+            )
+        })
+    });
+    g.bench_function("idiomatic/metrics_rs_histogram_macro", |b| {
         b.iter(|| {
             let start = std::time::Instant::now();
             metrics::histogram!("marketplace_search_duration_seconds", "item_type" => "plugin", "outcome" => "success")
                 .record(start.elapsed().as_secs_f64())
         })
     });
-    g.bench_function("metrics_rs/histogram_handle", |b| {
-        b.iter(|| {
-            let start = std::time::Instant::now();
-            handle.record(start.elapsed().as_secs_f64())
-        })
-    });
+
+    // prometheus-client: a histogram and a gauge taken out of their families once.
     let family = prometheus_client::metrics::family::Family::<
         OpLabels,
         prometheus_client::metrics::histogram::Histogram,
@@ -191,7 +239,19 @@ fn durations(c: &mut Criterion) {
         item_type: "plugin".into(),
         outcome: "success".into(),
     };
-    g.bench_function("prometheus_client/histogram_family", |b| {
+    let pc_histogram = family.get_or_create(&key).clone();
+    let pc_active =
+        prometheus_client::metrics::gauge::Gauge::<i64, std::sync::atomic::AtomicI64>::default();
+    g.bench_function("prometheus_client/operation_handle", |b| {
+        b.iter(|| {
+            same_work!(
+                pc_active.inc(),
+                |v| pc_histogram.observe(v),
+                pc_active.dec()
+            )
+        })
+    });
+    g.bench_function("idiomatic/prometheus_client_histogram_family", |b| {
         b.iter(|| {
             let start = std::time::Instant::now();
             family
@@ -199,17 +259,35 @@ fn durations(c: &mut Criterion) {
                 .observe(start.elapsed().as_secs_f64())
         })
     });
+
+    // prometheus: a histogram and a gauge taken out of their vecs once.
     let hvec = prometheus::HistogramVec::new(
         prometheus::HistogramOpts::new("marketplace_search_duration_seconds", "search")
             .buckets(SEARCH_BUCKETS.to_vec()),
         &["item_type", "outcome"],
     )
-    .unwrap();
-    g.bench_function("prometheus/histogram_with_label_values", |b| {
+    .expect("valid histogram options");
+    let gvec = prometheus::IntGaugeVec::new(
+        prometheus::Opts::new("marketplace_operations_active", "in flight"),
+        &["operation"],
+    )
+    .expect("valid gauge options");
+    let prom_histogram = hvec.with_label_values(&["plugin", "success"]);
+    let prom_active = gvec.with_label_values(&["search"]);
+    g.bench_function("prometheus/operation_handle", |b| {
         b.iter(|| {
-            let start = std::time::Instant::now();
+            same_work!(
+                prom_active.inc(),
+                |v| prom_histogram.observe(v),
+                prom_active.dec()
+            )
+        })
+    });
+    g.bench_function("idiomatic/prometheus_histogram_timer", |b| {
+        b.iter(|| {
             hvec.with_label_values(black_box(&["plugin", "success"]))
-                .observe(start.elapsed().as_secs_f64())
+                .start_timer()
+                .observe_duration()
         })
     });
 

@@ -1,14 +1,19 @@
 //! Rendering a scrape of 1.1k and 10k series (half counters, half 15-bucket histograms, 3 labels
-//! each): ours (opentelemetry-prometheus with scope labels off, as `ScrapeHandler::render`),
-//! opentelemetry-prometheus defaults, prometheus-client, metrics-exporter-prometheus. The output
-//! size of each is printed once (`scrape-size:` lines).
+//! each, at most 1,000 series per instrument — under the SDK's default cardinality limit of
+//! 2,000 that our pipeline keeps): ours is `Telemetry::scrape_handler().render()` on our real
+//! pipeline (built by `Telemetry::build`, instruments from `Telemetry::meter()`, with the process
+//! metrics, export counters and `target_info` it always serves), against
+//! opentelemetry-prometheus with its defaults, prometheus-client and
+//! metrics-exporter-prometheus holding the same instruments. The output size of each is
+//! printed once (`scrape-size:` lines): ours carries its own ~40 extra series.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use marketplace_telemetry::{LogWriter, ScrapeHandler, Telemetry, TelemetryConfig};
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::metrics::{Instrument, SdkMeterProvider, Stream};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use prometheus::Encoder;
 
 const BUCKETS: [f64; 15] = [
@@ -28,44 +33,67 @@ fn combos(n: usize) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn otel(n: usize, scope_labels: bool) -> (SdkMeterProvider, prometheus::Registry) {
+/// Series per instrument: under the SDK's default cardinality limit (2,000).
+const PER_INSTRUMENT: usize = 1000;
+
+/// Records `n` counter series and `n` histogram series on `meter`'s instruments.
+fn record_otel(meter: &opentelemetry::metrics::Meter, n: usize) {
+    for (i, chunk) in combos(n).chunks(PER_INSTRUMENT).enumerate() {
+        let counter = meter.u64_counter(format!("bench.requests.{i}")).build();
+        let histogram = meter
+            .f64_histogram(format!("bench.duration.{i}"))
+            .with_unit("s")
+            .with_boundaries(BUCKETS.to_vec())
+            .build();
+        for (a, b, c) in chunk {
+            let attrs = [
+                KeyValue::new("a", a.clone()),
+                KeyValue::new("b", b.clone()),
+                KeyValue::new("c", c.clone()),
+            ];
+            counter.add(3, &attrs);
+            histogram.record(0.07, &attrs);
+        }
+    }
+}
+
+/// Our pipeline as `init_telemetry` builds it (metrics side), with `n` + `n` series recorded.
+fn ours(n: usize) -> (Telemetry, ScrapeHandler) {
+    // Traces go to a closed port: no span is made, so nothing is exported, but the export
+    // counters are registered as in production.
+    let config = TelemetryConfig::builder()
+        .with_log_writer(LogWriter::new(|| Box::new(std::io::sink())))
+        .with_scrape_endpoint(false)
+        .build_from(|var| match var {
+            "OTEL_EXPORTER_OTLP_ENDPOINT" => Some("http://127.0.0.1:9".into()),
+            _ => None,
+        })
+        .expect("bench config");
+    let telemetry = Telemetry::build(config).expect("our pipeline");
+    record_otel(&telemetry.meter(), n);
+    let handler = telemetry
+        .scrape_handler()
+        .expect("the Prometheus exporter is on by default");
+    (telemetry, handler)
+}
+
+/// opentelemetry-prometheus as its README sets it up (scope labels and all).
+fn otel_defaults(n: usize) -> (SdkMeterProvider, prometheus::Registry) {
     let registry = prometheus::Registry::new();
     let exporter = opentelemetry_prometheus::exporter()
         .with_registry(registry.clone())
-        .scope_info_enabled(scope_labels)
         .build()
-        .unwrap();
-    let limit = n + 10;
-    let provider = SdkMeterProvider::builder()
-        .with_reader(exporter)
-        .with_view(move |_: &Instrument| {
-            Stream::builder().with_cardinality_limit(limit).build().ok()
-        })
-        .build();
-    let meter = provider.meter("bench");
-    let counter = meter.u64_counter("bench.requests").build();
-    let histogram = meter
-        .f64_histogram("bench.duration")
-        .with_unit("s")
-        .with_boundaries(BUCKETS.to_vec())
-        .build();
-    for (a, b, c) in combos(n) {
-        let attrs = [
-            KeyValue::new("a", a),
-            KeyValue::new("b", b),
-            KeyValue::new("c", c),
-        ];
-        counter.add(3, &attrs);
-        histogram.record(0.07, &attrs);
-    }
+        .expect("exporter");
+    let provider = SdkMeterProvider::builder().with_reader(exporter).build();
+    record_otel(&provider.meter("bench"), n);
     (provider, registry)
 }
 
 fn render_prometheus(registry: &prometheus::Registry) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 << 20);
+    let mut out = Vec::new();
     prometheus::TextEncoder::new()
         .encode(&registry.gather(), &mut out)
-        .unwrap();
+        .expect("encodes");
     out
 }
 
@@ -79,21 +107,27 @@ struct Labels {
 fn prometheus_client_registry(n: usize) -> prometheus_client::registry::Registry {
     use prometheus_client::metrics::{counter::Counter, family::Family, histogram::Histogram};
     let mut registry = prometheus_client::registry::Registry::default();
-    let counters = Family::<Labels, Counter>::default();
-    let histograms = Family::<Labels, Histogram, _>::new_with_constructor(|| {
-        Histogram::new(BUCKETS.iter().copied())
-    });
-    registry.register("bench_requests", "requests", counters.clone());
-    registry.register_with_unit(
-        "bench_duration",
-        "duration",
-        prometheus_client::registry::Unit::Seconds,
-        histograms.clone(),
-    );
-    for (a, b, c) in combos(n) {
-        let l = Labels { a, b, c };
-        counters.get_or_create(&l).inc_by(3);
-        histograms.get_or_create(&l).observe(0.07);
+    for (i, chunk) in combos(n).chunks(PER_INSTRUMENT).enumerate() {
+        let counters = Family::<Labels, Counter>::default();
+        let histograms = Family::<Labels, Histogram, _>::new_with_constructor(|| {
+            Histogram::new(BUCKETS.iter().copied())
+        });
+        registry.register(format!("bench_requests_{i}"), "requests", counters.clone());
+        registry.register_with_unit(
+            format!("bench_duration_{i}"),
+            "duration",
+            prometheus_client::registry::Unit::Seconds,
+            histograms.clone(),
+        );
+        for (a, b, c) in chunk {
+            let l = Labels {
+                a: a.clone(),
+                b: b.clone(),
+                c: c.clone(),
+            };
+            counters.get_or_create(&l).inc_by(3);
+            histograms.get_or_create(&l).observe(0.07);
+        }
     }
     registry
 }
@@ -101,14 +135,16 @@ fn prometheus_client_registry(n: usize) -> prometheus_client::registry::Registry
 fn metrics_rs(n: usize) -> metrics_exporter_prometheus::PrometheusHandle {
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
         .set_buckets(&BUCKETS)
-        .unwrap()
+        .expect("buckets")
         .build_recorder();
     let handle = recorder.handle();
     metrics::with_local_recorder(&recorder, || {
-        for (a, b, c) in combos(n) {
-            metrics::counter!("bench_requests_total", "a" => a.clone(), "b" => b.clone(), "c" => c.clone()).increment(3);
-            metrics::histogram!("bench_duration_seconds", "a" => a, "b" => b, "c" => c)
-                .record(0.07);
+        for (i, chunk) in combos(n).chunks(PER_INSTRUMENT).enumerate() {
+            for (a, b, c) in chunk {
+                metrics::counter!(format!("bench_requests_{i}_total"), "a" => a.clone(), "b" => b.clone(), "c" => c.clone()).increment(3);
+                metrics::histogram!(format!("bench_duration_{i}_seconds"), "a" => a.clone(), "b" => b.clone(), "c" => c.clone())
+                    .record(0.07);
+            }
         }
     });
     handle
@@ -119,19 +155,19 @@ fn scrape(c: &mut Criterion) {
     g.sample_size(20);
     for series in [1100usize, 10_000] {
         let n = series / 2;
-        let (_p1, ours) = otel(n, false);
-        let (_p2, defaults) = otel(n, true);
+        let (_telemetry, handler) = ours(n);
+        let (_p2, defaults) = otel_defaults(n);
         let pc = prometheus_client_registry(n);
         let mrs = metrics_rs(n);
         eprintln!(
             "scrape-size: series={series} ours={} otel_defaults={} prometheus_client={} metrics_rs={}",
-            render_prometheus(&ours).len(),
+            handler.render().len(),
             render_prometheus(&defaults).len(),
-            { let mut s = String::new(); prometheus_client::encoding::text::encode(&mut s, &pc).unwrap(); s.len() },
+            { let mut s = String::new(); prometheus_client::encoding::text::encode(&mut s, &pc).expect("encodes"); s.len() },
             mrs.render().len()
         );
-        g.bench_with_input(BenchmarkId::new("ours", series), &ours, |b, r| {
-            b.iter(|| black_box(render_prometheus(r)))
+        g.bench_with_input(BenchmarkId::new("ours", series), &handler, |b, h| {
+            b.iter(|| black_box(h.render()))
         });
         g.bench_with_input(
             BenchmarkId::new("otel_prometheus_defaults", series),
@@ -143,8 +179,8 @@ fn scrape(c: &mut Criterion) {
             &pc,
             |b, r| {
                 b.iter(|| {
-                    let mut s = String::with_capacity(1 << 20);
-                    prometheus_client::encoding::text::encode(&mut s, r).unwrap();
+                    let mut s = String::new();
+                    prometheus_client::encoding::text::encode(&mut s, r).expect("encodes");
                     black_box(s)
                 })
             },

@@ -1,7 +1,7 @@
 //! An `#[instrument]` span created, entered, exited and closed: with no subscriber, with our
 //! production subscriber, with tracing-opentelemetry's default layer, and a bare OpenTelemetry
 //! SDK span — each with a no-op exporter (simple processor) and with the batch processor.
-//! A disabled span (filtered out by our subscriber) against bare tracing with no subscriber.
+//! The disabled span lives in `benches/disabled_span.rs` (each variant in its own process).
 
 use std::hint::black_box;
 
@@ -24,11 +24,6 @@ impl SpanExporter for Noop {
 
 #[tracing::instrument]
 fn search(query: &str) -> usize {
-    black_box(query.len())
-}
-
-#[tracing::instrument(level = "debug")]
-fn debug_only(query: &str) -> usize {
     black_box(query.len())
 }
 
@@ -91,21 +86,6 @@ fn spans(c: &mut Criterion) {
         });
         let _ = provider.shutdown();
     }
-    g.finish();
-
-    let mut g = c.benchmark_group("disabled_span");
-    g.bench_function("tracing/no_subscriber", |b| {
-        b.iter(|| debug_only(black_box("rdf")))
-    });
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(Noop)
-        .build();
-    let dispatch = ours(&provider, "info");
-    tracing::dispatcher::with_default(&dispatch, || {
-        g.bench_function("ours_filtered_out", |b| {
-            b.iter(|| debug_only(black_box("rdf")))
-        });
-    });
     g.finish();
 }
 

@@ -141,7 +141,7 @@ impl InstrumentProvider for GuardedInstruments {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "testing"))] // the in-memory exporter
 mod tests {
     use super::*;
     use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
