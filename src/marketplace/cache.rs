@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use opentelemetry::metrics::{BoundCounter, BoundGauge, Meter};
 use opentelemetry::KeyValue;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::catalog;
 use super::labels::{CacheResult, ErrorCode, Label, Operation};
@@ -191,10 +190,12 @@ impl CacheLookup<'_> {
     #[inline]
     fn end(self, result: CacheResult) {
         self.cache.record(result);
-        let span = tracing::Span::current();
-        if !span.is_disabled() {
-            span.set_attribute("marketplace.cache.hit", result == CacheResult::Hit);
-        }
+        super::operation::with_active_span(|span| {
+            span.set_attribute(opentelemetry::KeyValue::new(
+                "marketplace.cache.hit",
+                result == CacheResult::Hit,
+            ));
+        });
         self.op.succeed();
     }
 

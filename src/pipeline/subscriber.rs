@@ -62,6 +62,21 @@ impl<S> Filter<S> for ExportErrorRateLimit {
         true
     }
 
+    // Decides per event only: every callsite and level passes this filter. Saying so keeps
+    // the `EnvFilter` it is combined with (`and`) in charge of the global max level and the
+    // callsite interest — without it the combined hint is "unknown" and every disabled
+    // `debug!`/`trace!` callsite costs a filter call instead of one level comparison.
+    fn callsite_enabled(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::always()
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::TRACE)
+    }
+
     fn event_enabled(&self, event: &Event<'_>, _: &Context<'_, S>) -> bool {
         let meta = event.metadata();
         if !meta.target().starts_with("opentelemetry") || *meta.level() > tracing::Level::WARN {
