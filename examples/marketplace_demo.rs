@@ -12,6 +12,7 @@
 //! Works with no collector running: export errors are logged and the demo goes on.
 
 use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,7 +26,7 @@ use marketplace_telemetry::http::HttpLayer;
 use marketplace_telemetry::marketplace::{
     Cache, ErrorCode, ErrorCodeOf, ItemType, MarketplaceMetrics, QueryKind,
 };
-use marketplace_telemetry::{init_telemetry, TelemetryConfig};
+use marketplace_telemetry::{init_telemetry, shutdown_signal, Telemetry, TelemetryConfig};
 use rand::Rng;
 use tower::ServiceExt;
 
@@ -278,14 +279,43 @@ fn flag(name: &str) -> bool {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
     let config = TelemetryConfig::builder()
         .with_service_name("marketplace-demo")
         .with_service_version(env!("CARGO_PKG_VERSION"))
         .with_caches(["search", "package"])
-        .build()?;
-    let telemetry = init_telemetry(config)?;
+        .build();
+    // A bad variable is a usage error: its message (variable, value, what it accepts), exit 2.
+    let config = match config {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("marketplace-demo: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let telemetry = match init_telemetry(config) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("marketplace-demo: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(&telemetry).await {
+        Ok(()) => {}
+        Err(error) => eprintln!("marketplace-demo: {error}"),
+    }
+    // Telemetry that could not be flushed (collector down) is already counted and logged; the
+    // service itself ended cleanly, so report it and exit 0 rather than look like a crash.
+    match tokio::task::spawn_blocking(move || telemetry.shutdown()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => eprintln!("marketplace-demo: telemetry shutdown: {error}"),
+        Err(error) => eprintln!("marketplace-demo: telemetry shutdown: {error}"),
+    }
+    ExitCode::SUCCESS
+}
 
+/// Serves (and drives load) until `--duration` ends or SIGTERM/SIGINT arrives.
+async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
     let metrics = telemetry.marketplace();
     let app = App {
         search_cache: metrics.cache("search"),
@@ -313,7 +343,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => println!("metrics: scrape endpoint off"),
     }
     let traces = &telemetry.config().traces_otlp;
-    println!("traces: {} ({})", traces.endpoint, traces.protocol.as_str());
+    println!(
+        "traces: {} ({})",
+        traces.redacted_endpoint(),
+        traces.protocol.as_str()
+    );
 
     let deadline = arg::<u64>("--duration").map(|s| Instant::now() + Duration::from_secs(s));
     let server = axum::serve(listener, router.clone());
@@ -338,12 +372,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         result = server => result?,
         _ = load => {}
         _ = until => {}
-        _ = tokio::signal::ctrl_c() => tracing::info!("ctrl-c: shutting down"),
-    }
-    // Telemetry that could not be flushed (collector down) is already counted and logged; the
-    // service itself ended cleanly, so report it and exit 0 rather than look like a crash.
-    if let Err(error) = tokio::task::spawn_blocking(move || telemetry.shutdown()).await? {
-        eprintln!("marketplace-demo: telemetry shutdown: {error}");
+        signal = shutdown_signal() => tracing::info!(%signal, "shutting down"),
     }
     Ok(())
 }

@@ -54,9 +54,11 @@ mod error;
 #[cfg_attr(docsrs, doc(cfg(feature = "http-server")))]
 pub mod http;
 pub mod marketplace;
+mod panic_hook;
 mod pipeline;
 mod runtime;
 mod scrape;
+mod shutdown;
 mod signal;
 mod telemetry;
 #[cfg(feature = "testing")]
@@ -70,6 +72,7 @@ pub use error::{Error, Result};
 pub use pipeline::process::PROCESS_METRICS;
 pub use pipeline::subscriber::{tracing_dispatch, EXPORTER_CRATES, EXPORT_ERROR_LOG_WINDOW};
 pub use scrape::{ScrapeHandler, CONTENT_TYPE};
+pub use shutdown::{shutdown_signal, ShutdownSignal};
 pub use signal::{EXPORT_BATCHES, EXPORT_ITEMS};
 pub use telemetry::Telemetry;
 
@@ -140,5 +143,17 @@ fn install(config: TelemetryConfig) -> Result<Telemetry> {
         opentelemetry::global::set_tracer_provider(provider.clone());
     }
     opentelemetry::global::set_text_map_propagator(pipeline::traces::propagator(&propagators));
+    if telemetry.config().panic_hook {
+        let name =
+            marketplace::catalog::PANICS.otel_name(telemetry.config().metrics_namespace.as_deref());
+        panic_hook::install(
+            telemetry
+                .meter()
+                .u64_counter(name)
+                .with_unit(marketplace::catalog::PANICS.unit)
+                .with_description(marketplace::catalog::PANICS.description)
+                .build(),
+        );
+    }
     Ok(telemetry)
 }

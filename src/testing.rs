@@ -161,9 +161,37 @@ impl TestTelemetry {
         self.spans.get_finished_spans().unwrap_or_default()
     }
 
-    /// The last finished span named `name`.
+    /// The last finished span named `name` (see [`spans_named`](Self::spans_named) for all).
     pub fn span(&self, name: &str) -> Option<SpanData> {
         self.spans().into_iter().rev().find(|s| s.name == name)
+    }
+
+    /// Every finished span named `name`, oldest first.
+    pub fn spans_named(&self, name: &str) -> Vec<SpanData> {
+        self.spans()
+            .into_iter()
+            .filter(|s| s.name == name)
+            .collect()
+    }
+
+    /// Every finished span of trace `trace_id`, oldest first — e.g. the trace of one request:
+    ///
+    /// ```
+    /// # use marketplace_telemetry::testing::TestTelemetry;
+    /// let t = TestTelemetry::new();
+    /// t.in_scope(|| {
+    ///     let _request = tracing::info_span!("request").entered();
+    ///     tracing::info_span!("db").in_scope(|| {});
+    /// });
+    /// let request = t.span("request").unwrap();
+    /// let trace = t.trace(request.span_context.trace_id());
+    /// assert_eq!(trace.len(), 2);
+    /// ```
+    pub fn trace(&self, trace_id: opentelemetry::trace::TraceId) -> Vec<SpanData> {
+        self.spans()
+            .into_iter()
+            .filter(|s| s.span_context.trace_id() == trace_id)
+            .collect()
     }
 
     /// Console output so far (JSON lines).
@@ -185,27 +213,58 @@ impl TestTelemetry {
             .collect()
     }
 
-    /// Panics unless span `name` finished with status error and `error.type = error_type`.
+    /// Panics unless at least one finished span named `name` has status error and
+    /// `error.type = error_type`; the message lists every candidate's status and attributes.
+    ///
+    /// ```
+    /// # use marketplace_telemetry::marketplace::{ErrorCode, ItemType};
+    /// # use marketplace_telemetry::testing::TestTelemetry;
+    /// #[tracing::instrument(skip(m))]
+    /// fn search(m: &marketplace_telemetry::marketplace::MarketplaceMetrics, fail: bool) -> Result<(), ErrorCode> {
+    ///     m.search(ItemType::Plugin).finish(if fail { Err(ErrorCode::Timeout) } else { Ok(()) })
+    /// }
+    /// let t = TestTelemetry::new();
+    /// let m = t.marketplace();
+    /// t.in_scope(|| { let _ = search(&m, true); let _ = search(&m, false); });
+    /// t.assert_span_error("search", "timeout"); // the first call
+    /// t.assert_span_ok("search"); // the second
+    /// ```
     #[track_caller]
     pub fn assert_span_error(&self, name: &str, error_type: &str) {
-        let span = self
-            .span(name)
-            .unwrap_or_else(|| panic!("no span named {name:?}; spans: {:?}", self.span_names()));
+        let candidates = self.candidates(name);
+        let matched = candidates.iter().any(|span| {
+            matches!(span.status, Status::Error { .. })
+                && attribute(span, "error.type").as_deref() == Some(error_type)
+        });
         assert!(
-            matches!(span.status, Status::Error { .. }),
-            "span {name:?} status is {:?}, expected error",
-            span.status
+            matched,
+            "no span {name:?} with status error and error.type={error_type:?}; candidates:\n{}",
+            describe(&candidates)
         );
-        let found = span
-            .attributes
-            .iter()
-            .find(|kv| kv.key.as_str() == "error.type")
-            .map(|kv| kv.value.to_string());
-        assert_eq!(
-            found.as_deref(),
-            Some(error_type),
-            "error.type of span {name:?}"
+    }
+
+    /// Panics unless at least one finished span named `name` ended without error (status
+    /// `Ok` or `Unset`); the message lists every candidate's status and attributes.
+    #[track_caller]
+    pub fn assert_span_ok(&self, name: &str) {
+        let candidates = self.candidates(name);
+        assert!(
+            candidates
+                .iter()
+                .any(|span| !matches!(span.status, Status::Error { .. })),
+            "no span {name:?} ended without error; candidates:\n{}",
+            describe(&candidates)
         );
+    }
+
+    /// Every span named `name`; panics naming the spans there are when there is none.
+    #[track_caller]
+    fn candidates(&self, name: &str) -> Vec<SpanData> {
+        let candidates = self.spans_named(name);
+        if candidates.is_empty() {
+            panic!("no span named {name:?}; spans: {:?}", self.span_names());
+        }
+        candidates
     }
 
     fn span_names(&self) -> Vec<String> {
@@ -348,4 +407,32 @@ impl TestTelemetry {
             );
         }
     }
+}
+
+/// A span attribute's value as a string.
+fn attribute(span: &SpanData, key: &str) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.to_string())
+}
+
+/// One line per span: status and attributes.
+fn describe(spans: &[SpanData]) -> String {
+    spans
+        .iter()
+        .map(|s| {
+            let attrs: Vec<String> = s
+                .attributes
+                .iter()
+                .map(|kv| format!("{}={}", kv.key, kv.value))
+                .collect();
+            format!(
+                "  - status={:?} attributes=[{}]",
+                s.status,
+                attrs.join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -28,6 +28,12 @@ async fn init_installs_the_pipeline_globally_and_a_second_init_is_an_error() {
         .with_log_writer(capture.writer())
         .build_from(|_| None)
         .unwrap();
+    // A hook installed before init (the host's own): it must still run after ours.
+    static PREVIOUS_HOOK_RAN: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+    std::panic::set_hook(Box::new(|_| {
+        PREVIOUS_HOOK_RAN.store(true, std::sync::atomic::Ordering::SeqCst)
+    }));
     let telemetry = init_telemetry(config.clone()).expect("first init");
 
     let again = init_telemetry(config).unwrap_err();
@@ -62,6 +68,62 @@ async fn init_installs_the_pipeline_globally_and_a_second_init_is_an_error() {
     });
     let (service, _) = found.expect("span exported through the global subscriber");
     assert_eq!(service, "global-svc");
+
+    // A request handler that panics: logged at ERROR with its trace id, its span marked
+    // error.type=panic, counted on the scrape; the previous hook still runs.
+    let handler = std::thread::spawn(|| {
+        let span = tracing::info_span!("panicking_handler");
+        let _entered = span.enter();
+        let trace_id = {
+            use opentelemetry::trace::TraceContextExt as _;
+            opentelemetry::Context::current()
+                .span()
+                .span_context()
+                .trace_id()
+                .to_string()
+        };
+        let result = std::panic::catch_unwind(|| panic!("handler exploded: {}", 42));
+        (trace_id, result.is_err())
+    });
+    let (trace_id, panicked) = handler.join().unwrap();
+    assert!(panicked);
+    assert!(
+        PREVIOUS_HOOK_RAN.load(std::sync::atomic::Ordering::SeqCst),
+        "the hook installed before init_telemetry must still run"
+    );
+    let line = capture
+        .text()
+        .lines()
+        .find(|l| l.contains("handler exploded: 42"))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("panic not logged: {}", capture.text()));
+    assert!(line.contains("ERROR"), "{line}");
+    assert!(line.contains(&format!("trace_id={trace_id}")), "{line}");
+    let span = wait_for(Duration::from_secs(20), || {
+        received
+            .spans()
+            .into_iter()
+            .find(|(_, s)| s.name == "panicking_handler")
+    })
+    .expect("the panicking span is exported")
+    .1;
+    assert_eq!(common::attr(&span, "error.type").as_deref(), Some("panic"));
+    assert_eq!(
+        span.status.as_ref().map(|s| s.code),
+        Some(2),
+        "status error: {:?}",
+        span.status
+    );
+    let scrape = telemetry.scrape_handler().unwrap().render();
+    assert!(
+        scrape.lines().any(|l| l == "marketplace_panics_total 1"),
+        "{}",
+        scrape
+            .lines()
+            .filter(|l| l.contains("panic"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     tokio::task::spawn_blocking(move || telemetry.shutdown())
         .await
         .unwrap()

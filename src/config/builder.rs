@@ -56,6 +56,7 @@ pub struct TelemetryConfigBuilder {
     pub(super) prometheus_host: Option<IpAddr>,
     pub(super) prometheus_port: Option<u16>,
     pub(super) serve_scrape_endpoint: Option<bool>,
+    pub(super) panic_hook: Option<bool>,
     pub(super) log_filter: Option<String>,
     pub(super) log_format: Option<LogFormat>,
     pub(super) traces_filter: Option<String>,
@@ -239,6 +240,23 @@ impl TelemetryConfigBuilder {
     /// [`crate::ScrapeHandler`] in your own router.
     pub fn with_scrape_endpoint(mut self, serve: bool) -> Self {
         self.serve_scrape_endpoint = Some(serve);
+        self
+    }
+
+    /// Whether [`init_telemetry`](crate::init_telemetry) installs its panic hook (default
+    /// `true`; see [`TelemetryConfig::panic_hook`]). `Telemetry::build` never installs it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = marketplace_telemetry::TelemetryConfig::builder()
+    ///     .with_panic_hook(false)
+    ///     .build_from(|_| None)?;
+    /// assert!(!config.panic_hook);
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn with_panic_hook(mut self, install: bool) -> Self {
+        self.panic_hook = Some(install);
         self
     }
 

@@ -214,6 +214,26 @@ impl<'a, F: Fn(&str) -> Option<String>> Env<'a, F> {
         }
     }
 
+    /// An endpoint URL: checked by `check`, shown redacted in the error (credentials or a
+    /// query string in a URL are secrets).
+    pub(super) fn parse_endpoint(
+        &self,
+        var: &'static str,
+        check: fn(&str) -> std::result::Result<(), &'static str>,
+    ) -> Result<Option<String>> {
+        match self.get(var) {
+            None => Ok(None),
+            Some(raw) => match check(&raw) {
+                Ok(()) => Ok(Some(raw)),
+                Err(expected) => Err(Error::InvalidEnv {
+                    var,
+                    value: super::endpoint::redact(&raw).into_owned(),
+                    expected,
+                }),
+            },
+        }
+    }
+
     pub(super) fn parse_secret(&self, var: &'static str) -> Result<Option<Headers>> {
         match self.get(var) {
             None => Ok(None),

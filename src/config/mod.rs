@@ -12,6 +12,7 @@
 //! accepted; unknown values are errors, never silent defaults.
 
 mod builder;
+mod endpoint;
 mod env;
 mod parse;
 mod report;
@@ -87,6 +88,10 @@ pub struct TelemetryConfig {
     pub prometheus_addr: SocketAddr,
     /// Whether to serve `/metrics` ourselves (otherwise mount [`crate::ScrapeHandler`]).
     pub serve_scrape_endpoint: bool,
+    /// Whether [`init_telemetry`](crate::init_telemetry) installs the panic hook (default
+    /// `true`): panics logged through `tracing` with their trace, the active span marked
+    /// `error.type="panic"`, `marketplace_panics_total` counted; the previous hook still runs.
+    pub panic_hook: bool,
     /// Console log filter (`RUST_LOG` syntax).
     pub log_filter: String,
     /// Console log format.

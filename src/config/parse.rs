@@ -10,8 +10,6 @@ use super::values::{
 use crate::error::{Error, Result};
 use crate::signal::Signal;
 
-pub(super) const ENDPOINT_EXPECTED: &str =
-    "an absolute http:// or https:// URL with a host, e.g. http://localhost:4317";
 pub(super) const MILLIS_EXPECTED: &str = "a whole number of milliseconds from 1 to 3600000";
 pub(super) const QUEUE_EXPECTED: &str = "a whole number from 1 to 1048576";
 pub(super) const FILTER_EXPECTED: &str =
@@ -155,14 +153,6 @@ pub(super) fn parse_exporters(v: &str, metrics: bool) -> Option<Exporters> {
         return None;
     }
     Some(out)
-}
-
-pub(super) fn validate_endpoint(v: &str) -> std::result::Result<(), &'static str> {
-    let uri: http::Uri = v.trim().parse().map_err(|_| ENDPOINT_EXPECTED)?;
-    match (uri.scheme_str(), uri.host()) {
-        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(()),
-        _ => Err(ENDPOINT_EXPECTED),
-    }
 }
 
 pub(super) fn join_signal_path(base: &str, signal: Signal) -> String {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::values::Sampler;
 use super::TelemetryConfig;
 
 /// Display adapter returned by [`TelemetryConfig::report`].
@@ -35,20 +36,36 @@ impl fmt::Display for ConfigReport<'_> {
             if exporters.otlp {
                 write!(
                     f,
-                    " {signal}_otlp={}({}, timeout={}ms, compression={:?}, headers={})",
-                    otlp.endpoint,
+                    " {signal}_otlp={}({}, timeout={}ms, compression={}, headers={})",
+                    super::endpoint::redact(&otlp.endpoint),
                     otlp.protocol.as_str(),
                     otlp.timeout.as_millis(),
-                    otlp.compression,
+                    otlp.compression.as_str(),
                     otlp.headers
                 )?;
             }
         }
+        let (sampler, arg) = match c.sampler {
+            Sampler::AlwaysOn => ("always_on", None),
+            Sampler::AlwaysOff => ("always_off", None),
+            Sampler::TraceIdRatio(r) => ("traceidratio", Some(r)),
+            Sampler::ParentBasedAlwaysOn => ("parentbased_always_on", None),
+            Sampler::ParentBasedAlwaysOff => ("parentbased_always_off", None),
+            Sampler::ParentBasedTraceIdRatio(r) => ("parentbased_traceidratio", Some(r)),
+        };
+        write!(f, " sampler={sampler}")?;
+        if let Some(arg) = arg {
+            write!(f, " sampler_arg={arg}")?;
+        }
+        let propagators: Vec<&str> = c.propagators.iter().map(|p| p.as_str()).collect();
         write!(
             f,
-            " sampler={} propagators={:?} bsp(delay={}ms, queue={}, batch={})",
-            c.sampler,
-            c.propagators,
+            " propagators={} bsp(delay={}ms, queue={}, batch={})",
+            if propagators.is_empty() {
+                "none".to_string()
+            } else {
+                propagators.join(",")
+            },
             c.batch.schedule_delay.as_millis(),
             c.batch.max_queue_size,
             c.batch.max_export_batch_size
@@ -78,8 +95,10 @@ impl fmt::Display for ConfigReport<'_> {
         }
         write!(
             f,
-            " log_format={:?} log_filter={:?} traces_filter={:?}",
-            c.log_format, c.log_filter, c.traces_filter
+            " log_format={} log_filter={:?} traces_filter={:?}",
+            c.log_format.as_str(),
+            c.log_filter,
+            c.traces_filter
         )
     }
 }

@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use super::builder::TelemetryConfigBuilder;
+use super::endpoint;
 use super::env::*;
 use super::parse::*;
 use super::values::{
@@ -138,6 +139,7 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         metric_export_interval,
         prometheus_addr,
         serve_scrape_endpoint: b.serve_scrape_endpoint.unwrap_or(true),
+        panic_hook: b.panic_hook.unwrap_or(true),
         log_filter,
         log_format,
         traces_filter,
@@ -264,9 +266,9 @@ fn otlp<F: Fn(&str) -> Option<String>>(
     code: &OtlpOverrides,
 ) -> Result<[OtlpConfig; 3]> {
     if let Some(endpoint) = &code.endpoint {
-        validate_endpoint(endpoint).map_err(|expected| Error::InvalidConfig {
+        endpoint::validate(endpoint).map_err(|expected| Error::InvalidConfig {
             field: "otlp_endpoint",
-            value: endpoint.clone(),
+            value: endpoint::redact(endpoint).into_owned(),
             expected,
         })?;
     }
@@ -286,11 +288,7 @@ fn otlp<F: Fn(&str) -> Option<String>>(
             parse_protocol,
             PROTOCOL_EXPECTED,
         )?,
-        endpoint: env.parse(
-            OTEL_EXPORTER_OTLP_ENDPOINT,
-            |v| validate_endpoint(v).ok().map(|_| v.to_string()),
-            ENDPOINT_EXPECTED,
-        )?,
+        endpoint: env.parse_endpoint(OTEL_EXPORTER_OTLP_ENDPOINT, endpoint::validate)?,
         headers: env.parse_secret(OTEL_EXPORTER_OTLP_HEADERS)?,
         timeout: env.parse(OTEL_EXPORTER_OTLP_TIMEOUT, parse_millis, MILLIS_EXPECTED)?,
         compression: env.parse(
@@ -306,6 +304,15 @@ fn otlp<F: Fn(&str) -> Option<String>>(
         otlp_signal(env, code, &generic, metrics)?,
         otlp_signal(env, code, &generic, logs)?,
     ])
+}
+
+/// Where a signal's endpoint came from.
+#[derive(Clone, Copy)]
+enum EndpointSource {
+    /// The builder, or our default.
+    Code,
+    /// This environment variable.
+    Env(&'static str),
 }
 
 /// The generic `OTEL_EXPORTER_OTLP_*` values, read once for the three signals.
@@ -331,24 +338,46 @@ fn otlp_signal<F: Fn(&str) -> Option<String>>(
             .or(generic.protocol)
             .unwrap_or(Protocol::Grpc),
     };
-    let endpoint = match &code.endpoint {
-        Some(e) => e.clone(),
-        None => match env.parse(
-            vars.endpoint,
-            |v| validate_endpoint(v).ok().map(|_| v.to_string()),
-            ENDPOINT_EXPECTED,
-        )? {
-            Some(e) => e,
+    // The endpoint and where it came from (named in the error if it does not suit gRPC).
+    let (endpoint, source) = match &code.endpoint {
+        Some(e) => (e.clone(), EndpointSource::Code),
+        None => match env.parse_endpoint(vars.endpoint, endpoint::validate)? {
+            Some(e) => (e, EndpointSource::Env(vars.endpoint)),
             None => match (&generic.endpoint, protocol) {
-                (Some(e), Protocol::Grpc) => e.clone(),
-                (Some(e), Protocol::HttpProtobuf) => join_signal_path(e, vars.signal),
-                (None, Protocol::Grpc) => DEFAULT_GRPC_ENDPOINT.to_string(),
-                (None, Protocol::HttpProtobuf) => {
-                    join_signal_path(DEFAULT_HTTP_ENDPOINT, vars.signal)
+                (Some(e), Protocol::Grpc) => {
+                    (e.clone(), EndpointSource::Env(OTEL_EXPORTER_OTLP_ENDPOINT))
                 }
+                (Some(e), Protocol::HttpProtobuf) => (
+                    join_signal_path(e, vars.signal),
+                    EndpointSource::Env(OTEL_EXPORTER_OTLP_ENDPOINT),
+                ),
+                (None, Protocol::Grpc) => (DEFAULT_GRPC_ENDPOINT.to_string(), EndpointSource::Code),
+                (None, Protocol::HttpProtobuf) => (
+                    join_signal_path(DEFAULT_HTTP_ENDPOINT, vars.signal),
+                    EndpointSource::Code,
+                ),
             },
         },
     };
+    if protocol == Protocol::Grpc {
+        if let Err(expected) = endpoint::validate_grpc(&endpoint) {
+            let value = endpoint::redact(&endpoint).into_owned();
+            return Err(match source {
+                EndpointSource::Env(var) => Error::InvalidEnv {
+                    var,
+                    value,
+                    expected,
+                },
+                EndpointSource::Code => Error::InvalidConfig {
+                    field: "otlp_endpoint",
+                    value,
+                    expected,
+                },
+            });
+        }
+    }
+    // Credentials in the URL travel as a header (explicit `authorization` headers win).
+    let (endpoint, basic_auth) = endpoint::take_credentials(&endpoint);
     let mut headers = generic.headers.clone().unwrap_or_default();
     if let Some(signal_headers) = env.parse_secret(vars.headers)? {
         for (k, v) in signal_headers.iter() {
@@ -358,6 +387,14 @@ fn otlp_signal<F: Fn(&str) -> Option<String>>(
     if let Some(explicit) = &code.headers {
         for (k, v) in explicit.iter() {
             headers.insert(k, v);
+        }
+    }
+    if let Some(basic_auth) = basic_auth {
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            headers.insert("authorization", basic_auth);
         }
     }
     let timeout = match code.timeout {

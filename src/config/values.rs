@@ -52,6 +52,16 @@ pub enum Compression {
     Gzip,
 }
 
+impl Compression {
+    /// The spelling `OTEL_EXPORTER_OTLP_COMPRESSION` accepts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+        }
+    }
+}
+
 /// Console log format (`RUST_LOG_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
@@ -60,6 +70,16 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line with `trace_id` and `span_id` fields inside spans.
     Json,
+}
+
+impl LogFormat {
+    /// The spelling `RUST_LOG_FORMAT` accepts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
 }
 
 /// Head sampler (`OTEL_TRACES_SAMPLER` / `_ARG`).
@@ -99,6 +119,16 @@ pub enum Propagator {
     TraceContext,
     /// W3C `baggage`.
     Baggage,
+}
+
+impl Propagator {
+    /// The spelling `OTEL_PROPAGATORS` accepts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Propagator::TraceContext => "tracecontext",
+            Propagator::Baggage => "baggage",
+        }
+    }
 }
 
 /// Which exporters a signal uses (`OTEL_*_EXPORTER`).
@@ -222,11 +252,13 @@ impl fmt::Display for Headers {
     }
 }
 
-/// Resolved OTLP settings of one signal.
-#[derive(Debug, Clone, PartialEq)]
+/// Resolved OTLP settings of one signal. Its `Debug` shows the endpoint redacted (query
+/// string as `?***`) and header keys only.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct OtlpConfig {
-    /// Full endpoint URL (for HTTP including `/v1/<signal>`).
+    /// Full endpoint URL (for HTTP including `/v1/<signal>`), without credentials: userinfo
+    /// given in the URL is moved to an `authorization` header.
     pub endpoint: String,
     /// Transport.
     pub protocol: Protocol,
@@ -238,6 +270,37 @@ pub struct OtlpConfig {
     pub compression: Compression,
     /// CA certificate (PEM file) trusted for `https://` endpoints, instead of the webpki roots.
     pub ca_certificate: Option<std::path::PathBuf>,
+}
+
+impl OtlpConfig {
+    /// The endpoint as it may be printed (a query string shown as `?***`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = marketplace_telemetry::TelemetryConfig::builder()
+    ///     .with_otlp_endpoint("http://user:secret@collector:4317")
+    ///     .build_from(|_| None)?;
+    /// // The credentials moved to an `authorization` header.
+    /// assert_eq!(config.traces_otlp.redacted_endpoint(), "http://collector:4317");
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn redacted_endpoint(&self) -> std::borrow::Cow<'_, str> {
+        super::endpoint::redact(&self.endpoint)
+    }
+}
+
+impl fmt::Debug for OtlpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpConfig")
+            .field("endpoint", &super::endpoint::redact(&self.endpoint))
+            .field("protocol", &self.protocol)
+            .field("headers", &self.headers)
+            .field("timeout", &self.timeout)
+            .field("compression", &self.compression)
+            .field("ca_certificate", &self.ca_certificate)
+            .finish()
+    }
 }
 
 /// Batch processor settings: spans (`OTEL_BSP_*`) and log records (`OTEL_BLRP_*`).

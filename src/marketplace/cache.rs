@@ -190,7 +190,7 @@ impl CacheLookup<'_> {
     #[inline]
     fn end(self, result: CacheResult) {
         self.cache.record(result);
-        super::operation::with_active_span(|span| {
+        super::with_active_span(|span| {
             span.set_attribute(opentelemetry::KeyValue::new(
                 "marketplace.cache.hit",
                 result == CacheResult::Hit,

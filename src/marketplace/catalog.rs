@@ -247,6 +247,21 @@ pub const OPERATIONS: &[OperationSpec] = &[
     },
 ];
 
+/// `marketplace.panics`: panics anywhere in the process, counted by the panic hook
+/// `init_telemetry` installs (`marketplace_panics_total` on the scrape, no labels; present at
+/// 0 from the start). Not a [`MarketplaceMetrics`](super::MarketplaceMetrics) instrument.
+pub const PANICS: InstrumentSpec = InstrumentSpec {
+    name: "marketplace.panics",
+    kind: Kind::Counter,
+    unit: "{panic}",
+    description: "Panics in the process (any thread), counted by the telemetry panic hook.",
+    boundaries: &[],
+    labels: &[],
+};
+
+/// Instruments `init_telemetry` itself creates, beside the domain ones.
+pub const PROCESS_INSTRUMENTS: &[InstrumentSpec] = &[PANICS];
+
 /// Every domain instrument.
 pub const CATALOG: &[InstrumentSpec] = &[
     SEARCH_DURATION,
@@ -268,7 +283,7 @@ pub fn markdown_table(namespace: Option<&str>) -> String {
     let mut out = String::from(
         "| Prometheus series | OpenTelemetry instrument | kind | unit | labels | meaning |\n|---|---|---|---|---|---|\n",
     );
-    for spec in CATALOG {
+    for spec in CATALOG.iter().chain(PROCESS_INSTRUMENTS) {
         let kind = match spec.kind {
             Kind::Counter => "counter",
             Kind::UpDownCounter => "up-down counter",

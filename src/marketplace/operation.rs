@@ -223,7 +223,7 @@ impl OperationGuard<'_> {
                 h.record(count);
             }
             let count = count.min(i64::MAX as u64) as i64;
-            with_active_span(|span| {
+            super::with_active_span(|span| {
                 span.set_attribute(KeyValue::new("marketplace.results", count));
             });
         }
@@ -260,30 +260,9 @@ impl Drop for OperationGuard<'_> {
     }
 }
 
-/// Runs `f` on the active OpenTelemetry span, if there is one that records.
-///
-/// tracing-opentelemetry (context activation, on in our subscriber and by default) makes the
-/// OTel span of the entered `tracing` span the active one, so this reaches the same span as
-/// `tracing::Span::current().set_attribute(..)` — without cloning the `tracing` span and
-/// looking its extensions up in the registry (~140 ns a call with our subscriber, against
-/// ~20 ns here: `benches/hot_path_in_span.rs`). A `tracing` span the trace filter excludes has
-/// no OTel span: the nearest exported ancestor gets the attribute.
-#[inline]
-pub(crate) fn with_active_span(f: impl FnOnce(&opentelemetry::trace::SpanRef<'_>)) {
-    use opentelemetry::trace::TraceContextExt as _;
-    opentelemetry::Context::map_current(|cx| {
-        if cx.has_active_span() {
-            let span = cx.span();
-            if span.is_recording() {
-                f(&span);
-            }
-        }
-    });
-}
-
 /// Sets OpenTelemetry status *error* and `error.type` on the current span.
 pub(crate) fn mark_span_error(code: ErrorCode) {
-    with_active_span(|span| {
+    super::with_active_span(|span| {
         span.set_attribute(KeyValue::new("error.type", code.as_str()));
         span.set_status(Status::error(code.as_str()));
     });

@@ -134,8 +134,11 @@ pub(crate) fn build_subscriber(
 ) -> Result<impl Subscriber + Send + Sync + 'static> {
     let mut layers: Vec<BoxedLayer> = Vec::with_capacity(3);
 
-    let console_filter = env_filter(&config.log_filter, "log_filter", &[])?
-        .and(ExportErrorRateLimit::new(EXPORT_ERROR_LOG_WINDOW));
+    let console_filter = quiet_sdk(
+        env_filter(&config.log_filter, "log_filter", &[])?,
+        &config.log_filter,
+    )
+    .and(ExportErrorRateLimit::new(EXPORT_ERROR_LOG_WINDOW));
     let console: BoxedLayer = match config.log_format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(writer)
@@ -208,6 +211,27 @@ fn env_filter(directives: &str, field: &'static str, deny: &[&str]) -> Result<En
         }
     }
     Ok(filter)
+}
+
+/// The OpenTelemetry crates' INFO chatter (`Global meter provider is set…`, processor and
+/// exporter built) stays off the console unless asked for: when `directives` name no
+/// `opentelemetry*` target and enable nothing below INFO globally, `opentelemetry=warn` is
+/// added (a target prefix: it covers `opentelemetry_sdk`, `opentelemetry_otlp`, …). Their
+/// warnings and errors still print; `RUST_LOG=debug` or `opentelemetry=info` brings the rest.
+fn quiet_sdk(filter: EnvFilter, directives: &str) -> EnvFilter {
+    let mentions_sdk = directives.contains("opentelemetry");
+    let global_verbose = directives.split(',').map(str::trim).any(|d| {
+        !d.contains('=')
+            && !d.contains('[')
+            && matches!(d.to_ascii_lowercase().as_str(), "debug" | "trace")
+    });
+    if mentions_sdk || global_verbose {
+        return filter;
+    }
+    match "opentelemetry=warn".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    }
 }
 
 /// Trace and span id of the active OpenTelemetry context (set by tracing-opentelemetry when a

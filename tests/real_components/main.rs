@@ -9,3 +9,4 @@ mod collector_faults;
 mod hostile_input_and_limits;
 mod real_collector_receives_all_signals;
 mod real_prometheus_scrapes_metrics;
+mod sigterm_delivers_the_last_batch;
