@@ -134,7 +134,8 @@ async fn init_installs_the_pipeline_globally_and_a_second_init_is_an_error() {
 fn the_demo_never_prints_the_header_secret_even_at_trace_level_with_the_collector_down() {
     const SENTINEL: &str = "S3NT1NEL-demo-secret";
     let demo = common::demo_binary();
-    let closed = format!("http://127.0.0.1:{}", common::free_port());
+    // The secret is also the password of the endpoint URL.
+    let closed = format!("http://svc:{SENTINEL}@127.0.0.1:{}", common::free_port());
     let mut cmd = Command::new(&demo);
     cmd.args(["--duration", "2", "--port", "0"])
         .env_clear()
@@ -182,6 +183,54 @@ fn the_demo_never_prints_the_header_secret_even_at_trace_level_with_the_collecto
         "exit {status:?}: {}",
         &text[text.len().saturating_sub(3000)..]
     );
+}
+
+#[test]
+fn a_bad_variable_makes_the_demo_print_the_message_and_exit_2() {
+    let mut cmd = Command::new(common::demo_binary());
+    cmd.args(["--duration", "1", "--port", "0"])
+        .env_clear()
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317/v1/traces");
+    let (status, stdout, stderr) = common::output_within(&mut cmd, Duration::from_secs(30));
+    let status = status.expect("the demo did not exit within 30 s");
+    assert_eq!(status.code(), Some(2), "{stdout}\n{stderr}");
+    // The message (variable, value, what it accepts), not the error's Debug struct.
+    assert!(
+        stderr.contains("OTEL_EXPORTER_OTLP_ENDPOINT=\"http://collector:4317/v1/traces\": expected a gRPC endpoint without a path"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("InvalidEnv"), "{stderr}");
+}
+
+#[test]
+fn startup_is_quiet_and_spells_values_as_the_variables_accept_them() {
+    let mut cmd = Command::new(common::demo_binary());
+    cmd.args(["--duration", "1", "--port", "0", "--no-load"])
+        .env_clear()
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://127.0.0.1:{}", common::free_port()))
+        .env("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
+        .env("OTEL_EXPORTER_PROMETHEUS_PORT", "0");
+    let (status, stdout, stderr) = common::output_within(&mut cmd, Duration::from_secs(30));
+    let text = format!("{stdout}\n{stderr}");
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{text}");
+    let report = text
+        .lines()
+        .find(|l| l.contains("telemetry started"))
+        .unwrap_or_else(|| panic!("no startup report: {text}"));
+    for spelled in [
+        "compression=gzip",
+        "propagators=tracecontext,baggage",
+        "log_format=text",
+        "sampler=parentbased_always_on",
+    ] {
+        assert!(report.contains(spelled), "{spelled} missing from {report}");
+    }
+    // The SDK's INFO chatter stays off the console at the default RUST_LOG=info.
+    let sdk_info: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(" INFO ") && l.contains("opentelemetry"))
+        .collect();
+    assert!(sdk_info.is_empty(), "{sdk_info:#?}");
 }
 
 #[test]

@@ -155,3 +155,93 @@ fn the_secret_never_appears_in_debug_errors_or_init_and_shutdown_output() {
     );
     assert!(!shown.contains(SENTINEL), "secret leaked:\n{shown}");
 }
+
+/// Each endpoint mistake is refused by us, naming the variable that holds it.
+#[test]
+fn endpoint_mistakes_are_named_with_the_variable_that_holds_them() {
+    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+        (
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", " http://collector:4317")],
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "whitespace",
+        ),
+        (
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://coll\u{7}ector:4317")],
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "control characters",
+        ),
+        (
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://:4317")],
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "with a host",
+        ),
+        (
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317/v1/traces")],
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "http/protobuf",
+        ),
+        (
+            &[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4317/v1/traces")],
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "without a path",
+        ),
+        (
+            &[("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "grpc://collector:4317")],
+            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+            "http:// or https://",
+        ),
+    ];
+    for (env, var, expected) in cases {
+        let err = TelemetryConfig::builder()
+            .build_from(common::env_map(env))
+            .unwrap_err();
+        match &err {
+            Error::InvalidEnv { var: named, .. } => assert_eq!(named, var, "{err}"),
+            other => panic!("{env:?}: expected InvalidEnv naming {var}, got {other:?}"),
+        }
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+    // HTTP takes a path: the same URL is fine there.
+    #[cfg(feature = "http")]
+    TelemetryConfig::builder()
+        .build_from(common::env_map(&[
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4318/v1/traces"),
+        ]))
+        .unwrap();
+}
+
+/// Credentials in an endpoint URL become an `authorization` header and are never printed:
+/// not in the report, the config's `Debug`, an error, or the endpoint the SDK is given.
+#[test]
+fn credentials_in_an_endpoint_url_become_a_header_and_are_never_printed() {
+    const PASSWORD: &str = "S3NT1NEL-url-password";
+    let config = TelemetryConfig::builder()
+        .build_from(common::env_map(&[(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            &format!("http://svc:{PASSWORD}@collector:4317?tenant=S3NT1NEL-query"),
+        )]))
+        .unwrap();
+    assert_eq!(config.traces_otlp.endpoint, "http://collector:4317?tenant=S3NT1NEL-query");
+    let auth = config
+        .traces_otlp
+        .headers
+        .iter()
+        .find(|(k, _)| *k == "authorization")
+        .map(|(_, v)| v.to_string());
+    // base64("svc:S3NT1NEL-url-password")
+    assert_eq!(auth.as_deref(), Some("Basic c3ZjOlMzTlQxTkVMLXVybC1wYXNzd29yZA=="));
+    let printed = format!("{config:?}\n{}", config.report());
+    assert!(!printed.contains("S3NT1NEL"), "{printed}");
+    assert!(printed.contains("http://collector:4317?***"), "{printed}");
+    // An invalid URL with credentials: the error hides them too.
+    let err = TelemetryConfig::builder()
+        .build_from(common::env_map(&[(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            &format!("http://svc:{PASSWORD}@collector:4317/v1/traces"),
+        )]))
+        .unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains(PASSWORD), "{shown}");
+    assert!(shown.contains("OTEL_EXPORTER_OTLP_ENDPOINT"), "{shown}");
+}
