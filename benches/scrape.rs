@@ -58,7 +58,17 @@ fn record_otel(meter: &opentelemetry::metrics::Meter, n: usize) {
 }
 
 /// Our pipeline as `init_telemetry` builds it (metrics side), with `n` + `n` series recorded.
+/// Built inside a Tokio runtime, as the gRPC exporter requires (the pipeline then does its I/O
+/// on its own runtime thread).
 fn ours(n: usize) -> (Telemetry, ScrapeHandler) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async { ours_in_runtime(n) })
+}
+
+fn ours_in_runtime(n: usize) -> (Telemetry, ScrapeHandler) {
     // Traces go to a closed port: no span is made, so nothing is exported, but the export
     // counters are registered as in production.
     let config = TelemetryConfig::builder()
