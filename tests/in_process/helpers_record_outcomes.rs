@@ -253,3 +253,44 @@ fn try_value_tells_absent_from_zero() {
     );
     assert_eq!(t.try_value("marketplace.never.recorded", &[]), None);
 }
+
+#[tracing::instrument(skip(metrics))]
+fn search_twice(
+    metrics: &marketplace_telemetry::marketplace::MarketplaceMetrics,
+    fail: bool,
+) -> Result<(), ErrorCode> {
+    let result = if fail {
+        Err(ErrorCode::Timeout)
+    } else {
+        Ok(())
+    };
+    metrics.search(ItemType::Plugin).finish(result)
+}
+
+/// Two calls of one `#[instrument]` function, the first failing: the span assertions find the
+/// span they mean among both, and a failed assertion lists every candidate.
+#[test]
+fn span_assertions_consider_every_span_of_the_name() {
+    let t = TestTelemetry::new();
+    let metrics = t.marketplace();
+    t.in_scope(|| {
+        let _ = search_twice(&metrics, true);
+        let _ = search_twice(&metrics, false);
+    });
+    assert_eq!(t.spans_named("search_twice").len(), 2);
+    t.assert_span_error("search_twice", "timeout");
+    t.assert_span_ok("search_twice");
+    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        t.assert_span_error("search_twice", "not_found")
+    }))
+    .expect_err("no span has error.type=not_found");
+    let message = failed
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(message.matches("  - status=").count(), 2, "{message}");
+    assert!(message.contains("error.type=timeout"), "{message}");
+    // The trace of one call holds its own span only.
+    let first = &t.spans_named("search_twice")[0];
+    assert_eq!(t.trace(first.span_context.trace_id()).len(), 1);
+}
