@@ -190,7 +190,10 @@ fn a_bad_variable_makes_the_demo_print_the_message_and_exit_2() {
     let mut cmd = Command::new(common::demo_binary());
     cmd.args(["--duration", "1", "--port", "0"])
         .env_clear()
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317/v1/traces");
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "http://collector:4317/v1/traces",
+        );
     let (status, stdout, stderr) = common::output_within(&mut cmd, Duration::from_secs(30));
     let status = status.expect("the demo did not exit within 30 s");
     assert_eq!(status.code(), Some(2), "{stdout}\n{stderr}");
@@ -207,7 +210,10 @@ fn startup_is_quiet_and_spells_values_as_the_variables_accept_them() {
     let mut cmd = Command::new(common::demo_binary());
     cmd.args(["--duration", "1", "--port", "0", "--no-load"])
         .env_clear()
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://127.0.0.1:{}", common::free_port()))
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{}", common::free_port()),
+        )
         .env("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
         .env("OTEL_EXPORTER_PROMETHEUS_PORT", "0");
     let (status, stdout, stderr) = common::output_within(&mut cmd, Duration::from_secs(30));

@@ -150,6 +150,5 @@ mod tests {
         assert_eq!(redact("http:/u:secret@c"), "***@c");
         assert_eq!(redact("http://u:se/cret@c"), "http://***@c");
         assert_eq!(redact("http://c/a@b"), "http://***@b"); // over-redacts, never under
-
     }
 }

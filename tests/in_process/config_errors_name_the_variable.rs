@@ -176,12 +176,18 @@ fn endpoint_mistakes_are_named_with_the_variable_that_holds_them() {
             "with a host",
         ),
         (
-            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317/v1/traces")],
+            &[(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "http://collector:4317/v1/traces",
+            )],
             "OTEL_EXPORTER_OTLP_ENDPOINT",
             "http/protobuf",
         ),
         (
-            &[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4317/v1/traces")],
+            &[(
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "http://collector:4317/v1/traces",
+            )],
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
             "without a path",
         ),
@@ -206,7 +212,10 @@ fn endpoint_mistakes_are_named_with_the_variable_that_holds_them() {
     TelemetryConfig::builder()
         .build_from(common::env_map(&[
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
-            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4318/v1/traces"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "http://collector:4318/v1/traces",
+            ),
         ]))
         .unwrap();
 }
@@ -222,7 +231,10 @@ fn credentials_in_an_endpoint_url_become_a_header_and_are_never_printed() {
             &format!("http://svc:{PASSWORD}@collector:4317?tenant=S3NT1NEL-query"),
         )]))
         .unwrap();
-    assert_eq!(config.traces_otlp.endpoint, "http://collector:4317?tenant=S3NT1NEL-query");
+    assert_eq!(
+        config.traces_otlp.endpoint,
+        "http://collector:4317?tenant=S3NT1NEL-query"
+    );
     let auth = config
         .traces_otlp
         .headers
@@ -230,7 +242,10 @@ fn credentials_in_an_endpoint_url_become_a_header_and_are_never_printed() {
         .find(|(k, _)| *k == "authorization")
         .map(|(_, v)| v.to_string());
     // base64("svc:S3NT1NEL-url-password")
-    assert_eq!(auth.as_deref(), Some("Basic c3ZjOlMzTlQxTkVMLXVybC1wYXNzd29yZA=="));
+    assert_eq!(
+        auth.as_deref(),
+        Some("Basic c3ZjOlMzTlQxTkVMLXVybC1wYXNzd29yZA==")
+    );
     let printed = format!("{config:?}\n{}", config.report());
     assert!(!printed.contains("S3NT1NEL"), "{printed}");
     assert!(printed.contains("http://collector:4317?***"), "{printed}");

@@ -284,10 +284,7 @@ fn span_assertions_consider_every_span_of_the_name() {
         t.assert_span_error("search_twice", "not_found")
     }))
     .expect_err("no span has error.type=not_found");
-    let message = failed
-        .downcast_ref::<String>()
-        .cloned()
-        .unwrap_or_default();
+    let message = failed.downcast_ref::<String>().cloned().unwrap_or_default();
     assert_eq!(message.matches("  - status=").count(), 2, "{message}");
     assert!(message.contains("error.type=timeout"), "{message}");
     // The trace of one call holds its own span only.
