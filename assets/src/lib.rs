@@ -42,7 +42,38 @@ pub struct Asset {
 /// The Prometheus job name the shipped scrape config uses for the SDK's endpoint.
 pub const JOB: &str = "marketplace";
 
-/// Every generated asset for `namespace` (the committed files are `render(None)`).
+/// What the generated assets are for: the service's metrics namespace and its scrape job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// `TelemetryConfig::with_metrics_namespace` of the service (series prefix `NS_`).
+    pub namespace: Option<String>,
+    /// The Prometheus scrape job the service runs under (every `up` and `job` matcher).
+    pub job: String,
+}
+
+impl Default for Options {
+    /// No namespace, job [`JOB`]: the committed files.
+    fn default() -> Self {
+        Options {
+            namespace: None,
+            job: JOB.to_string(),
+        }
+    }
+}
+
+impl Options {
+    /// Options with a namespace and a job.
+    pub fn new(namespace: Option<&str>, job: &str) -> Self {
+        Options {
+            namespace: namespace.map(str::to_string),
+            job: job.to_string(),
+        }
+    }
+}
+
+/// Every generated asset for `namespace` under the default job (the committed files are
+/// `render(None)`).
 ///
 /// # Examples
 ///
@@ -52,7 +83,22 @@ pub const JOB: &str = "marketplace";
 /// assert!(alerts.contents.contains("mockforge_marketplace_search_duration_seconds"));
 /// ```
 pub fn render(namespace: Option<&str>) -> Vec<Asset> {
-    let ns = namespace;
+    render_with(&Options::new(namespace, JOB))
+}
+
+/// Every generated asset for `options`.
+///
+/// # Examples
+///
+/// ```
+/// use marketplace_telemetry_assets::{render_with, Options};
+/// let assets = render_with(&Options::new(Some("mockforge"), "mockforge-registry"));
+/// let alerts = assets.iter().find(|a| a.path.ends_with("marketplace-alerts.yml")).unwrap();
+/// assert!(alerts.contents.contains(r#"up{job=\"mockforge-registry\"} == 0"#)); // YAML-escaped
+/// ```
+pub fn render_with(options: &Options) -> Vec<Asset> {
+    let ns = options.namespace.as_deref();
+    let job = options.job.as_str();
     vec![
         Asset {
             path: "prometheus/rules/marketplace-recording.yml",
@@ -60,7 +106,7 @@ pub fn render(namespace: Option<&str>) -> Vec<Asset> {
         },
         Asset {
             path: "prometheus/rules/marketplace-alerts.yml",
-            contents: render_rules(&alert_rules(ns)),
+            contents: render_rules(&alert_rules(ns, job)),
         },
         Asset {
             path: "prometheus/rules/marketplace-slo.yml",
@@ -72,7 +118,7 @@ pub fn render(namespace: Option<&str>) -> Vec<Asset> {
         },
         Asset {
             path: "prometheus/tests/alerts_test.yml",
-            contents: alert_tests(ns),
+            contents: alert_tests(ns, job),
         },
         Asset {
             path: "prometheus/tests/slo_test.yml",

@@ -9,7 +9,7 @@ gen-assets: write the Prometheus rules, promtool tests and Grafana dashboards th
 marketplace-telemetry exports.
 
 USAGE:
-    gen-assets [--out DIR] [--namespace NS]
+    gen-assets [--out DIR] [--namespace NS] [--job NAME]
 
 OPTIONS:
     --out DIR         Directory to write into, laid out like collector-config/
@@ -18,18 +18,27 @@ OPTIONS:
     --namespace NS    The metrics namespace the service sets (TelemetryConfig::with_metrics_namespace):
                       every series name gets the prefix NS_ (e.g. mockforge_marketplace_...).
                       Default: none.
+    --job NAME        The Prometheus scrape job of the service: every `up{job=..}` and process
+                      alert selector, and the promtool tests of those alerts. Letters, digits,
+                      '_', '-', '.', ':' or '/'. Default: marketplace (the shipped prometheus.yml).
     -h, --help        Print this help.
+
+EXAMPLE (the registry team's deployment):
+    cargo run -p marketplace-telemetry-assets --bin gen-assets -- \
+        --out deploy/ops --namespace mockforge --job mockforge-registry
 ";
 
 #[derive(Debug, PartialEq)]
 struct Args {
     out: PathBuf,
     namespace: Option<String>,
+    job: String,
 }
 
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
     let mut out = None;
     let mut namespace = None;
+    let mut job = marketplace_telemetry_assets::JOB.to_string();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -59,16 +68,33 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
                 }
                 namespace = Some(ns);
             }
+            "--job" => {
+                let j = value("--job")?;
+                if !j
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'))
+                {
+                    return Err(format!(
+                        "--job {j:?}: expected letters, digits, '_', '-', '.', ':' or '/'"
+                    ));
+                }
+                job = j;
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     let out =
         out.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../collector-config"));
-    Ok(Some(Args { out, namespace }))
+    Ok(Some(Args {
+        out,
+        namespace,
+        job,
+    }))
 }
 
 fn write(args: &Args) -> std::io::Result<()> {
-    for asset in marketplace_telemetry_assets::render(args.namespace.as_deref()) {
+    let options = marketplace_telemetry_assets::Options::new(args.namespace.as_deref(), &args.job);
+    for asset in marketplace_telemetry_assets::render_with(&options) {
         let path = args.out.join(asset.path);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -109,11 +135,18 @@ mod tests {
 
     #[test]
     fn flags_are_read_in_both_spellings() {
-        let a = args(&["--out", "x", "--namespace=mockforge"])
-            .unwrap()
-            .unwrap();
+        let a = args(&[
+            "--out",
+            "x",
+            "--namespace=mockforge",
+            "--job",
+            "mockforge-registry",
+        ])
+        .unwrap()
+        .unwrap();
         assert_eq!(a.out, PathBuf::from("x"));
         assert_eq!(a.namespace.as_deref(), Some("mockforge"));
+        assert_eq!(a.job, "mockforge-registry");
     }
 
     #[test]
@@ -124,6 +157,10 @@ mod tests {
         assert!(args(&["--namespace", "a b"])
             .unwrap_err()
             .contains("--namespace"));
+        assert!(args(&["--job", "a\"b"]).unwrap_err().contains("--job"));
+        assert!(args(&["--job"])
+            .unwrap_err()
+            .contains("--job needs a value"));
         assert!(args(&["--frobnicate"])
             .unwrap_err()
             .contains("unknown argument"));

@@ -130,7 +130,8 @@ pub(crate) fn recording_tests(ns: Option<&str>) -> String {
     out
 }
 
-pub(crate) fn alert_tests(ns: Option<&str>) -> String {
+/// Alert unit tests; the `up` and process alerts are fed series of scrape job `job`.
+pub(crate) fn alert_tests(ns: Option<&str>, job: &str) -> String {
     let search = name(&catalog::SEARCH_DURATION, ns);
     let rdf = name(&catalog::RDF_QUERY_DURATION, ns);
     let cache = name(&catalog::CACHE_REQUESTS, ns);
@@ -162,7 +163,7 @@ pub(crate) fn alert_tests(ns: Option<&str>) -> String {
         ));
         s
     };
-    let rules = alert_rules(ns);
+    let rules = alert_rules(ns, job);
     // `firing`: (severity, component, rendered description).
     let alert_case = |out: &mut String,
                       name: &str,
@@ -355,8 +356,8 @@ pub(crate) fn alert_tests(ns: Option<&str>) -> String {
         None,
     );
 
-    let _ = write!(out, "  - name: service down\n    interval: 1m\n    input_series:\n      - series: 'up{{job=\"{JOB}\",instance=\"127.0.0.1:9464\"}}'\n        values: '1 1 1 0x10'\n    alert_rule_test:\n      - eval_time: 2m\n        alertname: MarketplaceServiceDown\n        exp_alerts: []\n      - eval_time: 8m\n        alertname: MarketplaceServiceDown\n        exp_alerts:\n          - exp_labels:\n              severity: critical\n              component: marketplace\n              job: {JOB}\n              instance: 127.0.0.1:9464\n{}", exp_annotations(&rules, "MarketplaceServiceDown", "Prometheus cannot scrape 127.0.0.1:9464 (job marketplace)."));
-    let _ = write!(out, "  - name: resident memory\n    interval: 1m\n    input_series:\n      - series: 'process_resident_memory_bytes{{job=\"{JOB}\",instance=\"a\"}}'\n        values: '2000000000x30'\n      - series: 'process_resident_memory_bytes{{job=\"{JOB}\",instance=\"b\"}}'\n        values: '100000000x30'\n    alert_rule_test:\n      - eval_time: 20m\n        alertname: MarketplaceHighResidentMemory\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: process\n              job: {JOB}\n              instance: a\n{}", exp_annotations(&rules, "MarketplaceHighResidentMemory", "a uses 1.863GiB resident memory (threshold 1 GiB)."));
+    let _ = write!(out, "  - name: service down\n    interval: 1m\n    input_series:\n      - series: 'up{{job=\"{job}\",instance=\"127.0.0.1:9464\"}}'\n        values: '1 1 1 0x10'\n    alert_rule_test:\n      - eval_time: 2m\n        alertname: MarketplaceServiceDown\n        exp_alerts: []\n      - eval_time: 8m\n        alertname: MarketplaceServiceDown\n        exp_alerts:\n          - exp_labels:\n              severity: critical\n              component: marketplace\n              job: {job}\n              instance: 127.0.0.1:9464\n{}", exp_annotations(&rules, "MarketplaceServiceDown", &format!("Prometheus cannot scrape 127.0.0.1:9464 (job {job}).")));
+    let _ = write!(out, "  - name: resident memory\n    interval: 1m\n    input_series:\n      - series: 'process_resident_memory_bytes{{job=\"{job}\",instance=\"a\"}}'\n        values: '2000000000x30'\n      - series: 'process_resident_memory_bytes{{job=\"{job}\",instance=\"b\"}}'\n        values: '100000000x30'\n    alert_rule_test:\n      - eval_time: 20m\n        alertname: MarketplaceHighResidentMemory\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: process\n              job: {job}\n              instance: a\n{}", exp_annotations(&rules, "MarketplaceHighResidentMemory", "a uses 1.863GiB resident memory (threshold 1 GiB)."));
     out
 }
 

@@ -7,7 +7,6 @@ use marketplace_telemetry::marketplace::catalog;
 use marketplace_telemetry::marketplace::Label as _;
 
 use crate::model::{fmt_f, name, slos, BURNS, OPS, WINDOWS};
-use crate::JOB;
 
 pub(crate) struct Rule {
     pub(crate) group: &'static str,
@@ -132,7 +131,8 @@ pub(crate) fn recording_rules(ns: Option<&str>) -> Vec<Rule> {
     rules
 }
 
-pub(crate) fn alert_rules(ns: Option<&str>) -> Vec<Rule> {
+/// The alert rules; `job` is the scrape job of the service (`up` and process alerts).
+pub(crate) fn alert_rules(ns: Option<&str>, job: &str) -> Vec<Rule> {
     let search = name(&catalog::SEARCH_DURATION, ns);
     let rdf = name(&catalog::RDF_QUERY_DURATION, ns);
     let p95 =
@@ -207,7 +207,7 @@ pub(crate) fn alert_rules(ns: Option<&str>) -> Vec<Rule> {
         ),
         alert(
             "MarketplaceServiceDown",
-            format!("up{{job=\"{JOB}\"}} == 0"),
+            format!("up{{job=\"{job}\"}} == 0"),
             "1m",
             "critical",
             "marketplace",
@@ -216,7 +216,7 @@ pub(crate) fn alert_rules(ns: Option<&str>) -> Vec<Rule> {
         ),
         alert(
             "MarketplaceHighResidentMemory",
-            format!("process_resident_memory_bytes{{job=\"{JOB}\"}} > 1073741824"),
+            format!("process_resident_memory_bytes{{job=\"{job}\"}} > 1073741824"),
             "15m",
             "warning",
             "process",

@@ -317,3 +317,48 @@ fn log_shipping_configs_extract_the_fields_the_sdk_writes() {
         );
     }
 }
+
+/// The registry team's regeneration (`--namespace mockforge --job mockforge-registry`): every
+/// rule file passes `promtool check rules`, every generated unit test passes, and the `up` and
+/// process alerts select the team's job (with the default job they would never fire).
+#[test]
+fn regenerated_for_another_namespace_and_job_the_rules_and_their_tests_pass() {
+    let Some(promtool) = require("promtool", which("promtool")) else {
+        return;
+    };
+    let out = common::temp_dir("gen-assets-mockforge");
+    let options =
+        marketplace_telemetry_assets::Options::new(Some("mockforge"), "mockforge-registry");
+    for asset in marketplace_telemetry_assets::render_with(&options) {
+        let path = out.join(asset.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, asset.contents).unwrap();
+    }
+    let alerts =
+        std::fs::read_to_string(out.join("prometheus/rules/marketplace-alerts.yml")).unwrap();
+    // (Quotes are escaped inside the YAML strings.)
+    assert!(
+        alerts.contains(r#"up{job=\"mockforge-registry\"} == 0"#),
+        "{alerts}"
+    );
+    assert!(alerts.contains(r#"process_resident_memory_bytes{job=\"mockforge-registry\"}"#));
+    assert!(!alerts.contains(r#"job=\"marketplace\""#), "{alerts}");
+    let rules: Vec<_> = std::fs::read_dir(out.join("prometheus/rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let (ok, log) = run(Command::new(&promtool)
+        .arg("check")
+        .arg("rules")
+        .args(&rules));
+    assert!(ok, "{log}");
+    for test in std::fs::read_dir(out.join("prometheus/tests")).unwrap() {
+        let test = test.unwrap().path();
+        let (ok, log) = run(Command::new(&promtool)
+            .arg("test")
+            .arg("rules")
+            .arg(&test)
+            .current_dir(out.join("prometheus/tests")));
+        assert!(ok, "{}:\n{log}", test.display());
+    }
+}
