@@ -228,9 +228,13 @@ fn router(app: App, http: HttpLayer) -> Router {
 const KINDS: [&str; 4] = ["plugin", "template", "scenario", "package"];
 const QUERIES: [&str; 5] = ["select", "construct", "ask", "describe", "update"];
 
-async fn drive(router: Router, deadline: Option<Instant>) {
+async fn drive(
+    router: Router,
+    deadline: Option<Instant>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) {
     let mut round = 0usize;
-    while deadline.is_none_or(|d| Instant::now() < d) {
+    while deadline.is_none_or(|d| Instant::now() < d) && !stop.load(Ordering::Relaxed) {
         round += 1;
         let kind = KINDS[round % KINDS.len()];
         let name = if round % 17 == 0 {
@@ -351,16 +355,21 @@ async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
 
     let deadline = arg::<u64>("--duration").map(|s| Instant::now() + Duration::from_secs(s));
     let server = axum::serve(listener, router.clone());
+    // The load drivers stop at `stop` after their current round: every request they started
+    // finishes (and ends its span) before telemetry is shut down, as a graceful server does.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut drivers = tokio::task::JoinSet::new();
+    if !flag("--no-load") {
+        let workers: usize = arg("--concurrency").unwrap_or(4);
+        for _ in 0..workers.max(1) {
+            drivers.spawn(drive(router.clone(), deadline, stop.clone()));
+        }
+    }
     let load = async {
-        if flag("--no-load") {
+        if drivers.is_empty() {
             std::future::pending::<()>().await;
         }
-        let workers: usize = arg("--concurrency").unwrap_or(4);
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..workers.max(1) {
-            set.spawn(drive(router.clone(), deadline));
-        }
-        while set.join_next().await.is_some() {}
+        while drivers.join_next().await.is_some() {}
     };
     let until = async {
         match deadline {
@@ -374,5 +383,7 @@ async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
         _ = until => {}
         signal = shutdown_signal() => tracing::info!(%signal, "shutting down"),
     }
+    stop.store(true, Ordering::Relaxed);
+    while drivers.join_next().await.is_some() {}
     Ok(())
 }
