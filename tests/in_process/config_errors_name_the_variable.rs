@@ -159,7 +159,9 @@ fn the_secret_never_appears_in_debug_errors_or_init_and_shutdown_output() {
 /// Each endpoint mistake is refused by us, naming the variable that holds it.
 #[test]
 fn endpoint_mistakes_are_named_with_the_variable_that_holds_them() {
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    // (environment, the variable the error must name, a phrase of its message)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: &[Case] = &[
         (
             &[("OTEL_EXPORTER_OTLP_ENDPOINT", " http://collector:4317")],
             "OTEL_EXPORTER_OTLP_ENDPOINT",
