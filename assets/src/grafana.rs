@@ -293,10 +293,10 @@ pub(crate) fn overview(ns: Option<&str>) -> String {
     )
 }
 
-pub(crate) fn slo_dashboard(ns: Option<&str>) -> String {
+pub(crate) fn slo_dashboard(ns: Option<&str>, job: &str) -> String {
     let mut panels = Vec::new();
     let mut id = 0;
-    for (i, slo) in slos(ns).iter().enumerate() {
+    for (i, slo) in slos(ns, job).iter().enumerate() {
         let y = (i as u32) * 8;
         let sel = format!("job=\"$job\",slo=\"{}\"", slo.name);
         id += 1;

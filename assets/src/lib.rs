@@ -110,7 +110,7 @@ pub fn render_with(options: &Options) -> Vec<Asset> {
         },
         Asset {
             path: "prometheus/rules/marketplace-slo.yml",
-            contents: render_rules(&slo_rules(ns)),
+            contents: render_rules(&slo_rules(ns, job)),
         },
         Asset {
             path: "prometheus/tests/recording_test.yml",
@@ -122,7 +122,7 @@ pub fn render_with(options: &Options) -> Vec<Asset> {
         },
         Asset {
             path: "prometheus/tests/slo_test.yml",
-            contents: slo_tests(ns),
+            contents: slo_tests(ns, job),
         },
         Asset {
             path: "grafana/dashboards/marketplace-overview.json",
@@ -130,7 +130,7 @@ pub fn render_with(options: &Options) -> Vec<Asset> {
         },
         Asset {
             path: "grafana/dashboards/marketplace-slo.json",
-            contents: slo_dashboard(ns),
+            contents: slo_dashboard(ns, job),
         },
         Asset {
             path: "grafana/dashboards/marketplace-versions.json",

@@ -18,6 +18,23 @@ pub(crate) struct Slo {
     pub(crate) bad: String,
     /// PromQL of all events per second over `{w}`.
     pub(crate) total: String,
+    /// The SLI's error ratio over `{w}` when it is not `bad / total` (availability also
+    /// counts the time the target was down).
+    pub(crate) ratio: Option<String>,
+}
+
+impl Slo {
+    /// PromQL of the SLI's error ratio over window `w`.
+    pub(crate) fn error_ratio(&self, w: &str) -> String {
+        match &self.ratio {
+            Some(ratio) => ratio.replace("{w}", w),
+            None => format!(
+                "({}) / ({})",
+                self.bad.replace("{w}", w),
+                self.total.replace("{w}", w)
+            ),
+        }
+    }
 }
 
 /// SLI windows for the recording rules, shortest first.
@@ -35,7 +52,19 @@ pub(crate) fn name(spec: &InstrumentSpec, ns: Option<&str>) -> String {
     spec.prometheus_name(ns)
 }
 
-pub(crate) fn slos(ns: Option<&str>) -> Vec<Slo> {
+/// The operations whose errors the error SLO and the error-ratio alerts count: every one but
+/// the cache lookup (the cache has its own SLI, and N lookups per request would dilute the
+/// ratio to about 1/(1+N) of the real one).
+pub(crate) fn request_ops() -> impl Iterator<Item = &'static OperationSpec> {
+    OPS.iter()
+        .filter(|op| op.operation != marketplace_telemetry::marketplace::Operation::CacheLookup)
+}
+
+/// The `operation` matcher selecting [`request_ops`] on the per-operation recording rules.
+pub(crate) const REQUEST_OPS_MATCHER: &str = "operation!=\"cache_lookup\"";
+
+/// The SLOs; `job` is the service's scrape job (availability reads its `up`).
+pub(crate) fn slos(ns: Option<&str>, job: &str) -> Vec<Slo> {
     let search = name(&catalog::SEARCH_DURATION, ns);
     let lookup = name(&catalog::CACHE_LOOKUP_DURATION, ns);
     let rdf = name(&catalog::RDF_QUERY_DURATION, ns);
@@ -51,12 +80,10 @@ pub(crate) fn slos(ns: Option<&str>) -> Vec<Slo> {
     let (search_bad, search_total) = latency(&search, "0.2");
     let (lookup_bad, lookup_total) = latency(&lookup, "0.1");
     let (rdf_bad, rdf_total) = latency(&rdf, "0.1");
-    let all_ops = OPS
-        .iter()
+    let all_ops = request_ops()
         .map(|op| format!("rate({}_count[{{w}}])", name(&op.duration, ns)))
         .collect::<Vec<_>>();
-    let all_errors = OPS
-        .iter()
+    let all_errors = request_ops()
         .map(|op| {
             format!(
                 "rate({}_count{{outcome=\"error\"}}[{{w}}])",
@@ -79,6 +106,7 @@ pub(crate) fn slos(ns: Option<&str>) -> Vec<Slo> {
             description: "95% of successful searches complete within 200 ms (search p95 < 200 ms).",
             bad: search_bad,
             total: search_total,
+            ratio: None,
         },
         Slo {
             name: "lookup-latency",
@@ -87,6 +115,7 @@ pub(crate) fn slos(ns: Option<&str>) -> Vec<Slo> {
             description: "95% of cache lookups complete within 100 ms (lookup p95 < 100 ms).",
             bad: lookup_bad,
             total: lookup_total,
+            ratio: None,
         },
         Slo {
             name: "rdf-latency",
@@ -95,24 +124,18 @@ pub(crate) fn slos(ns: Option<&str>) -> Vec<Slo> {
             description: "95% of RDF queries complete within 100 ms (RDF p95 < 100 ms).",
             bad: rdf_bad,
             total: rdf_total,
+            ratio: None,
         },
         Slo {
             name: "errors",
             component: "marketplace",
             objective: 0.99,
-            description: "Fewer than 1% of marketplace operations fail.",
+            description: "Fewer than 1% of marketplace operations fail (cache lookups excluded).",
             bad: sum_all(&all_errors),
             total: sum_all(&all_ops),
+            ratio: None,
         },
-        Slo {
-            name: "availability",
-            component: "marketplace",
-            objective: 0.999,
-            description: "99.9% of HTTP requests are answered without a server error (5xx).",
-            // No 5xx series exist until the first 5xx: fall back to 0 (with the job label).
-            bad: "(sum by (job) (rate(http_server_request_duration_seconds_count{http_response_status_code=~\"5..\"}[{w}])) or 0 * sum by (job) (rate(http_server_request_duration_seconds_count[{w}])))".to_string(),
-            total: "sum by (job) (rate(http_server_request_duration_seconds_count[{w}]))".to_string(),
-        },
+        availability(job),
         Slo {
             name: "cache-hit",
             component: "cache",
@@ -120,6 +143,7 @@ pub(crate) fn slos(ns: Option<&str>) -> Vec<Slo> {
             description: "More than 80% of cache lookups are hits.",
             bad: format!("sum by (job) (rate({cache}{{result=\"miss\"}}[{{w}}]))"),
             total: format!("sum by (job) (rate({cache}[{{w}}]))"),
+            ratio: None,
         },
     ]
 }
@@ -130,4 +154,25 @@ pub(crate) fn fmt_f(v: f64) -> String {
     let s = format!("{v:.6}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_string()
+}
+
+/// Availability: the share of time the target was scraped (`up`) times the share of its HTTP
+/// requests answered without a 5xx — so a service that is down burns budget, though it serves
+/// no request that could fail. Error ratio = 1 − up-time × (1 − 5xx ratio).
+fn availability(job: &str) -> Slo {
+    let total = "sum by (job) (rate(http_server_request_duration_seconds_count[{w}]))";
+    let bad = "sum by (job) (rate(http_server_request_duration_seconds_count{http_response_status_code=~\"5..\"}[{w}]))";
+    let up = format!("avg by (job) (avg_over_time(up{{job=\"{job}\"}}[{{w}}]))");
+    // No 5xx series exist until the first 5xx, and no request series while down: the 5xx
+    // ratio then falls back to 0 (with the job label, from `up`).
+    let server_errors = format!("(({bad}) / ({total}) or 0 * {up})");
+    Slo {
+        name: "availability",
+        component: "marketplace",
+        objective: 0.999,
+        description: "99.9% availability: the target is up and answers HTTP requests without a server error (5xx).",
+        bad: bad.to_string(),
+        total: total.to_string(),
+        ratio: Some(format!("1 - (1 - {server_errors}) * {up}")),
+    }
 }

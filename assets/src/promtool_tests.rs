@@ -133,6 +133,7 @@ pub(crate) fn recording_tests(ns: Option<&str>) -> String {
 /// Alert unit tests; the `up` and process alerts are fed series of scrape job `job`.
 pub(crate) fn alert_tests(ns: Option<&str>, job: &str) -> String {
     let search = name(&catalog::SEARCH_DURATION, ns);
+    let lookup = name(&catalog::CACHE_LOOKUP_DURATION, ns);
     let rdf = name(&catalog::RDF_QUERY_DURATION, ns);
     let cache = name(&catalog::CACHE_REQUESTS, ns);
     let mut out = String::from(
@@ -254,6 +255,13 @@ pub(crate) fn alert_tests(ns: Option<&str>, job: &str) -> String {
         s.push_str(&series(
             &format!("{search}_count{{job=\"{JOB}\",outcome=\"cancelled\"}}"),
             cancelled,
+            30,
+        ));
+        // Cache lookups (all fine) are not operations of the error ratio: with them counted
+        // the ratio read 25/425 instead of 25/125.
+        s.push_str(&series(
+            &format!("{lookup}_count{{job=\"{JOB}\",outcome=\"success\"}}"),
+            300.0,
             30,
         ));
         s
@@ -378,7 +386,8 @@ pub(crate) fn exp_annotations(rules: &[Rule], alert: &str, description: &str) ->
     out
 }
 
-pub(crate) fn slo_tests(ns: Option<&str>) -> String {
+/// SLO unit tests; every input series carries the service's scrape job `job`.
+pub(crate) fn slo_tests(ns: Option<&str>, job: &str) -> String {
     let mut out = String::from(
         "# SLI recording rules evaluate to the known bad/total ratio over every window; burn-rate\n# alerts fire on a budget-burning input and stay silent on a healthy one.\nrule_files:\n  - ../rules/marketplace-slo.yml\nevaluation_interval: 1m\ntests:\n",
     );
@@ -390,12 +399,12 @@ pub(crate) fn slo_tests(ns: Option<&str>) -> String {
     let latency_input = |m: &str, le: &str, bad: f64| {
         let mut s = String::new();
         s.push_str(&series(
-            &format!("{m}_count{{job=\"{JOB}\",outcome=\"success\"}}"),
+            &format!("{m}_count{{job=\"{job}\",outcome=\"success\"}}"),
             100.0,
             120,
         ));
         s.push_str(&series(
-            &format!("{m}_bucket{{job=\"{JOB}\",outcome=\"success\",le=\"{le}\"}}"),
+            &format!("{m}_bucket{{job=\"{job}\",outcome=\"success\",le=\"{le}\"}}"),
             100.0 - bad,
             120,
         ));
@@ -405,45 +414,52 @@ pub(crate) fn slo_tests(ns: Option<&str>) -> String {
         let mut s = String::new();
         for op in OPS {
             let m = name(&op.duration, ns);
-            let (ok, err) = if op.operation.as_str() == "search" {
-                (100.0 - bad, bad)
-            } else {
-                (0.0, 0.0)
+            // Searches carry the errors; cache lookups (300/min, all successful) must not
+            // dilute the ratio: the old definition counted them and read bad/400.
+            let (ok, err) = match op.operation.as_str() {
+                "search" => (100.0 - bad, bad),
+                "cache_lookup" => (300.0, 0.0),
+                _ => (0.0, 0.0),
             };
             s.push_str(&series(
-                &format!("{m}_count{{job=\"{JOB}\",outcome=\"success\"}}"),
+                &format!("{m}_count{{job=\"{job}\",outcome=\"success\"}}"),
                 ok,
                 120,
             ));
             s.push_str(&series(
-                &format!("{m}_count{{job=\"{JOB}\",outcome=\"error\"}}"),
+                &format!("{m}_count{{job=\"{job}\",outcome=\"error\"}}"),
                 err,
                 120,
             ));
         }
         s
     };
+    let up = |values: &str| {
+        format!(
+            "      - series: 'up{{job=\"{job}\",instance=\"a\"}}'\n        values: '{values}'\n"
+        )
+    };
     let http_input = |bad: f64| {
-        let mut s = String::new();
-        s.push_str(&series(&format!("http_server_request_duration_seconds_count{{job=\"{JOB}\",http_response_status_code=\"200\"}}"), 100.0 - bad, 120));
-        s.push_str(&series(&format!("http_server_request_duration_seconds_count{{job=\"{JOB}\",http_response_status_code=\"503\"}}"), bad, 120));
+        let mut s = up("1x120");
+        s.push_str(&series(&format!("http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"200\"}}"), 100.0 - bad, 120));
+        s.push_str(&series(&format!("http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"503\"}}"), bad, 120));
         s
     };
     let cache_input = |bad: f64| {
         let mut s = String::new();
         s.push_str(&series(
-            &format!("{cache}{{job=\"{JOB}\",cache=\"search\",result=\"hit\"}}"),
+            &format!("{cache}{{job=\"{job}\",cache=\"search\",result=\"hit\"}}"),
             100.0 - bad,
             120,
         ));
         s.push_str(&series(
-            &format!("{cache}{{job=\"{JOB}\",cache=\"search\",result=\"miss\"}}"),
+            &format!("{cache}{{job=\"{job}\",cache=\"search\",result=\"miss\"}}"),
             bad,
             120,
         ));
         s
     };
-    for slo in slos(ns) {
+    for slo in slos(ns, job) {
         let budget = 1.0 - slo.objective;
         // Burning: bad ratio = 20 × budget (capped at 90%), which breaks the fast page when
         // possible; healthy: half the budget.
@@ -463,7 +479,7 @@ pub(crate) fn slo_tests(ns: Option<&str>) -> String {
             slo.name,
             input(burning)
         );
-        let labels = format!("{{job=\"{JOB}\",slo=\"{}\"}}", slo.name);
+        let labels = format!("{{job=\"{job}\",slo=\"{}\"}}", slo.name);
         for w in WINDOWS {
             out.push_str(&rounded_check(
                 &format!("slo:sli_error:ratio_rate{w}{{slo=\"{}\"}}", slo.name),
@@ -486,7 +502,7 @@ pub(crate) fn slo_tests(ns: Option<&str>) -> String {
         ));
         let camel = camel_case(slo.name);
         let can_page = 14.4 * budget < 1.0 || 6.0 * budget < 1.0;
-        let slo_alerts = slo_rules(ns);
+        let slo_alerts = slo_rules(ns, job);
         let annotations = |alert: &str| {
             let description = slo_alerts
                 .iter()
@@ -498,9 +514,9 @@ pub(crate) fn slo_tests(ns: Option<&str>) -> String {
         };
         out.push_str("    alert_rule_test:\n");
         if can_page {
-            let _ = write!(out, "      - eval_time: 110m\n        alertname: Slo{camel}ErrorBudgetBurnFast\n        exp_alerts:\n          - exp_labels:\n              severity: critical\n              component: {c}\n              slo: {n}\n              job: {JOB}\n{a}", c = slo.component, n = slo.name, a = annotations(&format!("Slo{camel}ErrorBudgetBurnFast")));
+            let _ = write!(out, "      - eval_time: 110m\n        alertname: Slo{camel}ErrorBudgetBurnFast\n        exp_alerts:\n          - exp_labels:\n              severity: critical\n              component: {c}\n              slo: {n}\n              job: {job}\n{a}", c = slo.component, n = slo.name, a = annotations(&format!("Slo{camel}ErrorBudgetBurnFast")));
         }
-        let _ = write!(out, "      - eval_time: 110m\n        alertname: Slo{camel}ErrorBudgetBurnSlow\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: {c}\n              slo: {n}\n              job: {JOB}\n{a}", c = slo.component, n = slo.name, a = annotations(&format!("Slo{camel}ErrorBudgetBurnSlow")));
+        let _ = write!(out, "      - eval_time: 110m\n        alertname: Slo{camel}ErrorBudgetBurnSlow\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: {c}\n              slo: {n}\n              job: {job}\n{a}", c = slo.component, n = slo.name, a = annotations(&format!("Slo{camel}ErrorBudgetBurnSlow")));
         let _ = write!(
             out,
             "  - name: {} healthy\n    interval: 1m\n    input_series:\n{}    alert_rule_test:\n",
@@ -516,8 +532,17 @@ pub(crate) fn slo_tests(ns: Option<&str>) -> String {
     let _ = write!(
         out,
         "  - name: availability before the first server error\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n{}",
-        series(&format!("http_server_request_duration_seconds_count{{job=\"{JOB}\",http_response_status_code=\"200\"}}"), 100.0, 20),
-        rounded_check("slo:sli_error:ratio_rate5m{slo=\"availability\"}", &format!("{{job=\"{JOB}\",slo=\"availability\"}}"), 0.0, "15m"),
+        up("1x20") + &series(&format!("http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"200\"}}"), 100.0, 20),
+        rounded_check("slo:sli_error:ratio_rate5m{slo=\"availability\"}", &format!("{{job=\"{job}\",slo=\"availability\"}}"), 0.0, "15m"),
+    );
+    // Down for the second hour, no server error ever: half of the last 2 h was unavailable.
+    // (The 5xx-only definition read 0 here: a service that is down burned no budget.)
+    let _ = write!(
+        out,
+        "  - name: availability counts the time the target was down\n    interval: 1m\n    input_series:\n{}{}    promql_expr_test:\n{}",
+        up("1x59 0x60"),
+        format!("      - series: 'http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"200\"}}'\n        values: '0+100x59 _x60'\n"),
+        rounded_check("slo:sli_error:ratio_rate2h{slo=\"availability\"}", &format!("{{job=\"{job}\",slo=\"availability\"}}"), 0.5, "119m"),
     );
     out
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use marketplace_telemetry::marketplace::catalog;
 use marketplace_telemetry::marketplace::Label as _;
 
-use crate::model::{fmt_f, name, slos, BURNS, OPS, WINDOWS};
+use crate::model::{fmt_f, name, slos, BURNS, OPS, REQUEST_OPS_MATCHER, WINDOWS};
 
 pub(crate) struct Rule {
     pub(crate) group: &'static str,
@@ -189,7 +189,7 @@ pub(crate) fn alert_rules(ns: Option<&str>, job: &str) -> Vec<Rule> {
         ),
         alert(
             "MarketplaceErrorRatioHigh",
-            "sum by (job) (marketplace:operation_requests:rate5m{outcome=\"error\"}) / sum by (job) (marketplace:operation_requests:rate5m) > 0.01".to_string(),
+            format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"error\",{REQUEST_OPS_MATCHER}}}) / sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}}) > 0.01"),
             "5m",
             "warning",
             "marketplace",
@@ -252,7 +252,7 @@ pub(crate) fn alert_rules(ns: Option<&str>, job: &str) -> Vec<Rule> {
         ),
         alert(
             "MarketplaceOperationsCancelled",
-            "sum by (job) (marketplace:operation_requests:rate5m{outcome=\"cancelled\"}) / sum by (job) (marketplace:operation_requests:rate5m) > 0.05".to_string(),
+            format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"cancelled\",{REQUEST_OPS_MATCHER}}}) / sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}}) > 0.05"),
             "15m",
             "info",
             "marketplace",
@@ -262,18 +262,16 @@ pub(crate) fn alert_rules(ns: Option<&str>, job: &str) -> Vec<Rule> {
     ]
 }
 
-pub(crate) fn slo_rules(ns: Option<&str>) -> Vec<Rule> {
+pub(crate) fn slo_rules(ns: Option<&str>, job: &str) -> Vec<Rule> {
     let mut rules = Vec::new();
-    for slo in slos(ns) {
+    for slo in slos(ns, job) {
         let budget = 1.0 - slo.objective;
         for w in WINDOWS {
-            let bad = slo.bad.replace("{w}", w);
-            let total = slo.total.replace("{w}", w);
             rules.push(Rule {
                 group: "marketplace.slo.sli",
                 name: format!("slo:sli_error:ratio_rate{w}"),
                 alert: false,
-                expr: format!("({bad}) / ({total})"),
+                expr: slo.error_ratio(w),
                 for_: None,
                 labels: vec![("slo", slo.name.to_string())],
                 annotations: vec![],
