@@ -142,6 +142,53 @@ pub(crate) fn overview(ns: Option<&str>) -> String {
         true,
         true,
     ));
+    panels.push(next(
+        "p99 latency by operation",
+        "timeseries",
+        "s",
+        vec![target(
+            &format!("marketplace:operation_latency_seconds:p99_5m{{{j}}}"),
+            "{{operation}}",
+            "A",
+        )],
+        true,
+        false,
+    ));
+    // Per item type and minute: what the registry team reads ("publishes per minute").
+    let per_minute = |spec: &catalog::InstrumentSpec, letter: &str, what: &str| {
+        target(
+            &format!(
+                "sum by (item_type) (rate({}_count{{{j}}}[$__rate_interval])) * 60",
+                name(spec, ns)
+            ),
+            &format!("{what} {{{{item_type}}}}"),
+            letter,
+        )
+    };
+    panels.push(next(
+        "Publishes, downloads and searches per minute by item type",
+        "timeseries",
+        "short",
+        vec![
+            per_minute(&catalog::PUBLISH_DURATION, "A", "publish"),
+            per_minute(&catalog::DOWNLOAD_DURATION, "B", "download"),
+            per_minute(&catalog::SEARCH_DURATION, "C", "search"),
+        ],
+        false,
+        true,
+    ));
+    panels.push(next(
+        "Total items",
+        "stat",
+        "short",
+        vec![target(
+            &format!("sum({}{{{j}}})", name(&catalog::ITEMS, ns)),
+            "items",
+            "A",
+        )],
+        true,
+        true,
+    ));
     let search = name(&catalog::SEARCH_DURATION, ns);
     panels.push(next(
         "Search latency by item type (p50 / p95)",

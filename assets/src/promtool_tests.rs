@@ -240,6 +240,63 @@ pub(crate) fn alert_tests(ns: Option<&str>, job: &str) -> String {
         None,
     );
 
+    // Every request between `lo` and `hi` seconds.
+    let latency_between = |m: &str, lo: &str, hi: &str, total: f64| {
+        let mut s = String::new();
+        s.push_str(&series(
+            &format!("{m}_count{{job=\"{JOB}\",outcome=\"success\"}}"),
+            total,
+            30,
+        ));
+        for (le, n) in [(lo, 0.0), (hi, total), ("+Inf", total)] {
+            s.push_str(&series(
+                &format!("{m}_bucket{{job=\"{JOB}\",outcome=\"success\",le=\"{le}\"}}"),
+                n,
+                30,
+            ));
+        }
+        s
+    };
+    let publish = name(&catalog::PUBLISH_DURATION, ns);
+    // Searches between 1 and 2.5 s → p99 = 1 + 1.5 × 0.99.
+    alert_case(
+        &mut out,
+        "search p99 above 1 s",
+        latency_between(&search, "1", "2.5", 60.0),
+        "MarketplaceSearchLatencyP99High",
+        Some((
+            "warning",
+            "search",
+            "Search p99 latency on marketplace is 2.485s (threshold 1 s).",
+        )),
+    );
+    alert_case(
+        &mut out,
+        "search p99 below 1 s",
+        latency_between(&search, "0.5", "1", 60.0),
+        "MarketplaceSearchLatencyP99High",
+        None,
+    );
+    // Publishes between 5 and 10 s → p95 = 5 + 5 × 0.95.
+    alert_case(
+        &mut out,
+        "publish p95 above 5 s",
+        latency_between(&publish, "5", "10", 60.0),
+        "MarketplacePublishLatencyHigh",
+        Some((
+            "warning",
+            "publish",
+            "Publish p95 latency on marketplace is 9.75s (threshold 5 s).",
+        )),
+    );
+    alert_case(
+        &mut out,
+        "publish p95 below 5 s",
+        latency_between(&publish, "2.5", "5", 60.0),
+        "MarketplacePublishLatencyHigh",
+        None,
+    );
+
     let ops_input = |errors: f64, cancelled: f64| {
         let mut s = String::new();
         s.push_str(&series(
@@ -272,10 +329,29 @@ pub(crate) fn alert_tests(ns: Option<&str>, job: &str) -> String {
         ops_input(25.0, 0.0),
         "MarketplaceErrorRatioHigh",
         Some((
+            "critical",
+            "marketplace",
+            "20% of operations on marketplace failed over 5 minutes (threshold 1%, cache lookups not counted).",
+        )),
+    );
+    alert_case(
+        &mut out,
+        "error percentage above 5%",
+        ops_input(25.0, 0.0),
+        "MarketplaceErrorPercentageHigh",
+        Some((
             "warning",
             "marketplace",
-            "20% of operations on marketplace failed over 5 minutes (threshold 1%).",
+            "20% of operations on marketplace failed over 5 minutes (threshold 5%, cache lookups not counted).",
         )),
+    );
+    // 3 of 103 = 2.9 %: pages (> 1 %), no 5 % warning.
+    alert_case(
+        &mut out,
+        "error percentage below 5%",
+        ops_input(3.0, 0.0),
+        "MarketplaceErrorPercentageHigh",
+        None,
     );
     alert_case(
         &mut out,

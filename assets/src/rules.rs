@@ -135,8 +135,12 @@ pub(crate) fn recording_rules(ns: Option<&str>) -> Vec<Rule> {
 pub(crate) fn alert_rules(ns: Option<&str>, job: &str) -> Vec<Rule> {
     let search = name(&catalog::SEARCH_DURATION, ns);
     let rdf = name(&catalog::RDF_QUERY_DURATION, ns);
+    let publish = name(&catalog::PUBLISH_DURATION, ns);
     let p95 =
         |m: &str| format!("histogram_quantile(0.95, sum by (job, le) (rate({m}_bucket[5m])))");
+    let p99 =
+        |m: &str| format!("histogram_quantile(0.99, sum by (job, le) (rate({m}_bucket[5m])))");
+    let error_ratio = format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"error\",{REQUEST_OPS_MATCHER}}}) / sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}})");
     let alert = |name: &str,
                  expr: String,
                  for_: &'static str,
@@ -188,13 +192,40 @@ pub(crate) fn alert_rules(ns: Option<&str>, job: &str) -> Vec<Rule> {
             "RDF query p95 latency on {{ $labels.job }} is {{ $value | humanizeDuration }} (threshold 100 ms).",
         ),
         alert(
+            "MarketplaceSearchLatencyP99High",
+            format!("{} > 1", p99(&search)),
+            "5m",
+            "warning",
+            "search",
+            "Search p99 latency above 1 s",
+            "Search p99 latency on {{ $labels.job }} is {{ $value | humanizeDuration }} (threshold 1 s).",
+        ),
+        alert(
+            "MarketplacePublishLatencyHigh",
+            format!("{} > 5", p95(&publish)),
+            "5m",
+            "warning",
+            "publish",
+            "Publish p95 latency above 5 s",
+            "Publish p95 latency on {{ $labels.job }} is {{ $value | humanizeDuration }} (threshold 5 s).",
+        ),
+        alert(
             "MarketplaceErrorRatioHigh",
-            format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"error\",{REQUEST_OPS_MATCHER}}}) / sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}}) > 0.01"),
+            format!("{error_ratio} > 0.01"),
+            "2m",
+            "critical",
+            "marketplace",
+            "More than 1% of marketplace operations fail",
+            "{{ $value | humanizePercentage }} of operations on {{ $labels.job }} failed over 5 minutes (threshold 1%, cache lookups not counted).",
+        ),
+        alert(
+            "MarketplaceErrorPercentageHigh",
+            format!("{error_ratio} > 0.05"),
             "5m",
             "warning",
             "marketplace",
-            "More than 1% of marketplace operations fail",
-            "{{ $value | humanizePercentage }} of operations on {{ $labels.job }} failed over 5 minutes (threshold 1%).",
+            "More than 5% of marketplace operations fail",
+            "{{ $value | humanizePercentage }} of operations on {{ $labels.job }} failed over 5 minutes (threshold 5%, cache lookups not counted).",
         ),
         alert(
             "MarketplaceCacheHitRatioLow",
