@@ -615,9 +615,8 @@ pub(crate) fn slo_tests(ns: Option<&str>, job: &str) -> String {
     // (The 5xx-only definition read 0 here: a service that is down burned no budget.)
     let _ = write!(
         out,
-        "  - name: availability counts the time the target was down\n    interval: 1m\n    input_series:\n{}{}    promql_expr_test:\n{}",
+        "  - name: availability counts the time the target was down\n    interval: 1m\n    input_series:\n{}      - series: 'http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"200\"}}'\n        values: '0+100x59 _x60'\n    promql_expr_test:\n{}",
         up("1x59 0x60"),
-        format!("      - series: 'http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"200\"}}'\n        values: '0+100x59 _x60'\n"),
         rounded_check("slo:sli_error:ratio_rate2h{slo=\"availability\"}", &format!("{{job=\"{job}\",slo=\"availability\"}}"), 0.5, "119m"),
     );
     out
