@@ -284,11 +284,15 @@ fn flag(name: &str) -> bool {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = TelemetryConfig::builder()
+    let mut builder = TelemetryConfig::builder()
         .with_service_name("marketplace-demo")
         .with_service_version(env!("CARGO_PKG_VERSION"))
-        .with_caches(["search", "package"])
-        .build();
+        .with_caches(["search", "package"]);
+    // `--namespace mockforge`: every domain series is prefixed (mockforge_marketplace_...).
+    if let Some(namespace) = arg::<String>("--namespace") {
+        builder = builder.with_metrics_namespace(namespace);
+    }
+    let config = builder.build();
     // A bad variable is a usage error: its message (variable, value, what it accepts), exit 2.
     let config = match config {
         Ok(config) => config,

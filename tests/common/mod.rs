@@ -659,6 +659,15 @@ pub fn demo_binary() -> PathBuf {
 /// Starts the demo service with load, its scrape endpoint on `scrape_port`, JSON logs to `log`.
 /// Starts the demo with JSON logs into `log`; returns it and its scrape port.
 pub fn start_demo(log: &Path, extra_env: &[(&str, &str)]) -> (ChildGuard, u16) {
+    start_demo_with_args(log, extra_env, &[])
+}
+
+/// [`start_demo`] with extra command-line arguments (e.g. `--namespace mockforge`).
+pub fn start_demo_with_args(
+    log: &Path,
+    extra_env: &[(&str, &str)],
+    extra_args: &[&str],
+) -> (ChildGuard, u16) {
     let closed = format!("http://127.0.0.1:{}", free_port());
     spawn_on_free_port(
         "marketplace_demo",
@@ -666,6 +675,7 @@ pub fn start_demo(log: &Path, extra_env: &[(&str, &str)]) -> (ChildGuard, u16) {
             let out = std::fs::File::create(log).unwrap();
             let mut cmd = Command::new(demo_binary());
             cmd.args(["--port", "0", "--concurrency", "8"])
+                .args(extra_args)
                 .env("OTEL_EXPORTER_PROMETHEUS_PORT", scrape_port.to_string())
                 .env("RUST_LOG_FORMAT", "json")
                 // Traces on (so logs carry ids) to a closed port: the demo must not care.

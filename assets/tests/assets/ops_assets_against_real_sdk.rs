@@ -12,22 +12,52 @@ use common::{assets_dir, require, temp_dir, which, Prometheus};
 
 #[test]
 fn every_rule_and_panel_query_returns_data_against_the_real_sdk() {
+    end_to_end(None, marketplace_telemetry_assets::JOB);
+}
+
+/// The same, for the registry team's deployment: the demo with `--namespace mockforge`,
+/// Prometheus scraping it as job `mockforge-registry`, the assets generated with
+/// `--namespace mockforge --job mockforge-registry`.
+#[test]
+fn every_rule_and_panel_query_returns_data_for_another_namespace_and_job() {
+    end_to_end(Some("mockforge"), "mockforge-registry");
+}
+
+fn end_to_end(namespace: Option<&str>, job: &str) {
     let Some(prometheus) = require("prometheus", which("prometheus")) else {
         return;
     };
-    let dir = temp_dir("e2e");
+    let dir = temp_dir(&format!("e2e-{job}"));
     let log = dir.join("demo.log");
     // OTLP logs on, to the same closed port as traces, with a small queue: the drop counters
     // the telemetry alerts watch must exist.
-    let (_demo, scrape_port) = common::start_demo(
+    let args: Vec<&str> = match namespace {
+        Some(ns) => vec!["--namespace", ns],
+        None => vec![],
+    };
+    let (_demo, scrape_port) = common::start_demo_with_args(
         &log,
         &[
             ("OTEL_LOGS_EXPORTER", "otlp"),
             ("OTEL_BLRP_MAX_QUEUE_SIZE", "16"),
         ],
+        &args,
     );
 
-    let rules_dir = assets_dir().join("prometheus/rules");
+    // The defaults are the committed files; otherwise generate them as a team would.
+    let assets = if namespace.is_none() && job == marketplace_telemetry_assets::JOB {
+        assets_dir()
+    } else {
+        let out = dir.join("assets");
+        let options = marketplace_telemetry_assets::Options::new(namespace, job);
+        for asset in marketplace_telemetry_assets::render_with(&options) {
+            let path = out.join(asset.path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, asset.contents).unwrap();
+        }
+        out
+    };
+    let rules_dir = assets.join("prometheus/rules");
     let rule_files: Vec<_> = [
         "marketplace-recording.yml",
         "marketplace-alerts.yml",
@@ -37,7 +67,9 @@ fn every_rule_and_panel_query_returns_data_against_the_real_sdk() {
     .map(|f| rules_dir.join(f))
     .collect();
     let target = std::net::SocketAddr::from(([127, 0, 0, 1], scrape_port));
-    let config = common::shipped_prometheus_config(target, &rule_files, None);
+    let config = common::shipped_prometheus_config(target, &rule_files, None)
+        .replace("job_name: marketplace\n", &format!("job_name: {job}\n"));
+    assert!(config.contains(&format!("job_name: {job}\n")), "{config}");
     let prom = Prometheus::start_with_config(&prometheus, &config);
 
     // What must return data.
@@ -56,7 +88,7 @@ fn every_rule_and_panel_query_returns_data_against_the_real_sdk() {
             }
         }
     }
-    for entry in std::fs::read_dir(assets_dir().join("grafana/dashboards")).unwrap() {
+    for entry in std::fs::read_dir(assets.join("grafana/dashboards")).unwrap() {
         let path = entry.unwrap().path();
         let dash: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -64,7 +96,7 @@ fn every_rule_and_panel_query_returns_data_against_the_real_sdk() {
         for (title, expr) in common::panel_exprs(&dash) {
             must_have_data.push((
                 format!("{file}: {title}"),
-                common::substitute_grafana(&expr, "marketplace"),
+                common::substitute_grafana(&expr, job),
             ));
         }
     }
