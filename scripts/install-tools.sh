@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real components the tests use, when missing (idempotent):
-#   Debian: prometheus + promtool, prometheus-alertmanager + amtool
+#   Debian: prometheus + promtool, prometheus-alertmanager + amtool,
+#           victoria-metrics (victoria-metrics, vmagent, vmalert: the second rules engine)
 #   PyPI:   rotel (an OpenTelemetry collector) into target/tools-venv
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 need_apt=()
 command -v promtool >/dev/null || need_apt+=(prometheus)
 command -v amtool >/dev/null || need_apt+=(prometheus-alertmanager)
+command -v vmalert >/dev/null || need_apt+=(victoria-metrics)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-tools: apt-get install ${need_apt[*]}"
   $SUDO apt-get update -qq

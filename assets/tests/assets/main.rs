@@ -11,3 +11,4 @@ mod dashboards_match_grafana_schema;
 mod many_instances;
 mod ops_assets;
 mod ops_assets_against_real_sdk;
+mod second_rules_engine;
