@@ -7,6 +7,9 @@
 //! Its own process, so no other bench's dispatcher changes what it measures.
 //! `cargo bench --bench hot_path_in_span`.
 
+mod common;
+use common::Noop;
+
 use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -16,21 +19,10 @@ use marketplace_telemetry::marketplace::{ErrorCode, ItemType, MarketplaceMetrics
 use marketplace_telemetry::{tracing_dispatch, LogWriter, TelemetryConfig};
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::{ManualReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 
 const CALLS_PER_SPAN: u64 = 16;
-
-#[derive(Debug)]
-struct Noop;
-
-impl SpanExporter for Noop {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        black_box(batch);
-        Ok(())
-    }
-}
 
 /// Installs the production subscriber once for this process (as `init_telemetry` would).
 fn install_subscriber() -> &'static SdkTracerProvider {

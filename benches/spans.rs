@@ -3,24 +3,16 @@
 //! SDK span — each with a no-op exporter (simple processor) and with the batch processor.
 //! The disabled span lives in `benches/disabled_span.rs` (each variant in its own process).
 
+mod common;
+use common::Noop;
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use marketplace_telemetry::{tracing_dispatch, LogWriter, TelemetryConfig};
 use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use tracing_subscriber::layer::SubscriberExt;
-
-#[derive(Debug)]
-struct Noop;
-
-impl SpanExporter for Noop {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        black_box(batch);
-        Ok(())
-    }
-}
 
 #[tracing::instrument]
 fn search(query: &str) -> usize {

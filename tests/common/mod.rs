@@ -608,6 +608,41 @@ pub fn panel_exprs(dashboard: &serde_json::Value) -> Vec<(String, String)> {
 /// One rule: (group, "record"|"alert", name, expr, labels).
 pub type RuleRow = (String, &'static str, String, String, Vec<(String, String)>);
 
+/// The three generated rule files under `assets` (a directory laid out like
+/// `collector-config/`).
+pub fn rule_files(assets: &Path) -> Vec<PathBuf> {
+    let dir = assets.join("prometheus/rules");
+    [
+        "marketplace-recording.yml",
+        "marketplace-alerts.yml",
+        "marketplace-slo.yml",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .collect()
+}
+
+/// One selector per recording rule of `files` (its name, with its `operation` or `slo` label
+/// when it has one), deduplicated: what must return data once the rules run.
+pub fn recording_selectors(files: &[PathBuf]) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in files {
+        for (_, kind, name, _, labels) in rules(file) {
+            if kind == "record" {
+                out.push(
+                    match labels.iter().find(|(k, _)| k == "operation" || k == "slo") {
+                        Some((k, v)) => format!("{name}{{{k}=\"{v}\"}}"),
+                        None => name.clone(),
+                    },
+                );
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Every rule of a Prometheus rule file.
 pub fn rules(path: &Path) -> Vec<RuleRow> {
     use yaml_rust2::YamlLoader;

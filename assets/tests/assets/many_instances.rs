@@ -30,15 +30,7 @@ fn three_instances_aggregate_per_job_and_only_the_stopped_one_is_down() {
         .iter()
         .map(|(_, port)| format!("'127.0.0.1:{port}'"))
         .collect();
-    let rules_dir = assets_dir().join("prometheus/rules");
-    let rule_files: Vec<_> = [
-        "marketplace-recording.yml",
-        "marketplace-alerts.yml",
-        "marketplace-slo.yml",
-    ]
-    .iter()
-    .map(|f| rules_dir.join(f))
-    .collect();
+    let rule_files = common::rule_files(&assets_dir());
     let placeholder = std::net::SocketAddr::from(([127, 0, 0, 1], 9464));
     let config = common::shipped_prometheus_config(placeholder, &rule_files, None)
         .replace("['127.0.0.1:9464']", &format!("[{}]", targets.join(", ")));

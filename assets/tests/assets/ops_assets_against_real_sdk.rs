@@ -57,15 +57,7 @@ fn end_to_end(namespace: Option<&str>, job: &str) {
         }
         out
     };
-    let rules_dir = assets.join("prometheus/rules");
-    let rule_files: Vec<_> = [
-        "marketplace-recording.yml",
-        "marketplace-alerts.yml",
-        "marketplace-slo.yml",
-    ]
-    .iter()
-    .map(|f| rules_dir.join(f))
-    .collect();
+    let rule_files = common::rule_files(&assets);
     let target = std::net::SocketAddr::from(([127, 0, 0, 1], scrape_port));
     let config = common::shipped_prometheus_config(target, &rule_files, None)
         .replace("job_name: marketplace\n", &format!("job_name: {job}\n"));
@@ -73,17 +65,14 @@ fn end_to_end(namespace: Option<&str>, job: &str) {
     let prom = Prometheus::start_with_config(&prometheus, &config);
 
     // What must return data.
-    let mut must_have_data: Vec<(String, String)> = Vec::new();
+    let mut must_have_data: Vec<(String, String)> = common::recording_selectors(&rule_files)
+        .into_iter()
+        .map(|selector| (format!("recording rule {selector}"), selector))
+        .collect();
     let mut alerts: Vec<(String, String)> = Vec::new();
     for file in &rule_files {
-        for (_, kind, name, expr, labels) in common::rules(file) {
-            if kind == "record" {
-                let selector = match labels.iter().find(|(k, _)| k == "operation" || k == "slo") {
-                    Some((k, v)) => format!("{name}{{{k}=\"{v}\"}}"),
-                    None => name.clone(),
-                };
-                must_have_data.push((format!("recording rule {selector}"), selector));
-            } else {
+        for (_, kind, name, expr, _) in common::rules(file) {
+            if kind != "record" {
                 alerts.push((name, expr));
             }
         }

@@ -78,15 +78,7 @@ fn vmalert_over_victoria_metrics_evaluates_every_recording_rule() {
         },
         |port| common::answers_200(port, "/health"),
     );
-    let rules_dir = assets_dir().join("prometheus/rules");
-    let rule_files: Vec<_> = [
-        "marketplace-recording.yml",
-        "marketplace-alerts.yml",
-        "marketplace-slo.yml",
-    ]
-    .iter()
-    .map(|f| rules_dir.join(f))
-    .collect();
+    let rule_files = common::rule_files(&assets_dir());
     let (_vmalert, _) = spawn_on_free_port(
         "vmalert",
         |port| {
@@ -111,21 +103,7 @@ fn vmalert_over_victoria_metrics_evaluates_every_recording_rule() {
         |port| common::answers_200(port, "/health"),
     );
 
-    let mut wanted = Vec::new();
-    for file in &rule_files {
-        for (_, kind, name, _, labels) in common::rules(file) {
-            if kind == "record" {
-                wanted.push(
-                    match labels.iter().find(|(k, _)| k == "operation" || k == "slo") {
-                        Some((k, v)) => format!("{name}{{{k}=\"{v}\"}}"),
-                        None => name.clone(),
-                    },
-                );
-            }
-        }
-    }
-    wanted.sort();
-    wanted.dedup();
+    let wanted = common::recording_selectors(&rule_files);
     let mut missing = wanted.clone();
     let started = std::time::Instant::now();
     wait_for(Duration::from_secs(150), || {
