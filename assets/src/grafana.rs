@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use marketplace_telemetry::marketplace::catalog;
 
 use crate::model::{fmt_f, name, slos};
+use crate::{Options, Selector};
 
 pub(crate) fn target(expr: &str, legend: &str, ref_id: &str) -> Value {
     json!({
@@ -340,17 +341,28 @@ pub(crate) fn overview(ns: Option<&str>) -> String {
     )
 }
 
-pub(crate) fn slo_dashboard(ns: Option<&str>, job: &str) -> String {
+pub(crate) fn slo_dashboard(options: &Options) -> String {
+    let o = &options.objectives;
+    let period = &o.period.text;
+    // Burn rate over the fast alert's windows: its first short window and every long one.
+    let burn_windows: Vec<&str> = o
+        .fast
+        .windows
+        .first()
+        .map(|w| w.short.text.as_str())
+        .into_iter()
+        .chain(o.fast.windows.iter().map(|w| w.long.text.as_str()))
+        .collect();
     let mut panels = Vec::new();
     let mut id = 0;
-    for (i, slo) in slos(ns, job).iter().enumerate() {
+    for (i, slo) in slos(options).iter().enumerate() {
         let y = (i as u32) * 8;
         let sel = format!("job=\"$job\",slo=\"{}\"", slo.name);
         id += 1;
         panels.push(panel(
             id,
             &format!(
-                "{}: compliance (30d) vs objective {}",
+                "{}: compliance ({period}) vs objective {}",
                 slo.name,
                 fmt_f(slo.objective)
             ),
@@ -358,7 +370,7 @@ pub(crate) fn slo_dashboard(ns: Option<&str>, job: &str) -> String {
             "percentunit",
             (0, y, 8, 8),
             vec![target(
-                &format!("1 - slo:sli_error:ratio_rate30d{{{sel}}}"),
+                &format!("1 - slo:sli_error:ratio_rate{period}{{{sel}}}"),
                 "compliance",
                 "A",
             )],
@@ -384,23 +396,17 @@ pub(crate) fn slo_dashboard(ns: Option<&str>, job: &str) -> String {
             "timeseries",
             "short",
             (16, y, 8, 8),
-            vec![
-                target(
-                    &format!("slo:sli_error:ratio_rate5m{{{sel}}} / {budget}"),
-                    "5m",
-                    "A",
-                ),
-                target(
-                    &format!("slo:sli_error:ratio_rate1h{{{sel}}} / {budget}"),
-                    "1h",
-                    "B",
-                ),
-                target(
-                    &format!("slo:sli_error:ratio_rate6h{{{sel}}} / {budget}"),
-                    "6h",
-                    "C",
-                ),
-            ],
+            burn_windows
+                .iter()
+                .zip(["A", "B", "C", "D", "E", "F", "G", "H"])
+                .map(|(w, ref_id)| {
+                    target(
+                        &format!("slo:sli_error:ratio_rate{w}{{{sel}}} / {budget}"),
+                        w,
+                        ref_id,
+                    )
+                })
+                .collect(),
         ));
     }
     dashboard("marketplace-slo", "Marketplace SLOs", panels, vec![])
@@ -448,4 +454,45 @@ pub(crate) fn versions_dashboard(ns: Option<&str>) -> String {
         panels,
         vec![],
     )
+}
+
+/// A rendered dashboard with `selector` on every panel query and on the `job` variable's
+/// query (unchanged when the selector is empty).
+pub(crate) fn apply_selector(dashboard: &str, selector: &Selector) -> String {
+    if selector.is_empty() {
+        return dashboard.to_string();
+    }
+    let Ok(mut value) = serde_json::from_str::<Value>(dashboard) else {
+        return dashboard.to_string();
+    };
+    fn walk(panels: &mut Value, selector: &Selector) {
+        for p in panels.as_array_mut().into_iter().flatten() {
+            for t in p["targets"].as_array_mut().into_iter().flatten() {
+                if let Some(e) = t["expr"].as_str() {
+                    t["expr"] = Value::String(selector.apply(e));
+                }
+            }
+            walk(&mut p["panels"], selector);
+        }
+    }
+    walk(&mut value["panels"], selector);
+    for var in value["templating"]["list"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        // Grafana's `label_values(metric, label)`: only the metric is a selector.
+        if let Some(q) = var["query"]["query"].as_str() {
+            if let Some(args) = q
+                .strip_prefix("label_values(")
+                .and_then(|r| r.strip_suffix(')'))
+            {
+                if let Some((metric, label)) = args.rsplit_once(',') {
+                    var["query"]["query"] =
+                        Value::String(format!("label_values({},{label})", selector.apply(metric)));
+                }
+            }
+        }
+    }
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }

@@ -23,8 +23,13 @@
 
 mod grafana;
 mod model;
+mod objectives;
 mod promtool_tests;
 mod rules;
+mod selector;
+
+pub use objectives::Objectives;
+pub use selector::Selector;
 
 use grafana::{overview, slo_dashboard, versions_dashboard};
 use promtool_tests::{alert_tests, recording_tests, slo_tests};
@@ -42,33 +47,73 @@ pub struct Asset {
 /// The Prometheus job name the shipped scrape config uses for the SDK's endpoint.
 pub const JOB: &str = "marketplace";
 
-/// What the generated assets are for: the service's metrics namespace and its scrape job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the generated assets are for: the service's metrics namespace, its scrape job, extra
+/// matchers for every series and the objectives the alerts hold it to.
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Options {
     /// `TelemetryConfig::with_metrics_namespace` of the service (series prefix `NS_`).
     pub namespace: Option<String>,
     /// The Prometheus scrape job the service runs under (every `up` and `job` matcher).
     pub job: String,
+    /// Extra matchers on every series (`--selector`).
+    pub selector: Selector,
+    /// SLO targets, windows, alert thresholds, `for:` and severities (`--objectives`).
+    pub objectives: Objectives,
 }
 
 impl Default for Options {
-    /// No namespace, job [`JOB`]: the committed files.
+    /// No namespace, job [`JOB`], no selector, the default objectives: the committed files.
     fn default() -> Self {
         Options {
             namespace: None,
             job: JOB.to_string(),
+            selector: Selector::default(),
+            objectives: Objectives::default(),
         }
     }
 }
 
 impl Options {
-    /// Options with a namespace and a job.
+    /// Options with a namespace and a job (no selector, the default objectives).
     pub fn new(namespace: Option<&str>, job: &str) -> Self {
         Options {
             namespace: namespace.map(str::to_string),
             job: job.to_string(),
+            ..Options::default()
         }
+    }
+
+    /// These options with extra matchers on every series.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry_assets::{render_with, Options, Selector};
+    /// let options = Options::default().with_selector(Selector::parse(r#"env="prod""#).unwrap());
+    /// let assets = render_with(&options);
+    /// let alerts = assets.iter().find(|a| a.path.ends_with("marketplace-alerts.yml")).unwrap();
+    /// assert!(alerts.contents.contains(r#"up{env=\"prod\",job=\"marketplace\"} == 0"#));
+    /// ```
+    pub fn with_selector(mut self, selector: Selector) -> Self {
+        self.selector = selector;
+        self
+    }
+
+    /// These options with other objectives.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry_assets::{render_with, Objectives, Options};
+    /// let objectives = Objectives::from_yaml("alerts:\n  MarketplacePublishLatencyHigh: {threshold: 10}\n").unwrap();
+    /// let assets = render_with(&Options::default().with_objectives(objectives));
+    /// let alerts = assets.iter().find(|a| a.path.ends_with("marketplace-alerts.yml")).unwrap();
+    /// assert!(alerts.contents.contains("Publish p95 latency above 10 s"));
+    /// ```
+    pub fn with_objectives(mut self, objectives: Objectives) -> Self {
+        self.objectives = objectives;
+        self
     }
 }
 
@@ -98,43 +143,61 @@ pub fn render(namespace: Option<&str>) -> Vec<Asset> {
 /// ```
 pub fn render_with(options: &Options) -> Vec<Asset> {
     let ns = options.namespace.as_deref();
-    let job = options.job.as_str();
+    let sel = &options.selector;
+    let rules = |mut rules: Vec<rules::Rule>| {
+        if !sel.is_empty() {
+            for r in &mut rules {
+                r.expr = sel.apply_to_rule(&r.expr);
+                // A rule reading no series (the objective's `vector(..)`) carries the
+                // deployment's labels itself, or two environments' rules would collide.
+                if !r.alert && r.expr.starts_with("vector(") {
+                    r.labels.extend(
+                        sel.equalities()
+                            .map(|(k, v)| (k.to_string(), v.to_string())),
+                    );
+                }
+            }
+        }
+        render_rules(&rules)
+    };
+    let tests = |text: String| sel.apply_to_test(&text);
+    let dashboard = |text: String| grafana::apply_selector(&text, sel);
     vec![
         Asset {
             path: "prometheus/rules/marketplace-recording.yml",
-            contents: render_rules(&recording_rules(ns)),
+            contents: rules(recording_rules(ns)),
         },
         Asset {
             path: "prometheus/rules/marketplace-alerts.yml",
-            contents: render_rules(&alert_rules(ns, job)),
+            contents: rules(alert_rules(options)),
         },
         Asset {
             path: "prometheus/rules/marketplace-slo.yml",
-            contents: render_rules(&slo_rules(ns, job)),
+            contents: rules(slo_rules(options)),
         },
         Asset {
             path: "prometheus/tests/recording_test.yml",
-            contents: recording_tests(ns),
+            contents: tests(recording_tests(ns)),
         },
         Asset {
             path: "prometheus/tests/alerts_test.yml",
-            contents: alert_tests(ns, job),
+            contents: tests(alert_tests(options)),
         },
         Asset {
             path: "prometheus/tests/slo_test.yml",
-            contents: slo_tests(ns, job),
+            contents: tests(slo_tests(options)),
         },
         Asset {
             path: "grafana/dashboards/marketplace-overview.json",
-            contents: overview(ns),
+            contents: dashboard(overview(ns)),
         },
         Asset {
             path: "grafana/dashboards/marketplace-slo.json",
-            contents: slo_dashboard(ns, job),
+            contents: dashboard(slo_dashboard(options)),
         },
         Asset {
             path: "grafana/dashboards/marketplace-versions.json",
-            contents: versions_dashboard(ns),
+            contents: dashboard(versions_dashboard(ns)),
         },
     ]
 }

@@ -4,12 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-gen-assets: write the Prometheus rules, promtool tests and Grafana dashboards that match what
+use marketplace_telemetry_assets::{Objectives, Options, Selector};
+
+const USAGE: &str = r#"gen-assets: write the Prometheus rules, promtool tests and Grafana dashboards that match what
 marketplace-telemetry exports.
 
 USAGE:
-    gen-assets [--out DIR] [--namespace NS] [--job NAME]
+    gen-assets [--out DIR] [--namespace NS] [--job NAME] [--selector MATCHERS] [--objectives FILE]
 
 OPTIONS:
     --out DIR         Directory to write into, laid out like collector-config/
@@ -21,24 +22,42 @@ OPTIONS:
     --job NAME        The Prometheus scrape job of the service: every `up{job=..}` and process
                       alert selector, and the promtool tests of those alerts. Letters, digits,
                       '_', '-', '.', ':' or '/'. Default: marketplace (the shipped prometheus.yml).
+    --selector MATCHERS
+                      Extra label matchers on every series of every rule and panel, e.g.
+                      'env="prod",region!="test"' (= and != only; values without ', \ or
+                      control characters; not job, instance, le or the SDK's own labels).
+                      Equality labels are also kept by every aggregation of the rules, so the
+                      rule sets of several environments can share one Prometheus; the labels
+                      must be on the scraped series (target labels or relabelling), `up`
+                      included. Default: none.
+    --objectives FILE A YAML file of SLO targets and thresholds, the SLO period, the burn-rate
+                      windows and the alert thresholds, `for:` durations and severities. Every
+                      key is optional (a missing key keeps its default); an unknown key is an
+                      error naming it and its line. Every key with its default:
+                      collector-config/objectives.example.yml. Default: the built-in objectives.
     -h, --help        Print this help.
 
 EXAMPLE (the registry team's deployment):
     cargo run -p marketplace-telemetry-assets --bin gen-assets -- \
-        --out deploy/ops --namespace mockforge --job mockforge-registry
-";
+        --out deploy/ops --namespace mockforge --job mockforge-registry \
+        --selector 'env="prod"' --objectives deploy/objectives.yml
+"#;
 
 #[derive(Debug, PartialEq)]
 struct Args {
     out: PathBuf,
     namespace: Option<String>,
     job: String,
+    selector: Selector,
+    objectives: Option<PathBuf>,
 }
 
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
     let mut out = None;
     let mut namespace = None;
     let mut job = marketplace_telemetry_assets::JOB.to_string();
+    let mut selector = Selector::default();
+    let mut objectives = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -80,6 +99,11 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
                 }
                 job = j;
             }
+            "--selector" => {
+                // A selector may start with anything but "--"; take it as given.
+                selector = Selector::parse(&value("--selector")?)?;
+            }
+            "--objectives" => objectives = Some(PathBuf::from(value("--objectives")?)),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -89,12 +113,24 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
         out,
         namespace,
         job,
+        selector,
+        objectives,
     }))
 }
 
-fn write(args: &Args) -> std::io::Result<()> {
-    let options = marketplace_telemetry_assets::Options::new(args.namespace.as_deref(), &args.job);
-    for asset in marketplace_telemetry_assets::render_with(&options) {
+/// The options `args` ask for (reads the objectives file).
+fn options(args: &Args) -> Result<Options, String> {
+    let objectives = match &args.objectives {
+        Some(path) => Objectives::from_file(path)?,
+        None => Objectives::default(),
+    };
+    Ok(Options::new(args.namespace.as_deref(), &args.job)
+        .with_selector(args.selector.clone())
+        .with_objectives(objectives))
+}
+
+fn write(args: &Args, options: &Options) -> std::io::Result<()> {
+    for asset in marketplace_telemetry_assets::render_with(options) {
         let path = args.out.join(asset.path);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -111,11 +147,17 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
-        Ok(Some(args)) => match write(&args) {
-            Ok(()) => ExitCode::SUCCESS,
+        Ok(Some(args)) => match options(&args) {
+            Ok(options) => match write(&args, &options) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("gen-assets: writing into {}: {e}", args.out.display());
+                    ExitCode::FAILURE
+                }
+            },
             Err(e) => {
-                eprintln!("gen-assets: writing into {}: {e}", args.out.display());
-                ExitCode::FAILURE
+                eprintln!("gen-assets: {e}");
+                ExitCode::from(2)
             }
         },
         Err(e) => {
@@ -147,6 +189,11 @@ mod tests {
         assert_eq!(a.out, PathBuf::from("x"));
         assert_eq!(a.namespace.as_deref(), Some("mockforge"));
         assert_eq!(a.job, "mockforge-registry");
+        let a = args(&["--selector=env=\"prod\"", "--objectives", "o.yml"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.selector.to_string(), "env=\"prod\"");
+        assert_eq!(a.objectives, Some(PathBuf::from("o.yml")));
     }
 
     #[test]
@@ -161,6 +208,18 @@ mod tests {
         assert!(args(&["--job"])
             .unwrap_err()
             .contains("--job needs a value"));
+        assert!(args(&["--selector", "env=prod"])
+            .unwrap_err()
+            .contains("double quotes"));
+        assert!(args(&["--objectives"])
+            .unwrap_err()
+            .contains("--objectives needs a value"));
+        let missing = args(&["--objectives", "/no/such/objectives.yml"])
+            .unwrap()
+            .unwrap();
+        assert!(options(&missing)
+            .unwrap_err()
+            .contains("/no/such/objectives.yml"));
         assert!(args(&["--frobnicate"])
             .unwrap_err()
             .contains("unknown argument"));

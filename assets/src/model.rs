@@ -5,6 +5,8 @@ use marketplace_telemetry::marketplace::catalog::{
     self, InstrumentSpec, OperationSpec, OPERATIONS,
 };
 
+use crate::Options;
+
 /// The operations the rules cover: the SDK's own list.
 pub(crate) const OPS: &[OperationSpec] = OPERATIONS;
 
@@ -13,7 +15,7 @@ pub(crate) struct Slo {
     pub(crate) name: &'static str,
     pub(crate) component: &'static str,
     pub(crate) objective: f64,
-    pub(crate) description: &'static str,
+    pub(crate) description: String,
     /// PromQL of bad events per second over `{w}` (the window is substituted).
     pub(crate) bad: String,
     /// PromQL of all events per second over `{w}`.
@@ -37,17 +39,6 @@ impl Slo {
     }
 }
 
-/// SLI windows for the recording rules, shortest first.
-pub(crate) const WINDOWS: &[&str] = &["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"];
-
-/// Multi-window, multi-burn-rate alerts: (severity, long, short, factor, for).
-pub(crate) const BURNS: &[(&str, &str, &str, f64, &str)] = &[
-    ("critical", "1h", "5m", 14.4, "2m"),
-    ("critical", "6h", "30m", 6.0, "15m"),
-    ("warning", "1d", "2h", 3.0, "1h"),
-    ("warning", "3d", "6h", 1.0, "3h"),
-];
-
 pub(crate) fn name(spec: &InstrumentSpec, ns: Option<&str>) -> String {
     spec.prometheus_name(ns)
 }
@@ -63,8 +54,13 @@ pub(crate) fn request_ops() -> impl Iterator<Item = &'static OperationSpec> {
 /// The `operation` matcher selecting [`request_ops`] on the per-operation recording rules.
 pub(crate) const REQUEST_OPS_MATCHER: &str = "operation!=\"cache_lookup\"";
 
-/// The SLOs; `job` is the service's scrape job (availability reads its `up`).
-pub(crate) fn slos(ns: Option<&str>, job: &str) -> Vec<Slo> {
+/// The SLOs with the targets of `options.objectives`; availability reads the `up` of
+/// `options.job`.
+pub(crate) fn slos(options: &Options) -> Vec<Slo> {
+    let ns = options.namespace.as_deref();
+    let job = options.job.as_str();
+    let o = &options.objectives;
+    let threshold = |slo: &str| fmt_f(o.slo(slo).threshold.unwrap_or(0.1));
     let search = name(&catalog::SEARCH_DURATION, ns);
     let lookup = name(&catalog::CACHE_LOOKUP_DURATION, ns);
     let rdf = name(&catalog::RDF_QUERY_DURATION, ns);
@@ -77,9 +73,11 @@ pub(crate) fn slos(ns: Option<&str>, job: &str) -> Vec<Slo> {
             format!("sum by (job) (rate({metric}_count{{outcome=\"success\"}}[{{w}}]))"),
         )
     };
-    let (search_bad, search_total) = latency(&search, "0.2");
-    let (lookup_bad, lookup_total) = latency(&lookup, "0.1");
-    let (rdf_bad, rdf_total) = latency(&rdf, "0.1");
+    let (search_bad, search_total) = latency(&search, &threshold("search-latency"));
+    let (lookup_bad, lookup_total) = latency(&lookup, &threshold("lookup-latency"));
+    let (rdf_bad, rdf_total) = latency(&rdf, &threshold("rdf-latency"));
+    let ms = |slo: &str| fmt_f(o.slo(slo).threshold.unwrap_or(0.1) * 1000.0);
+    let pct = |slo: &str| fmt_f(o.slo(slo).objective * 100.0);
     let all_ops = request_ops()
         .map(|op| format!("rate({}_count[{{w}}])", name(&op.duration, ns)))
         .collect::<Vec<_>>();
@@ -102,8 +100,12 @@ pub(crate) fn slos(ns: Option<&str>, job: &str) -> Vec<Slo> {
         Slo {
             name: "search-latency",
             component: "search",
-            objective: 0.95,
-            description: "95% of successful searches complete within 200 ms (search p95 < 200 ms).",
+            objective: o.slo("search-latency").objective,
+            description: format!(
+                "{p}% of successful searches complete within {t} ms (search p{p} < {t} ms).",
+                p = pct("search-latency"),
+                t = ms("search-latency")
+            ),
             bad: search_bad,
             total: search_total,
             ratio: None,
@@ -111,8 +113,12 @@ pub(crate) fn slos(ns: Option<&str>, job: &str) -> Vec<Slo> {
         Slo {
             name: "lookup-latency",
             component: "cache",
-            objective: 0.95,
-            description: "95% of cache lookups complete within 100 ms (lookup p95 < 100 ms).",
+            objective: o.slo("lookup-latency").objective,
+            description: format!(
+                "{p}% of cache lookups complete within {t} ms (lookup p{p} < {t} ms).",
+                p = pct("lookup-latency"),
+                t = ms("lookup-latency")
+            ),
             bad: lookup_bad,
             total: lookup_total,
             ratio: None,
@@ -120,8 +126,12 @@ pub(crate) fn slos(ns: Option<&str>, job: &str) -> Vec<Slo> {
         Slo {
             name: "rdf-latency",
             component: "rdf",
-            objective: 0.95,
-            description: "95% of RDF queries complete within 100 ms (RDF p95 < 100 ms).",
+            objective: o.slo("rdf-latency").objective,
+            description: format!(
+                "{p}% of RDF queries complete within {t} ms (RDF p{p} < {t} ms).",
+                p = pct("rdf-latency"),
+                t = ms("rdf-latency")
+            ),
             bad: rdf_bad,
             total: rdf_total,
             ratio: None,
@@ -129,18 +139,21 @@ pub(crate) fn slos(ns: Option<&str>, job: &str) -> Vec<Slo> {
         Slo {
             name: "errors",
             component: "marketplace",
-            objective: 0.99,
-            description: "Fewer than 1% of marketplace operations fail (cache lookups excluded).",
+            objective: o.slo("errors").objective,
+            description: format!(
+                "Fewer than {}% of marketplace operations fail (cache lookups excluded).",
+                fmt_f(100.0 - o.slo("errors").objective * 100.0)
+            ),
             bad: sum_all(&all_errors),
             total: sum_all(&all_ops),
             ratio: None,
         },
-        availability(job),
+        availability(job, o.slo("availability").objective),
         Slo {
             name: "cache-hit",
             component: "cache",
-            objective: 0.8,
-            description: "More than 80% of cache lookups are hits.",
+            objective: o.slo("cache-hit").objective,
+            description: format!("More than {}% of cache lookups are hits.", pct("cache-hit")),
             bad: format!("sum by (job) (rate({cache}{{result=\"miss\"}}[{{w}}]))"),
             total: format!("sum by (job) (rate({cache}[{{w}}]))"),
             ratio: None,
@@ -159,7 +172,7 @@ pub(crate) fn fmt_f(v: f64) -> String {
 /// Availability: the share of time the target was scraped (`up`) times the share of its HTTP
 /// requests answered without a 5xx — so a service that is down burns budget, though it serves
 /// no request that could fail. Error ratio = 1 − up-time × (1 − 5xx ratio).
-fn availability(job: &str) -> Slo {
+fn availability(job: &str, objective: f64) -> Slo {
     let total = "sum by (job) (rate(http_server_request_duration_seconds_count[{w}]))";
     let bad = "sum by (job) (rate(http_server_request_duration_seconds_count{http_response_status_code=~\"5..\"}[{w}]))";
     let up = format!("avg by (job) (avg_over_time(up{{job=\"{job}\"}}[{{w}}]))");
@@ -169,8 +182,8 @@ fn availability(job: &str) -> Slo {
     Slo {
         name: "availability",
         component: "marketplace",
-        objective: 0.999,
-        description: "99.9% availability: the target is up and answers HTTP requests without a server error (5xx).",
+        objective,
+        description: format!("{}% availability: the target is up and answers HTTP requests without a server error (5xx).", fmt_f(objective * 100.0)),
         bad: bad.to_string(),
         total: total.to_string(),
         ratio: Some(format!("1 - (1 - {server_errors}) * {up}")),

@@ -6,9 +6,12 @@ use std::fmt::Write as _;
 use marketplace_telemetry::marketplace::catalog;
 use marketplace_telemetry::marketplace::Label as _;
 
-use crate::model::{fmt_f, name, slos, OPS, WINDOWS};
+use crate::model::{fmt_f, name, slos, OPS};
+use crate::objectives::{
+    fmt_bytes, fmt_percent, fmt_seconds, humanize_1024, humanize_duration, humanize_percentage,
+};
 use crate::rules::{alert_rules, camel_case, slo_rules, yaml_str, Rule};
-use crate::JOB;
+use crate::{Options, JOB};
 
 // === promtool unit tests ===
 
@@ -130,318 +133,307 @@ pub(crate) fn recording_tests(ns: Option<&str>) -> String {
     out
 }
 
-/// Alert unit tests; the `up` and process alerts are fed series of scrape job `job`.
-pub(crate) fn alert_tests(ns: Option<&str>, job: &str) -> String {
+/// Alert unit tests: every alert fires on input that breaks its threshold (from the
+/// objectives) and stays silent on input that does not; the `up` and process alerts are fed
+/// series of scrape job `options.job`.
+pub(crate) fn alert_tests(options: &Options) -> String {
+    let ns = options.namespace.as_deref();
+    let job = options.job.as_str();
+    let o = &options.objectives;
     let search = name(&catalog::SEARCH_DURATION, ns);
     let lookup = name(&catalog::CACHE_LOOKUP_DURATION, ns);
     let rdf = name(&catalog::RDF_QUERY_DURATION, ns);
+    let publish = name(&catalog::PUBLISH_DURATION, ns);
     let cache = name(&catalog::CACHE_REQUESTS, ns);
     let mut out = String::from(
         "# Every alert fires on input that breaks its threshold and stays silent on input that\n# does not.\nrule_files:\n  - ../rules/marketplace-recording.yml\n  - ../rules/marketplace-alerts.yml\nevaluation_interval: 1m\ntests:\n",
     );
-    // Latency histograms: `slow` puts every request in the given bucket range.
-    let latency_input = |m: &str, le_fast: &str, fast: f64, total: f64| {
-        let mut s = String::new();
-        s.push_str(&series(
-            &format!("{m}_count{{job=\"{JOB}\",outcome=\"success\"}}"),
-            total,
-            30,
-        ));
-        s.push_str(&series(
-            &format!("{m}_bucket{{job=\"{JOB}\",outcome=\"success\",le=\"{le_fast}\"}}"),
-            fast,
-            30,
-        ));
-        s.push_str(&series(
-            &format!("{m}_bucket{{job=\"{JOB}\",outcome=\"success\",le=\"1\"}}"),
-            total,
-            30,
-        ));
-        s.push_str(&series(
-            &format!("{m}_bucket{{job=\"{JOB}\",outcome=\"success\",le=\"+Inf\"}}"),
-            total,
-            30,
-        ));
-        s
+    let rules = alert_rules(options);
+    // Evaluate 10 minutes after `for:` has passed (at least at 25m), with 5 minutes of input
+    // to spare.
+    let timing = |alert: &str| {
+        let eval = (o.alert(alert).for_.minutes() + 10).max(25) as u32;
+        (eval, eval + 5)
     };
-    let rules = alert_rules(ns, job);
-    // `firing`: (severity, component, rendered description).
+    let threshold = |alert: &str| o.alert(alert).threshold.unwrap_or(0.0);
+    // `firing`: (component, extra label, rendered description).
     let alert_case = |out: &mut String,
                       name: &str,
-                      input: String,
+                      input: &dyn Fn(u32) -> String,
                       alert: &str,
-                      firing: Option<(&str, &str, &str)>| {
-        let _ = write!(out, "  - name: {name}\n    interval: 1m\n    input_series:\n{input}    alert_rule_test:\n      - eval_time: 25m\n        alertname: {alert}\n");
+                      firing: Option<Firing<'_>>| {
+        let (eval, minutes) = timing(alert);
+        let _ = write!(out, "  - name: {name}\n    interval: 1m\n    input_series:\n{}    alert_rule_test:\n      - eval_time: {eval}m\n        alertname: {alert}\n", input(minutes));
         match firing {
-            Some((severity, component, description)) => {
-                let _ = write!(out, "        exp_alerts:\n          - exp_labels:\n              severity: {severity}\n              component: {component}\n              job: {JOB}\n");
-                if component == "cache" {
-                    // The cache alert keeps the per-cache label of its recording rule.
-                    out.push_str("              cache: search\n");
+            Some((component, extra, description)) => {
+                let _ = write!(out, "        exp_alerts:\n          - exp_labels:\n              severity: {}\n              component: {component}\n              job: {JOB}\n", o.alert(alert).severity);
+                if let Some((k, v)) = extra {
+                    let _ = writeln!(out, "              {k}: {v}");
                 }
-                out.push_str(&exp_annotations(&rules, alert, description));
+                out.push_str(&exp_annotations(&rules, alert, &description));
             }
             None => out.push_str("        exp_alerts: []\n"),
         }
     };
-    // Search: all requests between 0.5 and 1 s → p95 ≈ 0.98 s: warning and critical fire.
-    alert_case(
-        &mut out,
-        "search latency breach",
-        latency_input(&search, "0.5", 0.0, 60.0),
-        "MarketplaceSearchLatencyHigh",
-        Some((
-            "warning",
-            "search",
-            "Search p95 latency on marketplace is 975ms (threshold 200 ms).",
-        )),
-    );
-    alert_case(
-        &mut out,
-        "search latency breach is critical",
-        latency_input(&search, "0.5", 0.0, 60.0),
-        "MarketplaceSearchLatencyCritical",
-        Some((
-            "critical",
-            "search",
-            "Search p95 latency on marketplace is 975ms (threshold 500 ms).",
-        )),
-    );
-    alert_case(
-        &mut out,
-        "fast searches do not alert",
-        latency_input(&search, "0.1", 60.0, 60.0),
-        "MarketplaceSearchLatencyHigh",
-        None,
-    );
-    alert_case(
-        &mut out,
-        "fast searches are not critical",
-        latency_input(&search, "0.1", 60.0, 60.0),
-        "MarketplaceSearchLatencyCritical",
-        None,
-    );
-    alert_case(
-        &mut out,
-        "rdf latency breach",
-        latency_input(&rdf, "0.1", 0.0, 60.0),
-        "MarketplaceRdfQueryLatencyHigh",
-        Some((
-            "warning",
-            "rdf",
-            "RDF query p95 latency on marketplace is 955ms (threshold 100 ms).",
-        )),
-    );
-    alert_case(
-        &mut out,
-        "fast rdf queries do not alert",
-        latency_input(&rdf, "0.1", 60.0, 60.0),
-        "MarketplaceRdfQueryLatencyHigh",
-        None,
-    );
 
-    // Every request between `lo` and `hi` seconds.
-    let latency_between = |m: &str, lo: &str, hi: &str, total: f64| {
-        let mut s = String::new();
-        s.push_str(&series(
+    // Latency: every request between two bucket boundaries, so the quantile is exact.
+    let latency_between = |m: &str, lo: f64, hi: Option<f64>, minutes: u32| {
+        let mut s = series(
             &format!("{m}_count{{job=\"{JOB}\",outcome=\"success\"}}"),
-            total,
-            30,
-        ));
-        for (le, n) in [(lo, 0.0), (hi, total), ("+Inf", total)] {
+            60.0,
+            minutes,
+        );
+        let mut buckets = vec![(fmt_f(lo), 0.0)];
+        if let Some(hi) = hi {
+            buckets.push((fmt_f(hi), 60.0));
+        }
+        buckets.push(("+Inf".to_string(), 60.0));
+        for (le, n) in buckets {
             s.push_str(&series(
                 &format!("{m}_bucket{{job=\"{JOB}\",outcome=\"success\",le=\"{le}\"}}"),
                 n,
-                30,
+                minutes,
             ));
         }
         s
     };
-    let publish = name(&catalog::PUBLISH_DURATION, ns);
-    // Searches between 1 and 2.5 s → p99 = 1 + 1.5 × 0.99.
-    alert_case(
-        &mut out,
-        "search p99 above 1 s",
-        latency_between(&search, "1", "2.5", 60.0),
-        "MarketplaceSearchLatencyP99High",
-        Some((
-            "warning",
+    for (alert, spec, metric, q, what, component) in [
+        (
+            "MarketplaceSearchLatencyHigh",
+            &catalog::SEARCH_DURATION,
+            &search,
+            0.95,
+            "Search",
             "search",
-            "Search p99 latency on marketplace is 2.485s (threshold 1 s).",
-        )),
-    );
-    alert_case(
-        &mut out,
-        "search p99 below 1 s",
-        latency_between(&search, "0.5", "1", 60.0),
-        "MarketplaceSearchLatencyP99High",
-        None,
-    );
-    // Publishes between 5 and 10 s → p95 = 5 + 5 × 0.95.
-    alert_case(
-        &mut out,
-        "publish p95 above 5 s",
-        latency_between(&publish, "5", "10", 60.0),
-        "MarketplacePublishLatencyHigh",
-        Some((
-            "warning",
+        ),
+        (
+            "MarketplaceSearchLatencyCritical",
+            &catalog::SEARCH_DURATION,
+            &search,
+            0.95,
+            "Search",
+            "search",
+        ),
+        (
+            "MarketplaceRdfQueryLatencyHigh",
+            &catalog::RDF_QUERY_DURATION,
+            &rdf,
+            0.95,
+            "RDF query",
+            "rdf",
+        ),
+        (
+            "MarketplaceSearchLatencyP99High",
+            &catalog::SEARCH_DURATION,
+            &search,
+            0.99,
+            "Search",
+            "search",
+        ),
+        (
+            "MarketplacePublishLatencyHigh",
+            &catalog::PUBLISH_DURATION,
+            &publish,
+            0.95,
+            "Publish",
             "publish",
-            "Publish p95 latency on marketplace is 9.75s (threshold 5 s).",
-        )),
-    );
-    alert_case(
-        &mut out,
-        "publish p95 below 5 s",
-        latency_between(&publish, "2.5", "5", 60.0),
-        "MarketplacePublishLatencyHigh",
-        None,
-    );
+        ),
+    ] {
+        let t = threshold(alert);
+        let b = spec.boundaries;
+        let q: f64 = q;
+        let p = (q * 100.0).round();
+        // Breach: every request in the first bucket at or above the threshold (past the last
+        // boundary the quantile reads as that boundary, still above the threshold).
+        let at = b.iter().position(|&x| x >= t).unwrap_or(b.len() - 1);
+        let (lo, hi) = (b[at], b.get(at + 1).copied());
+        let value = hi.map_or(lo, |hi| lo + (hi - lo) * q);
+        alert_case(
+            &mut out,
+            &format!("{} p{p} above {}", what.to_lowercase(), fmt_seconds(t)),
+            &|m| latency_between(metric, lo, hi, m),
+            alert,
+            Some((
+                component,
+                None,
+                format!(
+                    "{what} p{p} latency on {JOB} is {} (threshold {}).",
+                    humanize_duration(value),
+                    fmt_seconds(t)
+                ),
+            )),
+        );
+        // Healthy: every request in the last bucket at or below the threshold.
+        let below = b.iter().rposition(|&x| x <= t).unwrap_or(0);
+        let lo = if below == 0 { 0.0 } else { b[below - 1] };
+        alert_case(
+            &mut out,
+            &format!("{} p{p} below {}", what.to_lowercase(), fmt_seconds(t)),
+            &|m| latency_between(metric, lo, Some(b[below]), m),
+            alert,
+            None,
+        );
+    }
 
-    let ops_input = |errors: f64, cancelled: f64| {
+    // Operations: 100 successful searches a minute, `errors` failed, `cancelled` cancelled.
+    let ops_input = |errors: f64, cancelled: f64, minutes: u32| {
         let mut s = String::new();
-        s.push_str(&series(
-            &format!("{search}_count{{job=\"{JOB}\",outcome=\"success\"}}"),
-            100.0,
-            30,
-        ));
-        s.push_str(&series(
-            &format!("{search}_count{{job=\"{JOB}\",outcome=\"error\"}}"),
-            errors,
-            30,
-        ));
-        s.push_str(&series(
-            &format!("{search}_count{{job=\"{JOB}\",outcome=\"cancelled\"}}"),
-            cancelled,
-            30,
-        ));
+        for (outcome, n) in [
+            ("success", 100.0),
+            ("error", errors),
+            ("cancelled", cancelled),
+        ] {
+            s.push_str(&series(
+                &format!("{search}_count{{job=\"{JOB}\",outcome=\"{outcome}\"}}"),
+                n,
+                minutes,
+            ));
+        }
         // Cache lookups (all fine) are not operations of the error ratio: with them counted
         // the ratio read 25/425 instead of 25/125.
         s.push_str(&series(
             &format!("{lookup}_count{{job=\"{JOB}\",outcome=\"success\"}}"),
             300.0,
-            30,
+            minutes,
         ));
         s
     };
-    alert_case(
-        &mut out,
-        "error ratio above 1%",
-        ops_input(25.0, 0.0),
-        "MarketplaceErrorRatioHigh",
-        Some((
-            "critical",
-            "marketplace",
-            "20% of operations on marketplace failed over 5 minutes (threshold 1%, cache lookups not counted).",
-        )),
-    );
-    alert_case(
-        &mut out,
-        "error percentage above 5%",
-        ops_input(25.0, 0.0),
-        "MarketplaceErrorPercentageHigh",
-        Some((
-            "warning",
-            "marketplace",
-            "20% of operations on marketplace failed over 5 minutes (threshold 5%, cache lookups not counted).",
-        )),
-    );
-    // 3 of 103 = 2.9 %: pages (> 1 %), no 5 % warning.
-    alert_case(
-        &mut out,
-        "error percentage below 5%",
-        ops_input(3.0, 0.0),
-        "MarketplaceErrorPercentageHigh",
-        None,
-    );
-    alert_case(
-        &mut out,
-        "error ratio below 1%",
-        ops_input(0.5, 0.0),
-        "MarketplaceErrorRatioHigh",
-        None,
-    );
-    alert_case(&mut out, "many cancelled operations", ops_input(0.0, 25.0), "MarketplaceOperationsCancelled", Some(("info", "marketplace", "20% of operations on marketplace were dropped before they finished (client timeouts or disconnects).")));
-    alert_case(
-        &mut out,
-        "few cancelled operations",
-        ops_input(0.0, 1.0),
-        "MarketplaceOperationsCancelled",
-        None,
-    );
+    // A failed share above the threshold: the first of 20%, 50%, 80%, 95% above it; below:
+    // half the threshold. (Per minute: n bad of 100 good reads n / (100 + n).)
+    let above = |t: f64| {
+        let r = [0.2, 0.5, 0.8, 0.95]
+            .into_iter()
+            .find(|&r| r > t)
+            .unwrap_or(0.95);
+        (100.0 * r / (1.0 - r), r)
+    };
+    let below = |t: f64| 100.0 * (t / 2.0) / (1.0 - t / 2.0);
+    for (alert, cancelled, what) in [
+        ("MarketplaceErrorRatioHigh", false, "error ratio"),
+        ("MarketplaceErrorPercentageHigh", false, "error percentage"),
+        (
+            "MarketplaceOperationsCancelled",
+            true,
+            "cancelled operations",
+        ),
+    ] {
+        let t = threshold(alert);
+        let (bad, ratio) = above(t);
+        let (e, c) = if cancelled { (0.0, bad) } else { (bad, 0.0) };
+        let description = if cancelled {
+            format!("{} of operations on {JOB} were dropped before they finished (client timeouts or disconnects).", humanize_percentage(ratio))
+        } else {
+            format!("{} of operations on {JOB} failed over 5 minutes (threshold {}, cache lookups not counted).", humanize_percentage(ratio), fmt_percent(t))
+        };
+        alert_case(
+            &mut out,
+            &format!("{what} above {}", fmt_percent(t)),
+            &|m| ops_input(e, c, m),
+            alert,
+            Some(("marketplace", None, description)),
+        );
+        let bad = below(t);
+        let (e, c) = if cancelled { (0.0, bad) } else { (bad, 0.0) };
+        alert_case(
+            &mut out,
+            &format!("{what} below {}", fmt_percent(t)),
+            &|m| ops_input(e, c, m),
+            alert,
+            None,
+        );
+    }
 
-    let cache_input = |hits: f64, misses: f64| {
-        let mut s = String::new();
-        s.push_str(&series(
+    let cache_input = |hits: f64, minutes: u32| {
+        let mut s = series(
             &format!("{cache}{{job=\"{JOB}\",cache=\"search\",result=\"hit\"}}"),
             hits,
-            30,
-        ));
+            minutes,
+        );
         s.push_str(&series(
             &format!("{cache}{{job=\"{JOB}\",cache=\"search\",result=\"miss\"}}"),
-            misses,
-            30,
+            100.0 - hits,
+            minutes,
         ));
         s
     };
+    let t = threshold("MarketplaceCacheHitRatioLow");
+    let low = if t > 0.5 { 0.5 } else { t / 2.0 };
     alert_case(
         &mut out,
-        "cache hit ratio low",
-        cache_input(50.0, 50.0),
+        &format!("cache hit ratio below {}", fmt_percent(t)),
+        &|m| cache_input(100.0 * low, m),
         "MarketplaceCacheHitRatioLow",
         Some((
-            "warning",
             "cache",
-            "Cache search on marketplace hits 50% of lookups (threshold 80%).",
+            // The cache alert keeps the per-cache label of its recording rule.
+            Some(("cache", "search")),
+            format!(
+                "Cache search on {JOB} hits {} of lookups (threshold {}).",
+                humanize_percentage(low),
+                fmt_percent(t)
+            ),
         )),
     );
     alert_case(
         &mut out,
-        "cache hit ratio fine",
-        cache_input(90.0, 10.0),
+        &format!("cache hit ratio above {}", fmt_percent(t)),
+        &|m| cache_input(100.0 * (1.0 + t) / 2.0, m),
         "MarketplaceCacheHitRatioLow",
         None,
     );
 
-    let telemetry_input = |failing: f64, dropped: f64| {
+    let telemetry_input = |failing: f64, dropped: f64, minutes: u32| {
         let mut s = String::new();
-        s.push_str(&series(&format!("telemetry_export_items_total{{job=\"{JOB}\",signal=\"traces\",outcome=\"failure\"}}"), failing, 30));
-        s.push_str(&series(&format!("otel_sdk_processor_span_processed_total{{job=\"{JOB}\",error_type=\"queue_full\"}}"), dropped, 30));
+        s.push_str(&series(&format!("telemetry_export_items_total{{job=\"{JOB}\",signal=\"traces\",outcome=\"failure\"}}"), failing, minutes));
+        s.push_str(&series(&format!("otel_sdk_processor_span_processed_total{{job=\"{JOB}\",error_type=\"queue_full\"}}"), dropped, minutes));
         s.push_str(&series(
             &format!(
                 "otel_sdk_processor_log_processed_total{{job=\"{JOB}\",error_type=\"queue_full\"}}"
             ),
             dropped / 2.0,
-            30,
+            minutes,
         ));
         s
     };
-    let _ = write!(out, "  - name: export failing\n    interval: 1m\n    input_series:\n{}    alert_rule_test:\n      - eval_time: 25m\n        alertname: TelemetryExportFailing\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: telemetry\n              job: {JOB}\n              signal: traces\n{}", telemetry_input(60.0, 0.0), exp_annotations(&rules, "TelemetryExportFailing", "marketplace loses 1 traces items/s: the OTLP collector rejects or does not answer."));
-    alert_case(
-        &mut out,
-        "export healthy",
-        telemetry_input(0.0, 0.0),
-        "TelemetryExportFailing",
-        None,
-    );
-    let _ = write!(out, "  - name: spans dropped\n    interval: 1m\n    input_series:\n{}    alert_rule_test:\n      - eval_time: 25m\n        alertname: TelemetrySpansDropped\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: telemetry\n              job: {JOB}\n{}", telemetry_input(0.0, 120.0), exp_annotations(&rules, "TelemetrySpansDropped", "marketplace drops 2 spans/s because the batch queue is full (collector slow or down)."));
-    alert_case(
-        &mut out,
-        "no spans dropped",
-        telemetry_input(0.0, 0.0),
-        "TelemetrySpansDropped",
-        None,
-    );
-    let _ = write!(out, "  - name: log records dropped\n    interval: 1m\n    input_series:\n{}    alert_rule_test:\n      - eval_time: 25m\n        alertname: TelemetryLogRecordsDropped\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: telemetry\n              job: {JOB}\n{}", telemetry_input(0.0, 120.0), exp_annotations(&rules, "TelemetryLogRecordsDropped", "marketplace drops 1 log records/s because the OTLP log queue is full (collector slow or down)."));
-    alert_case(
-        &mut out,
-        "no log records dropped",
-        telemetry_input(0.0, 0.0),
-        "TelemetryLogRecordsDropped",
-        None,
-    );
+    for (alert, failing, dropped, extra, description, healthy) in [
+        ("TelemetryExportFailing", 60.0, 0.0, Some(("signal", "traces")), "marketplace loses 1 traces items/s: the OTLP collector rejects or does not answer.", "export healthy"),
+        ("TelemetrySpansDropped", 0.0, 120.0, None, "marketplace drops 2 spans/s because the batch queue is full (collector slow or down).", "no spans dropped"),
+        ("TelemetryLogRecordsDropped", 0.0, 120.0, None, "marketplace drops 1 log records/s because the OTLP log queue is full (collector slow or down).", "no log records dropped"),
+    ] {
+        alert_case(
+            &mut out,
+            &camel_to_words(alert),
+            &|m| telemetry_input(failing, dropped, m),
+            alert,
+            Some(("telemetry", extra, description.to_string())),
+        );
+        alert_case(&mut out, healthy, &|m| telemetry_input(0.0, 0.0, m), alert, None);
+    }
 
-    let _ = write!(out, "  - name: service down\n    interval: 1m\n    input_series:\n      - series: 'up{{job=\"{job}\",instance=\"127.0.0.1:9464\"}}'\n        values: '1 1 1 0x10'\n    alert_rule_test:\n      - eval_time: 2m\n        alertname: MarketplaceServiceDown\n        exp_alerts: []\n      - eval_time: 8m\n        alertname: MarketplaceServiceDown\n        exp_alerts:\n          - exp_labels:\n              severity: critical\n              component: marketplace\n              job: {job}\n              instance: 127.0.0.1:9464\n{}", exp_annotations(&rules, "MarketplaceServiceDown", &format!("Prometheus cannot scrape 127.0.0.1:9464 (job {job}).")));
-    let _ = write!(out, "  - name: resident memory\n    interval: 1m\n    input_series:\n      - series: 'process_resident_memory_bytes{{job=\"{job}\",instance=\"a\"}}'\n        values: '2000000000x30'\n      - series: 'process_resident_memory_bytes{{job=\"{job}\",instance=\"b\"}}'\n        values: '100000000x30'\n    alert_rule_test:\n      - eval_time: 20m\n        alertname: MarketplaceHighResidentMemory\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: process\n              job: {job}\n              instance: a\n{}", exp_annotations(&rules, "MarketplaceHighResidentMemory", "a uses 1.863GiB resident memory (threshold 1 GiB)."));
+    // Down from minute 3: silent before, firing once `for:` has passed.
+    let down = o.alert("MarketplaceServiceDown");
+    let fire_at = 3 + down.for_.minutes() + 4;
+    let _ = write!(out, "  - name: service down\n    interval: 1m\n    input_series:\n      - series: 'up{{job=\"{job}\",instance=\"127.0.0.1:9464\"}}'\n        values: '1 1 1 0x{}'\n    alert_rule_test:\n      - eval_time: 2m\n        alertname: MarketplaceServiceDown\n        exp_alerts: []\n      - eval_time: {fire_at}m\n        alertname: MarketplaceServiceDown\n        exp_alerts:\n          - exp_labels:\n              severity: {}\n              component: marketplace\n              job: {job}\n              instance: 127.0.0.1:9464\n{}", fire_at + 2, down.severity, exp_annotations(&rules, "MarketplaceServiceDown", &format!("Prometheus cannot scrape 127.0.0.1:9464 (job {job}).")));
+    // Instance a at twice the threshold, b at a tenth of it.
+    let memory = o.alert("MarketplaceHighResidentMemory");
+    let t = memory.threshold.unwrap_or(1_073_741_824.0);
+    let eval = memory.for_.minutes() + 5;
+    let _ = write!(out, "  - name: resident memory\n    interval: 1m\n    input_series:\n      - series: 'process_resident_memory_bytes{{job=\"{job}\",instance=\"a\"}}'\n        values: '{}x{n}'\n      - series: 'process_resident_memory_bytes{{job=\"{job}\",instance=\"b\"}}'\n        values: '{}x{n}'\n    alert_rule_test:\n      - eval_time: {eval}m\n        alertname: MarketplaceHighResidentMemory\n        exp_alerts:\n          - exp_labels:\n              severity: {}\n              component: process\n              job: {job}\n              instance: a\n{}", fmt_f(2.0 * t), fmt_f(t / 10.0), memory.severity, exp_annotations(&rules, "MarketplaceHighResidentMemory", &format!("a uses {}B resident memory (threshold {}).", humanize_1024(2.0 * t), fmt_bytes(t))), n = eval + 10);
+    out
+}
+
+/// An expected alert of a test case: (component, an extra label, rendered description).
+type Firing<'a> = (&'a str, Option<(&'a str, &'a str)>, String);
+
+/// `TelemetrySpansDropped` → `telemetry spans dropped`.
+fn camel_to_words(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
     out
 }
 
@@ -463,7 +455,14 @@ pub(crate) fn exp_annotations(rules: &[Rule], alert: &str, description: &str) ->
 }
 
 /// SLO unit tests; every input series carries the service's scrape job `job`.
-pub(crate) fn slo_tests(ns: Option<&str>, job: &str) -> String {
+pub(crate) fn slo_tests(options: &Options) -> String {
+    let ns = options.namespace.as_deref();
+    let job = options.job.as_str();
+    let o = &options.objectives;
+    let windows = o.windows();
+    // Evaluate once both burn alerts' `for:` have passed, with input to spare.
+    let eval = (o.fast.for_.minutes().max(o.slow.for_.minutes()) + 50).max(110) as u32;
+    let minutes = eval + 10;
     let mut out = String::from(
         "# SLI recording rules evaluate to the known bad/total ratio over every window; burn-rate\n# alerts fire on a budget-burning input and stay silent on a healthy one.\nrule_files:\n  - ../rules/marketplace-slo.yml\nevaluation_interval: 1m\ntests:\n",
     );
@@ -477,12 +476,12 @@ pub(crate) fn slo_tests(ns: Option<&str>, job: &str) -> String {
         s.push_str(&series(
             &format!("{m}_count{{job=\"{job}\",outcome=\"success\"}}"),
             100.0,
-            120,
+            minutes,
         ));
         s.push_str(&series(
             &format!("{m}_bucket{{job=\"{job}\",outcome=\"success\",le=\"{le}\"}}"),
             100.0 - bad,
-            120,
+            minutes,
         ));
         s
     };
@@ -500,12 +499,12 @@ pub(crate) fn slo_tests(ns: Option<&str>, job: &str) -> String {
             s.push_str(&series(
                 &format!("{m}_count{{job=\"{job}\",outcome=\"success\"}}"),
                 ok,
-                120,
+                minutes,
             ));
             s.push_str(&series(
                 &format!("{m}_count{{job=\"{job}\",outcome=\"error\"}}"),
                 err,
-                120,
+                minutes,
             ));
         }
         s
@@ -516,9 +515,9 @@ pub(crate) fn slo_tests(ns: Option<&str>, job: &str) -> String {
         )
     };
     let http_input = |bad: f64| {
-        let mut s = up("1x120");
-        s.push_str(&series(&format!("http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"200\"}}"), 100.0 - bad, 120));
-        s.push_str(&series(&format!("http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"503\"}}"), bad, 120));
+        let mut s = up(&format!("1x{minutes}"));
+        s.push_str(&series(&format!("http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"200\"}}"), 100.0 - bad, minutes));
+        s.push_str(&series(&format!("http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"503\"}}"), bad, minutes));
         s
     };
     let cache_input = |bad: f64| {
@@ -526,25 +525,33 @@ pub(crate) fn slo_tests(ns: Option<&str>, job: &str) -> String {
         s.push_str(&series(
             &format!("{cache}{{job=\"{job}\",cache=\"search\",result=\"hit\"}}"),
             100.0 - bad,
-            120,
+            minutes,
         ));
         s.push_str(&series(
             &format!("{cache}{{job=\"{job}\",cache=\"search\",result=\"miss\"}}"),
             bad,
-            120,
+            minutes,
         ));
         s
     };
-    for slo in slos(ns, job) {
+    let max_factor = o
+        .fast
+        .windows
+        .iter()
+        .chain(&o.slow.windows)
+        .map(|w| w.factor)
+        .fold(1.0, f64::max);
+    let le = |slo: &str| fmt_f(o.slo(slo).threshold.unwrap_or(0.1));
+    for slo in slos(options) {
         let budget = 1.0 - slo.objective;
-        // Burning: bad ratio = 20 × budget (capped at 90%), which breaks the fast page when
-        // possible; healthy: half the budget.
-        let burning = (20.0 * budget).min(0.9) * 100.0;
+        // Burning: bad ratio = (largest burn factor + 5.6) × budget (20 × by default; capped
+        // at 90%), which breaks the fast page when possible; healthy: half the budget.
+        let burning = ((max_factor + 5.6) * budget).min(0.9) * 100.0;
         let healthy = 0.5 * budget * 100.0;
         let input = |bad: f64| match slo.name {
-            "search-latency" => latency_input(&search, "0.2", bad),
-            "lookup-latency" => latency_input(&lookup, "0.1", bad),
-            "rdf-latency" => latency_input(&rdf, "0.1", bad),
+            "search-latency" => latency_input(&search, &le("search-latency"), bad),
+            "lookup-latency" => latency_input(&lookup, &le("lookup-latency"), bad),
+            "rdf-latency" => latency_input(&rdf, &le("rdf-latency"), bad),
             "errors" => ops_input(bad),
             "availability" => http_input(bad),
             _ => cache_input(bad),
@@ -556,29 +563,54 @@ pub(crate) fn slo_tests(ns: Option<&str>, job: &str) -> String {
             input(burning)
         );
         let labels = format!("{{job=\"{job}\",slo=\"{}\"}}", slo.name);
-        for w in WINDOWS {
+        let at = format!("{eval}m");
+        for w in &windows {
             out.push_str(&rounded_check(
-                &format!("slo:sli_error:ratio_rate{w}{{slo=\"{}\"}}", slo.name),
+                &format!("slo:sli_error:ratio_rate{}{{slo=\"{}\"}}", w.text, slo.name),
                 &labels,
                 burning / 100.0,
-                "110m",
+                &at,
             ));
         }
         out.push_str(&rounded_check(
             &format!("slo:error_budget:remaining_ratio{{slo=\"{}\"}}", slo.name),
             &labels,
             1.0 - (burning / 100.0) / budget,
-            "110m",
+            &at,
         ));
+        // The objective reads no series: it carries the selector's labels itself.
+        let objective_labels = std::iter::once(format!("slo=\"{}\"", slo.name))
+            .chain(
+                options
+                    .selector
+                    .equalities()
+                    .map(|(k, v)| format!("{k}=\"{v}\"")),
+            )
+            .collect::<Vec<_>>()
+            .join(",");
         out.push_str(&rounded_check(
             &format!("slo:objective:ratio{{slo=\"{}\"}}", slo.name),
-            &format!("{{slo=\"{}\"}}", slo.name),
+            &format!("{{{objective_labels}}}"),
             slo.objective,
-            "110m",
+            &at,
         ));
         let camel = camel_case(slo.name);
-        let can_page = 14.4 * budget < 1.0 || 6.0 * budget < 1.0;
-        let slo_alerts = slo_rules(ns, job);
+        // Which burn alerts exist (a factor whose threshold is ≥ 100% is left out) and
+        // whether the burning input breaks one of their conditions.
+        let alert_state = |windows: &[crate::objectives::Window]| {
+            let thresholds: Vec<f64> = windows
+                .iter()
+                .map(|w| w.factor * budget)
+                .filter(|t| *t < 1.0)
+                .collect();
+            (
+                !thresholds.is_empty(),
+                thresholds.iter().any(|t| burning / 100.0 > *t),
+            )
+        };
+        let (can_page, pages) = alert_state(&o.fast.windows);
+        let (can_ticket, tickets) = alert_state(&o.slow.windows);
+        let slo_alerts = slo_rules(options);
         let annotations = |alert: &str| {
             let description = slo_alerts
                 .iter()
@@ -589,35 +621,54 @@ pub(crate) fn slo_tests(ns: Option<&str>, job: &str) -> String {
             exp_annotations(&slo_alerts, alert, &description)
         };
         out.push_str("    alert_rule_test:\n");
-        if can_page {
-            let _ = write!(out, "      - eval_time: 110m\n        alertname: Slo{camel}ErrorBudgetBurnFast\n        exp_alerts:\n          - exp_labels:\n              severity: critical\n              component: {c}\n              slo: {n}\n              job: {job}\n{a}", c = slo.component, n = slo.name, a = annotations(&format!("Slo{camel}ErrorBudgetBurnFast")));
+        for (exists, fires, kind, severity) in [
+            (can_page, pages, "Fast", &o.fast.severity),
+            (can_ticket, tickets, "Slow", &o.slow.severity),
+        ] {
+            if !exists {
+                continue;
+            }
+            let alert = format!("Slo{camel}ErrorBudgetBurn{kind}");
+            if fires {
+                let _ = write!(out, "      - eval_time: {eval}m\n        alertname: {alert}\n        exp_alerts:\n          - exp_labels:\n              severity: {severity}\n              component: {c}\n              slo: {n}\n              job: {job}\n{a}", c = slo.component, n = slo.name, a = annotations(&alert));
+            } else {
+                let _ = write!(out, "      - eval_time: {eval}m\n        alertname: {alert}\n        exp_alerts: []\n");
+            }
         }
-        let _ = write!(out, "      - eval_time: 110m\n        alertname: Slo{camel}ErrorBudgetBurnSlow\n        exp_alerts:\n          - exp_labels:\n              severity: warning\n              component: {c}\n              slo: {n}\n              job: {job}\n{a}", c = slo.component, n = slo.name, a = annotations(&format!("Slo{camel}ErrorBudgetBurnSlow")));
         let _ = write!(
             out,
             "  - name: {} healthy\n    interval: 1m\n    input_series:\n{}    alert_rule_test:\n",
             slo.name,
             input(healthy)
         );
-        if can_page {
-            let _ = write!(out, "      - eval_time: 110m\n        alertname: Slo{camel}ErrorBudgetBurnFast\n        exp_alerts: []\n");
+        for (exists, kind) in [(can_page, "Fast"), (can_ticket, "Slow")] {
+            if exists {
+                let _ = write!(out, "      - eval_time: {eval}m\n        alertname: Slo{camel}ErrorBudgetBurn{kind}\n        exp_alerts: []\n");
+            }
         }
-        let _ = write!(out, "      - eval_time: 110m\n        alertname: Slo{camel}ErrorBudgetBurnSlow\n        exp_alerts: []\n");
     }
+    let shortest = &windows[0];
+    let window = windows
+        .iter()
+        .find(|w| w.secs >= 7200)
+        .unwrap_or(&windows[windows.len() - 1]);
     // Before the first 5xx there is no bad series at all: the SLI must be 0, not empty.
     let _ = write!(
         out,
         "  - name: availability before the first server error\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n{}",
         up("1x20") + &series(&format!("http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"200\"}}"), 100.0, 20),
-        rounded_check("slo:sli_error:ratio_rate5m{slo=\"availability\"}", &format!("{{job=\"{job}\",slo=\"availability\"}}"), 0.0, "15m"),
+        rounded_check(&format!("slo:sli_error:ratio_rate{}{{slo=\"availability\"}}", shortest.text), &format!("{{job=\"{job}\",slo=\"availability\"}}"), 0.0, "15m"),
     );
-    // Down for the second hour, no server error ever: half of the last 2 h was unavailable.
-    // (The 5xx-only definition read 0 here: a service that is down burned no budget.)
+    // Down for the second half of a window (2 h by default), no server error ever: half of
+    // it was unavailable. (The 5xx-only definition read 0 here: a service that is down
+    // burned no budget.)
+    let half = window.minutes() / 2;
     let _ = write!(
         out,
-        "  - name: availability counts the time the target was down\n    interval: 1m\n    input_series:\n{}      - series: 'http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"200\"}}'\n        values: '0+100x59 _x60'\n    promql_expr_test:\n{}",
-        up("1x59 0x60"),
-        rounded_check("slo:sli_error:ratio_rate2h{slo=\"availability\"}", &format!("{{job=\"{job}\",slo=\"availability\"}}"), 0.5, "119m"),
+        "  - name: availability counts the time the target was down\n    interval: 1m\n    input_series:\n{}      - series: 'http_server_request_duration_seconds_count{{job=\"{job}\",http_response_status_code=\"200\"}}'\n        values: '0+100x{} _x{half}'\n    promql_expr_test:\n{}",
+        up(&format!("1x{} 0x{half}", half - 1)),
+        half - 1,
+        rounded_check(&format!("slo:sli_error:ratio_rate{}{{slo=\"availability\"}}", window.text), &format!("{{job=\"{job}\",slo=\"availability\"}}"), 0.5, &format!("{}m", 2 * half - 1)),
     );
     out
 }

@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use marketplace_telemetry::marketplace::catalog;
 use marketplace_telemetry::marketplace::Label as _;
 
-use crate::model::{fmt_f, name, slos, BURNS, OPS, REQUEST_OPS_MATCHER, WINDOWS};
+use crate::model::{fmt_f, name, slos, OPS, REQUEST_OPS_MATCHER};
+use crate::objectives::{fmt_bytes, fmt_percent, fmt_seconds};
+use crate::Options;
 
 pub(crate) struct Rule {
     pub(crate) group: &'static str,
@@ -14,8 +16,8 @@ pub(crate) struct Rule {
     pub(crate) name: String,
     pub(crate) alert: bool,
     pub(crate) expr: String,
-    pub(crate) for_: Option<&'static str>,
-    pub(crate) labels: Vec<(&'static str, String)>,
+    pub(crate) for_: Option<String>,
+    pub(crate) labels: Vec<(String, String)>,
     pub(crate) annotations: Vec<(&'static str, String)>,
 }
 
@@ -46,7 +48,7 @@ pub(crate) fn render_rules(rules: &[Rule]) -> String {
         let kind = if r.alert { "alert" } else { "record" };
         let _ = writeln!(out, "      - {kind}: {}", r.name);
         let _ = writeln!(out, "        expr: {}", yaml_str(&r.expr));
-        if let Some(f) = r.for_ {
+        if let Some(f) = &r.for_ {
             let _ = writeln!(out, "        for: {f}");
         }
         if !r.labels.is_empty() {
@@ -73,7 +75,7 @@ pub(crate) fn recording_rules(ns: Option<&str>) -> Vec<Rule> {
     let mut rules = Vec::new();
     for op in OPS {
         let m = name(&op.duration, ns);
-        let label = || vec![("operation", op.operation.as_str().to_string())];
+        let label = || vec![("operation".to_string(), op.operation.as_str().to_string())];
         rules.push(Rule {
             group: "marketplace.operations",
             name: "marketplace:operation_requests:rate5m".into(),
@@ -131,180 +133,152 @@ pub(crate) fn recording_rules(ns: Option<&str>) -> Vec<Rule> {
     rules
 }
 
-/// The alert rules; `job` is the scrape job of the service (`up` and process alerts).
-pub(crate) fn alert_rules(ns: Option<&str>, job: &str) -> Vec<Rule> {
+/// The alert rules with the thresholds, `for:` and severities of `options.objectives`; the `up`
+/// and process alerts select `options.job`.
+pub(crate) fn alert_rules(options: &Options) -> Vec<Rule> {
+    let ns = options.namespace.as_deref();
+    let job = options.job.as_str();
+    let o = &options.objectives;
     let search = name(&catalog::SEARCH_DURATION, ns);
     let rdf = name(&catalog::RDF_QUERY_DURATION, ns);
     let publish = name(&catalog::PUBLISH_DURATION, ns);
-    let p95 =
-        |m: &str| format!("histogram_quantile(0.95, sum by (job, le) (rate({m}_bucket[5m])))");
-    let p99 =
-        |m: &str| format!("histogram_quantile(0.99, sum by (job, le) (rate({m}_bucket[5m])))");
-    let error_ratio = format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"error\",{REQUEST_OPS_MATCHER}}}) / sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}})");
-    let alert = |name: &str,
-                 expr: String,
-                 for_: &'static str,
-                 severity: &str,
-                 component: &str,
-                 summary: &str,
-                 description: &str| Rule {
-        group: "marketplace.alerts",
-        name: name.to_string(),
-        alert: true,
-        expr,
-        for_: Some(for_),
-        labels: vec![
-            ("severity", severity.to_string()),
-            ("component", component.to_string()),
-        ],
-        annotations: vec![
-            ("summary", summary.to_string()),
-            ("description", description.to_string()),
-            ("runbook_url", runbook(name)),
-        ],
+    let quantile = |q: &str, m: &str| {
+        format!("histogram_quantile({q}, sum by (job, le) (rate({m}_bucket[5m])))")
     };
+    let error_ratio = format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"error\",{REQUEST_OPS_MATCHER}}}) / sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}})");
+    // (threshold as PromQL, as prose)
+    let t = |alert: &str, prose: fn(f64) -> String| {
+        let v = o.alert(alert).threshold.unwrap_or(0.0);
+        (fmt_f(v), prose(v))
+    };
+    let alert =
+        |name: &str, expr: String, component: &str, summary: String, description: String| {
+            let target = o.alert(name);
+            Rule {
+                group: "marketplace.alerts",
+                name: name.to_string(),
+                alert: true,
+                expr,
+                for_: Some(target.for_.text),
+                labels: vec![
+                    ("severity".into(), target.severity),
+                    ("component".into(), component.to_string()),
+                ],
+                annotations: vec![
+                    ("summary", summary),
+                    ("description", description),
+                    ("runbook_url", runbook(name)),
+                ],
+            }
+        };
+    let latency = |alert_name: &str, q: &str, metric: &str, what: &str, component: &str| {
+        let (v, prose) = t(alert_name, fmt_seconds);
+        let p = &q[2..];
+        let p = if p.len() == 1 {
+            format!("{p}0")
+        } else {
+            p.to_string()
+        };
+        alert(
+            alert_name,
+            format!("{} > {v}", quantile(q, metric)),
+            component,
+            format!("{what} p{p} latency above {prose}"),
+            format!("{what} p{p} latency on {{{{ $labels.job }}}} is {{{{ $value | humanizeDuration }}}} (threshold {prose})."),
+        )
+    };
+    let (error1, error1_prose) = t("MarketplaceErrorRatioHigh", fmt_percent);
+    let (error5, error5_prose) = t("MarketplaceErrorPercentageHigh", fmt_percent);
+    let (hit, hit_prose) = t("MarketplaceCacheHitRatioLow", fmt_percent);
+    let (memory, memory_prose) = t("MarketplaceHighResidentMemory", fmt_bytes);
+    let (cancelled, cancelled_prose) = t("MarketplaceOperationsCancelled", fmt_percent);
     vec![
-        alert(
-            "MarketplaceSearchLatencyHigh",
-            format!("{} > 0.2", p95(&search)),
-            "5m",
-            "warning",
-            "search",
-            "Search p95 latency above 200 ms",
-            "Search p95 latency on {{ $labels.job }} is {{ $value | humanizeDuration }} (threshold 200 ms).",
-        ),
-        alert(
-            "MarketplaceSearchLatencyCritical",
-            format!("{} > 0.5", p95(&search)),
-            "5m",
-            "critical",
-            "search",
-            "Search p95 latency above 500 ms",
-            "Search p95 latency on {{ $labels.job }} is {{ $value | humanizeDuration }} (threshold 500 ms).",
-        ),
-        alert(
-            "MarketplaceRdfQueryLatencyHigh",
-            format!("{} > 0.1", p95(&rdf)),
-            "5m",
-            "warning",
-            "rdf",
-            "RDF query p95 latency above 100 ms",
-            "RDF query p95 latency on {{ $labels.job }} is {{ $value | humanizeDuration }} (threshold 100 ms).",
-        ),
-        alert(
-            "MarketplaceSearchLatencyP99High",
-            format!("{} > 1", p99(&search)),
-            "5m",
-            "warning",
-            "search",
-            "Search p99 latency above 1 s",
-            "Search p99 latency on {{ $labels.job }} is {{ $value | humanizeDuration }} (threshold 1 s).",
-        ),
-        alert(
-            "MarketplacePublishLatencyHigh",
-            format!("{} > 5", p95(&publish)),
-            "5m",
-            "warning",
-            "publish",
-            "Publish p95 latency above 5 s",
-            "Publish p95 latency on {{ $labels.job }} is {{ $value | humanizeDuration }} (threshold 5 s).",
-        ),
+        latency("MarketplaceSearchLatencyHigh", "0.95", &search, "Search", "search"),
+        latency("MarketplaceSearchLatencyCritical", "0.95", &search, "Search", "search"),
+        latency("MarketplaceRdfQueryLatencyHigh", "0.95", &rdf, "RDF query", "rdf"),
+        latency("MarketplaceSearchLatencyP99High", "0.99", &search, "Search", "search"),
+        latency("MarketplacePublishLatencyHigh", "0.95", &publish, "Publish", "publish"),
         alert(
             "MarketplaceErrorRatioHigh",
-            format!("{error_ratio} > 0.01"),
-            "2m",
-            "critical",
+            format!("{error_ratio} > {error1}"),
             "marketplace",
-            "More than 1% of marketplace operations fail",
-            "{{ $value | humanizePercentage }} of operations on {{ $labels.job }} failed over 5 minutes (threshold 1%, cache lookups not counted).",
+            format!("More than {error1_prose} of marketplace operations fail"),
+            format!("{{{{ $value | humanizePercentage }}}} of operations on {{{{ $labels.job }}}} failed over 5 minutes (threshold {error1_prose}, cache lookups not counted)."),
         ),
         alert(
             "MarketplaceErrorPercentageHigh",
-            format!("{error_ratio} > 0.05"),
-            "5m",
-            "warning",
+            format!("{error_ratio} > {error5}"),
             "marketplace",
-            "More than 5% of marketplace operations fail",
-            "{{ $value | humanizePercentage }} of operations on {{ $labels.job }} failed over 5 minutes (threshold 5%, cache lookups not counted).",
+            format!("More than {error5_prose} of marketplace operations fail"),
+            format!("{{{{ $value | humanizePercentage }}}} of operations on {{{{ $labels.job }}}} failed over 5 minutes (threshold {error5_prose}, cache lookups not counted)."),
         ),
         alert(
             "MarketplaceCacheHitRatioLow",
-            "marketplace:cache_hit:ratio_rate5m{cache!=\"other\"} < 0.8".to_string(),
-            "10m",
-            "warning",
+            format!("marketplace:cache_hit:ratio_rate5m{{cache!=\"other\"}} < {hit}"),
             "cache",
-            "Cache hit ratio below 80%",
-            "Cache {{ $labels.cache }} on {{ $labels.job }} hits {{ $value | humanizePercentage }} of lookups (threshold 80%).",
+            format!("Cache hit ratio below {hit_prose}"),
+            format!("Cache {{{{ $labels.cache }}}} on {{{{ $labels.job }}}} hits {{{{ $value | humanizePercentage }}}} of lookups (threshold {hit_prose})."),
         ),
         alert(
             "MarketplaceServiceDown",
             format!("up{{job=\"{job}\"}} == 0"),
-            "1m",
-            "critical",
             "marketplace",
-            "Marketplace service is down",
-            "Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}).",
+            "Marketplace service is down".into(),
+            "Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}).".into(),
         ),
         alert(
             "MarketplaceHighResidentMemory",
-            format!("process_resident_memory_bytes{{job=\"{job}\"}} > 1073741824"),
-            "15m",
-            "warning",
+            format!("process_resident_memory_bytes{{job=\"{job}\"}} > {memory}"),
             "process",
-            "Marketplace resident memory above 1 GiB",
-            "{{ $labels.instance }} uses {{ $value | humanize1024 }}B resident memory (threshold 1 GiB).",
+            format!("Marketplace resident memory above {memory_prose}"),
+            format!("{{{{ $labels.instance }}}} uses {{{{ $value | humanize1024 }}}}B resident memory (threshold {memory_prose})."),
         ),
         alert(
             "TelemetryExportFailing",
             "sum by (job, signal) (rate(telemetry_export_items_total{outcome=\"failure\"}[5m])) > 0".to_string(),
-            "10m",
-            "warning",
             "telemetry",
-            "Telemetry export is failing",
-            "{{ $labels.job }} loses {{ $value | humanize }} {{ $labels.signal }} items/s: the OTLP collector rejects or does not answer.",
+            "Telemetry export is failing".into(),
+            "{{ $labels.job }} loses {{ $value | humanize }} {{ $labels.signal }} items/s: the OTLP collector rejects or does not answer.".into(),
         ),
         alert(
             "TelemetrySpansDropped",
             "sum by (job) (rate(otel_sdk_processor_span_processed_total{error_type=\"queue_full\"}[5m])) > 0".to_string(),
-            "10m",
-            "warning",
             "telemetry",
-            "Spans dropped on a full export queue",
-            "{{ $labels.job }} drops {{ $value | humanize }} spans/s because the batch queue is full (collector slow or down).",
+            "Spans dropped on a full export queue".into(),
+            "{{ $labels.job }} drops {{ $value | humanize }} spans/s because the batch queue is full (collector slow or down).".into(),
         ),
         alert(
             "TelemetryLogRecordsDropped",
             "sum by (job) (rate(otel_sdk_processor_log_processed_total{error_type=\"queue_full\"}[5m])) > 0".to_string(),
-            "10m",
-            "warning",
             "telemetry",
-            "Log records dropped on a full export queue",
-            "{{ $labels.job }} drops {{ $value | humanize }} log records/s because the OTLP log queue is full (collector slow or down).",
+            "Log records dropped on a full export queue".into(),
+            "{{ $labels.job }} drops {{ $value | humanize }} log records/s because the OTLP log queue is full (collector slow or down).".into(),
         ),
         alert(
             "MarketplaceOperationsCancelled",
-            format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"cancelled\",{REQUEST_OPS_MATCHER}}}) / sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}}) > 0.05"),
-            "15m",
-            "info",
+            format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"cancelled\",{REQUEST_OPS_MATCHER}}}) / sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}}) > {cancelled}"),
             "marketplace",
-            "More than 5% of operations are cancelled",
-            "{{ $value | humanizePercentage }} of operations on {{ $labels.job }} were dropped before they finished (client timeouts or disconnects).",
+            format!("More than {cancelled_prose} of operations are cancelled"),
+            "{{ $value | humanizePercentage }} of operations on {{ $labels.job }} were dropped before they finished (client timeouts or disconnects).".into(),
         ),
     ]
 }
 
-pub(crate) fn slo_rules(ns: Option<&str>, job: &str) -> Vec<Rule> {
+pub(crate) fn slo_rules(options: &Options) -> Vec<Rule> {
+    let o = &options.objectives;
+    let period = &o.period.text;
     let mut rules = Vec::new();
-    for slo in slos(ns, job) {
+    for slo in slos(options) {
         let budget = 1.0 - slo.objective;
-        for w in WINDOWS {
+        for w in o.windows() {
+            let w = &w.text;
             rules.push(Rule {
                 group: "marketplace.slo.sli",
                 name: format!("slo:sli_error:ratio_rate{w}"),
                 alert: false,
                 expr: slo.error_ratio(w),
                 for_: None,
-                labels: vec![("slo", slo.name.to_string())],
+                labels: vec![("slo".into(), slo.name.to_string())],
                 annotations: vec![],
             });
         }
@@ -313,12 +287,12 @@ pub(crate) fn slo_rules(ns: Option<&str>, job: &str) -> Vec<Rule> {
             name: "slo:error_budget:remaining_ratio".into(),
             alert: false,
             expr: format!(
-                "1 - (slo:sli_error:ratio_rate30d{{slo=\"{}\"}} / {})",
+                "1 - (slo:sli_error:ratio_rate{period}{{slo=\"{}\"}} / {})",
                 slo.name,
                 fmt_f(budget)
             ),
             for_: None,
-            labels: vec![("slo", slo.name.to_string())],
+            labels: vec![("slo".into(), slo.name.to_string())],
             annotations: vec![],
         });
         rules.push(Rule {
@@ -327,48 +301,45 @@ pub(crate) fn slo_rules(ns: Option<&str>, job: &str) -> Vec<Rule> {
             alert: false,
             expr: format!("vector({})", fmt_f(slo.objective)),
             for_: None,
-            labels: vec![("slo", slo.name.to_string())],
+            labels: vec![("slo".into(), slo.name.to_string())],
             annotations: vec![],
         });
         // Page on fast burns, ticket on slow ones; a burn factor whose threshold is ≥ 100%
         // of events cannot fire and is left out (cache-hit's 20% budget).
-        let mut pages = Vec::new();
-        let mut tickets = Vec::new();
-        for (severity, long, short, factor, _) in BURNS {
-            let threshold = factor * budget;
-            if threshold >= 1.0 {
-                continue;
-            }
-            let cond = format!(
-                "(slo:sli_error:ratio_rate{long}{{slo=\"{n}\"}} > {t} and slo:sli_error:ratio_rate{short}{{slo=\"{n}\"}} > {t})",
-                n = slo.name,
-                t = fmt_f(threshold)
-            );
-            if *severity == "critical" {
-                pages.push(cond);
-            } else {
-                tickets.push(cond);
-            }
-        }
         let camel = camel_case(slo.name);
-        for (severity, conds, kind, for_) in [
-            ("critical", pages, "ErrorBudgetBurnFast", "2m"),
-            ("warning", tickets, "ErrorBudgetBurnSlow", "1h"),
+        for (burn, kind, fast) in [
+            (&o.fast, "ErrorBudgetBurnFast", true),
+            (&o.slow, "ErrorBudgetBurnSlow", false),
         ] {
+            let conds: Vec<String> = burn
+                .windows
+                .iter()
+                .filter(|w| w.factor * budget < 1.0)
+                .map(|w| {
+                    format!(
+                        "(slo:sli_error:ratio_rate{long}{{slo=\"{n}\"}} > {t} and slo:sli_error:ratio_rate{short}{{slo=\"{n}\"}} > {t})",
+                        long = w.long.text,
+                        short = w.short.text,
+                        n = slo.name,
+                        t = fmt_f(w.factor * budget)
+                    )
+                })
+                .collect();
             if conds.is_empty() {
                 continue;
             }
+            let severity = burn.severity.as_str();
             let alert = format!("Slo{camel}{kind}");
             rules.push(Rule {
                 group: "marketplace.slo.alerts",
                 name: alert.clone(),
                 alert: true,
                 expr: conds.join(" or "),
-                for_: Some(for_),
+                for_: Some(burn.for_.text.clone()),
                 labels: vec![
-                    ("severity", severity.to_string()),
-                    ("component", slo.component.to_string()),
-                    ("slo", slo.name.to_string()),
+                    ("severity".into(), severity.to_string()),
+                    ("component".into(), slo.component.to_string()),
+                    ("slo".into(), slo.name.to_string()),
                 ],
                 annotations: vec![
                     (
@@ -376,19 +347,16 @@ pub(crate) fn slo_rules(ns: Option<&str>, job: &str) -> Vec<Rule> {
                         format!(
                             "SLO {} is burning its error budget {}",
                             slo.name,
-                            if severity == "critical" {
-                                "fast"
-                            } else {
-                                "steadily"
-                            }
+                            if fast { "fast" } else { "steadily" }
                         ),
                     ),
                     (
                         "description",
                         format!(
-                            "{} Objective {}; at this burn rate the 30-day budget runs out early.",
+                            "{} Objective {}; at this burn rate the {} budget runs out early.",
                             slo.description,
-                            fmt_f(slo.objective)
+                            fmt_f(slo.objective),
+                            o.period.adjective()
                         ),
                     ),
                     ("runbook_url", runbook(&format!("slo-{}", slo.name))),

@@ -362,3 +362,167 @@ fn regenerated_for_another_namespace_and_job_the_rules_and_their_tests_pass() {
         assert!(ok, "{}:\n{log}", test.display());
     }
 }
+
+/// The documented example objectives file holds every key at its default: generating with it
+/// reproduces the committed files.
+#[test]
+fn the_example_objectives_file_documents_the_defaults() {
+    let example = assets_dir().join("objectives.example.yml");
+    let objectives = marketplace_telemetry_assets::Objectives::from_file(&example).unwrap();
+    assert_eq!(
+        objectives,
+        marketplace_telemetry_assets::Objectives::default()
+    );
+}
+
+/// Other objectives than the defaults, as a team would set them.
+const STRICT: &str = "\
+period: 28d
+slos:
+  search-latency: {objective: 0.99, threshold: 0.3}
+  errors: {objective: 0.995}
+  availability: {objective: 0.9995}
+  cache-hit: {objective: 0.9}
+burn_alerts:
+  fast:
+    severity: critical
+    for: 5m
+    windows:
+      - {long: 1h, short: 5m, factor: 10}
+  slow:
+    severity: info
+    for: 90m
+    windows:
+      - {long: 12h, short: 1h, factor: 2}
+alerts:
+  MarketplaceSearchLatencyHigh: {threshold: 0.3, for: 10m}
+  MarketplaceSearchLatencyCritical: {threshold: 0.75}
+  MarketplaceRdfQueryLatencyHigh: {threshold: 0.12}
+  MarketplacePublishLatencyHigh: {threshold: 2, severity: critical}
+  MarketplaceErrorRatioHigh: {threshold: 0.02, for: 30m}
+  MarketplaceErrorPercentageHigh: {threshold: 0.1}
+  MarketplaceCacheHitRatioLow: {threshold: 0.3}
+  MarketplaceServiceDown: {for: 3m, severity: warning}
+  MarketplaceHighResidentMemory: {threshold: 536870912}
+  TelemetrySpansDropped: {for: 20m}
+  MarketplaceOperationsCancelled: {threshold: 0.5}
+";
+
+/// `--selector` and `--objectives` together: every rule file passes `promtool check rules`,
+/// every generated unit test passes (their inputs follow the thresholds and carry the
+/// selector's labels), every series selector of every rule and panel carries the matchers,
+/// and the thresholds, `for:` durations, severities and windows are the file's.
+#[test]
+fn regenerated_with_a_selector_and_other_objectives_the_rules_and_their_tests_pass() {
+    let Some(promtool) = require("promtool", which("promtool")) else {
+        return;
+    };
+    let out = common::temp_dir("gen-assets-strict");
+    std::fs::write(out.join("objectives.yml"), STRICT).unwrap();
+    // Through the binary, as a team runs it.
+    let (ok, log) = run(Command::new(env!("CARGO_BIN_EXE_gen-assets"))
+        .args(["--out"])
+        .arg(&out)
+        .args(["--namespace", "mockforge", "--job", "mockforge-registry"])
+        .args(["--selector", r#"env="prod",region!="test""#])
+        .arg("--objectives")
+        .arg(out.join("objectives.yml")));
+    assert!(ok, "{log}");
+    let rules = common::rule_files(&out);
+    let (ok, log) = run(Command::new(&promtool)
+        .arg("check")
+        .arg("rules")
+        .args(&rules));
+    assert!(ok, "{log}");
+    for test in std::fs::read_dir(out.join("prometheus/tests")).unwrap() {
+        let test = test.unwrap().path();
+        let (ok, log) = run(Command::new(&promtool)
+            .arg("test")
+            .arg("rules")
+            .arg(&test)
+            .current_dir(out.join("prometheus/tests")));
+        assert!(ok, "{}:\n{log}", test.display());
+    }
+
+    // Every selector, in rules and panels, carries both matchers.
+    let mut exprs = Vec::new();
+    for file in &rules {
+        for (_, _, name, expr, _) in common::rules(file) {
+            exprs.push((name, expr));
+        }
+    }
+    for dashboard in std::fs::read_dir(out.join("grafana/dashboards")).unwrap() {
+        let text = std::fs::read_to_string(dashboard.unwrap().path()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for (title, expr) in common::panel_exprs(&value) {
+            exprs.push((
+                title,
+                common::substitute_grafana(&expr, "mockforge-registry"),
+            ));
+        }
+        let var = value["templating"]["list"][1]["query"]["query"]
+            .as_str()
+            .unwrap();
+        assert!(var.contains(r#"env="prod""#), "{var}");
+    }
+    let mut checked = 0;
+    for (name, expr) in &exprs {
+        for selector in common::selectors(expr).unwrap_or_else(|e| panic!("{name}: {expr}: {e}")) {
+            assert!(
+                selector.contains(r#"env="prod""#) && selector.contains(r#"region!="test""#),
+                "{name}: {selector} in {expr}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "{checked} selectors");
+
+    let alerts = std::fs::read_to_string(&rules[1]).unwrap();
+    for needle in [
+        "Publish p95 latency above 2 s",
+        "> 0.02",
+        "for: 30m",
+        "Marketplace resident memory above 512 MiB",
+    ] {
+        assert!(alerts.contains(needle), "{needle} not in\n{alerts}");
+    }
+    let slo = std::fs::read_to_string(&rules[2]).unwrap();
+    for needle in [
+        "record: slo:sli_error:ratio_rate28d",
+        "record: slo:sli_error:ratio_rate12h",
+        "the 28-day budget",
+        "for: 90m",
+        "severity: \"info\"",
+        // Equality labels are kept beside job: two environments' rules do not collide.
+        "by (job, env)",
+    ] {
+        assert!(slo.contains(needle), "{needle} not in the SLO rules");
+    }
+    assert!(!slo.contains("ratio_rate30d"), "the default period is gone");
+}
+
+/// Bad objectives through the binary: exit code 2 and a message naming the key and its line,
+/// nothing written.
+#[test]
+fn gen_assets_rejects_bad_objectives_naming_key_and_line() {
+    let out = common::temp_dir("gen-assets-bad");
+    std::fs::write(
+        out.join("objectives.yml"),
+        "slos:\n  errors:\n    objective: 0.99\n  avalability: {objective: 0.9}\n",
+    )
+    .unwrap();
+    let result = Command::new(env!("CARGO_BIN_EXE_gen-assets"))
+        .arg("--out")
+        .arg(out.join("assets"))
+        .arg("--objectives")
+        .arg(out.join("objectives.yml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("avalability") && stderr.contains("line 4"),
+        "{stderr}"
+    );
+    assert!(!out.join("assets").exists());
+}
