@@ -8,7 +8,10 @@
 //! cargo run --example marketplace_demo -- --duration 30       # stop after 30 s
 //! cargo run --example marketplace_demo -- --no-load --port 8080
 //! cargo run --example marketplace_demo -- --concurrency 16     # more load (default 4 loops)
+//! cargo run --example marketplace_demo -- --namespace mockforge --service-version 2.0.0
 //! ```
+//! Each finished operation logs one event (`operation`, `outcome`, `duration_ms`, …) at INFO;
+//! `MARKETPLACE_OPERATION_EVENTS=off` turns that off.
 //! Works with no collector running: export errors are logged and the demo goes on.
 
 use std::net::SocketAddr;
@@ -101,7 +104,7 @@ fn default_type() -> String {
     "plugin".into()
 }
 
-#[tracing::instrument(skip(app, params), fields(q = %params.q))]
+#[tracing::instrument(skip(app, params), fields(query = %params.q))]
 async fn search(
     State(app): State<App>,
     Query(params): Query<SearchParams>,
@@ -125,7 +128,7 @@ async fn search(
     .await;
     if let Ok(found) = &result {
         op.results(found.len() as u64);
-        tracing::info!(results = found.len(), "search done");
+        tracing::info!(query = %params.q, results = found.len(), "search done");
     }
     op.finish(result).map(Json)
 }
@@ -286,8 +289,15 @@ fn flag(name: &str) -> bool {
 async fn main() -> ExitCode {
     let mut builder = TelemetryConfig::builder()
         .with_service_name("marketplace-demo")
-        .with_service_version(env!("CARGO_PKG_VERSION"))
+        .with_service_version(
+            arg::<String>("--service-version").unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
+        )
         .with_caches(["search", "package"]);
+    // One log event per finished operation (operation, outcome, duration_ms, error_code,
+    // results, cache_hit) for log shipping, unless MARKETPLACE_OPERATION_EVENTS says otherwise.
+    if std::env::var_os("MARKETPLACE_OPERATION_EVENTS").is_none() {
+        builder = builder.with_operation_events(Some(tracing::Level::INFO));
+    }
     // `--namespace mockforge`: every domain series is prefixed (mockforge_marketplace_...).
     if let Some(namespace) = arg::<String>("--namespace") {
         builder = builder.with_metrics_namespace(namespace);

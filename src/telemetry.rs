@@ -192,7 +192,8 @@ impl Telemetry {
         self.marketplace
             .get_or_init(|| {
                 let mut builder = MarketplaceMetrics::builder(&self.meter())
-                    .with_caches(self.config.caches.iter().cloned());
+                    .with_caches(self.config.caches.iter().cloned())
+                    .with_operation_events(self.config.operation_events);
                 if let Some(ns) = &self.config.metrics_namespace {
                     builder = builder.with_namespace(ns.clone());
                 }

@@ -66,6 +66,8 @@ pub struct TelemetryConfigBuilder {
     pub(super) log_writer: Option<LogWriter>,
     pub(super) metrics_namespace: Option<String>,
     pub(super) caches: Option<Vec<String>>,
+    pub(super) operation_events: Option<Option<tracing::Level>>,
+    pub(super) prometheus_resource_labels: Option<Vec<String>>,
 }
 
 impl fmt::Debug for TelemetryConfigBuilder {
@@ -317,6 +319,54 @@ impl TelemetryConfigBuilder {
         S: Into<String>,
     {
         self.caches = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Resource attributes to put on every series of the scrape endpoint as labels (the
+    /// configuration schema's `with_resource_constant_labels`): `service.version` becomes
+    /// `service_version="1.4.0"` on every series, so dashboards compare versions (or
+    /// environments) without joining `target_info` — also across scrape jobs. Each label is one
+    /// value per process: no cardinality cost, a few bytes per series per scrape. Default:
+    /// none. Env: `MARKETPLACE_PROMETHEUS_RESOURCE_LABELS` (comma list).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry::TelemetryConfig;
+    /// let config = TelemetryConfig::builder()
+    ///     .with_prometheus_resource_labels(["service.version", "deployment.environment"])
+    ///     .build_from(|_| None)?;
+    /// assert_eq!(config.prometheus_resource_labels, ["service.version", "deployment.environment"]);
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn with_prometheus_resource_labels<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.prometheus_resource_labels = Some(keys.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// One structured `tracing` event per finished marketplace operation, at `level` (`None`:
+    /// off, the default), inside the operation's span so it carries the trace ids: fields
+    /// `operation`, the operation's label (`item_type`, `query_kind`, `cache` or `label`),
+    /// `outcome`, `duration_ms`, and where they apply `error_code`, `results`, `cache_hit`.
+    /// Meant for log pipelines (Loki: `| json | duration_ms > 200`). Env:
+    /// `MARKETPLACE_OPERATION_EVENTS`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry::TelemetryConfig;
+    /// let config = TelemetryConfig::builder()
+    ///     .with_operation_events(Some(tracing::Level::INFO))
+    ///     .build_from(|_| None)?;
+    /// assert_eq!(config.operation_events, Some(tracing::Level::INFO));
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn with_operation_events(mut self, level: Option<tracing::Level>) -> Self {
+        self.operation_events = Some(level);
         self
     }
 

@@ -63,6 +63,13 @@ pub const OTEL_EXPORTER_PROMETHEUS_PORT: &str = "OTEL_EXPORTER_PROMETHEUS_PORT";
 pub const RUST_LOG: &str = "RUST_LOG";
 /// Console log format: `text` or `json`.
 pub const RUST_LOG_FORMAT: &str = "RUST_LOG_FORMAT";
+/// Resource attributes put on every scraped series as labels (comma list of attribute keys,
+/// e.g. `service.version,deployment.environment`; the configuration schema's
+/// `with_resource_constant_labels`). Default: none (they are on `target_info` only).
+pub const MARKETPLACE_PROMETHEUS_RESOURCE_LABELS: &str = "MARKETPLACE_PROMETHEUS_RESOURCE_LABELS";
+/// One structured event per finished marketplace operation, at this level: `off` (the
+/// default), `error`, `warn`, `info`, `debug` or `trace`.
+pub const MARKETPLACE_OPERATION_EVENTS: &str = "MARKETPLACE_OPERATION_EVENTS";
 
 /// Per-signal forms of the OTLP variables, in the order traces, metrics, logs.
 pub(super) const SIGNAL_VARS: [SignalVars; 3] = [

@@ -113,6 +113,10 @@ pub struct TelemetryConfig {
     /// Cache names registered for `marketplace::Cache` handles (default
     /// `["default"]`).
     pub caches: Vec<String>,
+    /// Level of the per-operation log events, `None` when off (the default).
+    pub operation_events: Option<tracing::Level>,
+    /// Resource attribute keys put on every scraped series as labels (default none).
+    pub prometheus_resource_labels: Vec<String>,
 }
 
 impl TelemetryConfig {

@@ -61,6 +61,37 @@ pub(super) fn parse_log_format(v: &str) -> Option<LogFormat> {
     }
 }
 
+/// A comma list of resource attribute keys (letters, digits, `.`, `_`, `-`; none empty).
+pub(super) fn parse_attribute_keys(v: &str) -> Option<Vec<String>> {
+    let mut keys = Vec::new();
+    for key in v.split(',').map(str::trim) {
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            return None;
+        }
+        if !keys.iter().any(|k| k == key) {
+            keys.push(key.to_string());
+        }
+    }
+    Some(keys)
+}
+
+/// `off` → `Some(None)`; a level name → `Some(Some(level))`.
+pub(super) fn parse_event_level(v: &str) -> Option<Option<tracing::Level>> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "off" | "none" => Some(None),
+        "error" => Some(Some(tracing::Level::ERROR)),
+        "warn" => Some(Some(tracing::Level::WARN)),
+        "info" => Some(Some(tracing::Level::INFO)),
+        "debug" => Some(Some(tracing::Level::DEBUG)),
+        "trace" => Some(Some(tracing::Level::TRACE)),
+        _ => None,
+    }
+}
+
 pub(super) fn parse_millis(v: &str) -> Option<Duration> {
     match v.trim().parse::<u64>() {
         Ok(ms) if (1..=MAX_DURATION_MS).contains(&ms) => Some(Duration::from_millis(ms)),

@@ -116,6 +116,33 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
             .parse(RUST_LOG_FORMAT, parse_log_format, "text or json")?
             .unwrap_or_default(),
     };
+    let operation_events = match b.operation_events {
+        Some(level) => level,
+        None => env
+            .parse(
+                MARKETPLACE_OPERATION_EVENTS,
+                parse_event_level,
+                "off, error, warn, info, debug or trace",
+            )?
+            .flatten(),
+    };
+    let prometheus_resource_labels = match b.prometheus_resource_labels {
+        Some(keys) => {
+            let joined = keys.join(",");
+            parse_attribute_keys(&joined).ok_or(Error::InvalidConfig {
+                field: "prometheus_resource_labels",
+                value: joined,
+                expected: RESOURCE_LABELS_EXPECTED,
+            })?
+        }
+        None => env
+            .parse(
+                MARKETPLACE_PROMETHEUS_RESOURCE_LABELS,
+                parse_attribute_keys,
+                RESOURCE_LABELS_EXPECTED,
+            )?
+            .unwrap_or_default(),
+    };
     let traces_filter = checked_filter(b.traces_filter, "traces_filter")?;
     let logs_export_filter = checked_filter(b.logs_export_filter, "logs_export_filter")?;
     let shutdown_timeout =
@@ -149,8 +176,13 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         log_writer: b.log_writer.unwrap_or_default(),
         metrics_namespace: b.metrics_namespace,
         caches: b.caches.unwrap_or_else(|| vec!["default".to_string()]),
+        operation_events,
+        prometheus_resource_labels,
     })
 }
+
+const RESOURCE_LABELS_EXPECTED: &str =
+    "a comma list of resource attribute keys such as service.version,deployment.environment";
 
 /// A code duration that must be positive, if given.
 fn positive(value: Option<Duration>, field: &'static str) -> Result<Option<Duration>> {

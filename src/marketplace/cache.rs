@@ -189,14 +189,14 @@ impl CacheLookup<'_> {
 
     #[inline]
     fn end(self, result: CacheResult) {
+        let hit = result == CacheResult::Hit;
         self.cache.record(result);
         super::with_active_span(|span| {
-            span.set_attribute(opentelemetry::KeyValue::new(
-                "marketplace.cache.hit",
-                result == CacheResult::Hit,
-            ));
+            span.set_attribute(opentelemetry::KeyValue::new("marketplace.cache.hit", hit));
         });
-        self.op.succeed();
+        let mut op = self.op;
+        op.cache_hit = Some(hit);
+        op.succeed();
     }
 
     /// Ends the lookup as `hit` or `miss`.

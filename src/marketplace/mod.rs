@@ -106,6 +106,7 @@ pub struct MarketplaceMetricsBuilder {
     meter: Meter,
     namespace: Option<String>,
     caches: Vec<String>,
+    events: Option<tracing::Level>,
 }
 
 impl MarketplaceMetricsBuilder {
@@ -129,11 +130,37 @@ impl MarketplaceMetricsBuilder {
         self
     }
 
+    /// One structured `tracing` event per finished operation at `level` (`None`: off, the
+    /// default — at high request rates one line per operation is a lot of log volume), emitted
+    /// inside the operation's span so it carries the trace ids. Fields: `operation`, the
+    /// operation's label (`item_type`, `query_kind`, `cache`; `label` for operations of your
+    /// own), `outcome`, `duration_ms` (float), and where they apply `error_code`, `results`
+    /// (after [`OperationGuard::results`]) and `cache_hit` (cache lookups). Target
+    /// `marketplace_telemetry::marketplace::operation`. For log pipelines: Loki's
+    /// `| json | duration_ms > 200` or `cache_hit = "false"`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let meter = opentelemetry::global::meter("docs");
+    /// use marketplace_telemetry::marketplace::{ItemType, MarketplaceMetrics};
+    /// let metrics = MarketplaceMetrics::builder(&meter)
+    ///     .with_operation_events(Some(tracing::Level::INFO))
+    ///     .build();
+    /// let op = metrics.search(ItemType::Plugin);
+    /// op.results(3);
+    /// op.succeed(); // INFO operation finished operation="search" item_type="plugin" outcome="success" duration_ms=… results=3
+    /// ```
+    pub fn with_operation_events(mut self, level: Option<tracing::Level>) -> Self {
+        self.events = level;
+        self
+    }
+
     /// Creates and binds every instrument.
     pub fn build(self) -> MarketplaceMetrics {
         let ns = self.namespace.as_deref();
         let meter = self.meter;
-        let shared = SharedNames::new(ns);
+        let shared = SharedNames::new(ns, self.events);
         let op = |op: Operation, spec: &catalog::InstrumentSpec| {
             (
                 Cow::Borrowed(op.as_str()),
@@ -248,6 +275,7 @@ impl MarketplaceMetrics {
             meter: meter.clone(),
             namespace: None,
             caches: Vec::new(),
+            events: None,
         }
     }
 

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use opentelemetry::metrics::{BoundCounter, BoundHistogram, BoundUpDownCounter, Meter};
@@ -22,19 +23,27 @@ pub(crate) struct OpInstruments {
     errors: Box<[BoundCounter<u64>]>,
     active: BoundUpDownCounter<i64>,
     results: Option<Box<[BoundHistogram<u64>]>>,
+    /// Level of the per-operation log event, if on.
+    events: Option<tracing::Level>,
+    label_key: &'static str,
+    label_values: Box<[Cow<'static, str>]>,
 }
 
 /// Names shared by every operation of one [`MarketplaceMetrics`](super::MarketplaceMetrics).
+/// (and the settings they share).
 pub(crate) struct SharedNames {
     pub(crate) errors: String,
     pub(crate) active: String,
+    /// Level of the per-operation log events, if on.
+    pub(crate) events: Option<tracing::Level>,
 }
 
 impl SharedNames {
-    pub(crate) fn new(namespace: Option<&str>) -> Self {
+    pub(crate) fn new(namespace: Option<&str>, events: Option<tracing::Level>) -> Self {
         SharedNames {
             errors: catalog::ERRORS.otel_name(namespace),
             active: catalog::OPERATIONS_ACTIVE.otel_name(namespace),
+            events,
         }
     }
 }
@@ -105,6 +114,9 @@ impl OpInstruments {
             errors,
             active,
             results,
+            events: shared.events,
+            label_key,
+            label_values: label_values.into(),
         }
     }
 
@@ -116,9 +128,14 @@ impl OpInstruments {
             label,
             start: quanta::Instant::now(),
             done: false,
+            results: AtomicU64::new(NO_RESULTS),
+            cache_hit: None,
         }
     }
 }
+
+/// `results` not recorded.
+const NO_RESULTS: u64 = u64::MAX;
 
 /// An operation in progress: created by a helper such as
 /// [`MarketplaceMetrics::search`](super::MarketplaceMetrics::search), it has started the clock
@@ -148,6 +165,10 @@ pub struct OperationGuard<'a> {
     // quanta reads the TSC: ~10 ns here against ~25 ns for std::time::Instant (benches/).
     start: quanta::Instant,
     done: bool,
+    /// The result count, for the log event ([`NO_RESULTS`] until recorded).
+    results: AtomicU64,
+    /// Hit or miss of a cache lookup, for the log event.
+    pub(crate) cache_hit: Option<bool>,
 }
 
 impl std::fmt::Debug for OperationGuard<'_> {
@@ -222,6 +243,9 @@ impl OperationGuard<'_> {
             if let Some(h) = results.get(self.label) {
                 h.record(count);
             }
+            if self.op.events.is_some() {
+                self.results.store(count, Ordering::Relaxed);
+            }
             let count = count.min(i64::MAX as u64) as i64;
             super::with_active_span(|span| {
                 span.set_attribute(KeyValue::new("marketplace.results", count));
@@ -249,6 +273,86 @@ impl OperationGuard<'_> {
                 c.add(1);
             }
             mark_span_error(code);
+        }
+        if let Some(level) = self.op.events {
+            self.event(level, outcome, code, elapsed);
+        }
+    }
+
+    /// The operation's log event (inside its span, so it carries the trace ids).
+    #[cold]
+    #[inline(never)]
+    fn event(&self, level: tracing::Level, outcome: Outcome, code: Option<ErrorCode>, secs: f64) {
+        use tracing::Level;
+        let operation: &str = &self.op.name;
+        let value: &str = self.op.label_values.get(self.label).map_or("", |v| v);
+        let outcome = outcome.as_str();
+        let duration_ms = secs * 1000.0;
+        let error_code = code.map(ErrorCode::as_str);
+        let results = Some(self.results.load(Ordering::Relaxed)).filter(|r| *r != NO_RESULTS);
+        let cache_hit = self.cache_hit;
+        // `tracing` needs the level and field names at compile time: one callsite per level
+        // and label key.
+        macro_rules! event {
+            ($level:expr) => {
+                match self.op.label_key {
+                    "item_type" => tracing::event!(
+                        $level,
+                        operation,
+                        item_type = value,
+                        outcome,
+                        duration_ms,
+                        error_code,
+                        results,
+                        cache_hit,
+                        "operation finished"
+                    ),
+                    "query_kind" => tracing::event!(
+                        $level,
+                        operation,
+                        query_kind = value,
+                        outcome,
+                        duration_ms,
+                        error_code,
+                        results,
+                        cache_hit,
+                        "operation finished"
+                    ),
+                    "cache" => tracing::event!(
+                        $level,
+                        operation,
+                        cache = value,
+                        outcome,
+                        duration_ms,
+                        error_code,
+                        results,
+                        cache_hit,
+                        "operation finished"
+                    ),
+                    _ => tracing::event!(
+                        $level,
+                        operation,
+                        label = value,
+                        outcome,
+                        duration_ms,
+                        error_code,
+                        results,
+                        cache_hit,
+                        "operation finished"
+                    ),
+                }
+            };
+        }
+        if level == Level::ERROR {
+            event!(Level::ERROR)
+        } else if level == Level::WARN {
+            event!(Level::WARN)
+        } else if level == Level::INFO {
+            event!(Level::INFO)
+        } else if level == Level::DEBUG {
+            event!(Level::DEBUG)
+        } else {
+            event!(Level::TRACE)
         }
     }
 }

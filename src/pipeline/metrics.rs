@@ -32,6 +32,15 @@ pub(crate) fn build_provider(
             // Every point would carry otel_scope_* labels: noise on each series, never queried
             // by our assets, and a cost on every scrape. target_info keeps the resource.
             .scope_info_enabled(false)
+            // Chosen resource attributes as labels on every series (service.version →
+            // service_version): version and environment comparisons without a target_info join.
+            .with_resource_selector(opentelemetry_prometheus::ResourceSelector::KeyAllowList(
+                config
+                    .prometheus_resource_labels
+                    .iter()
+                    .map(|k| opentelemetry::Key::new(k.clone()))
+                    .collect(),
+            ))
             .build()
             .map_err(Error::Prometheus)?;
         builder = builder.with_reader(reader);
