@@ -8,6 +8,7 @@ mod common;
 
 mod alert_fires_through_alertmanager;
 mod dashboards_match_grafana_schema;
+mod log_events;
 mod many_instances;
 mod ops_assets;
 mod ops_assets_against_real_sdk;
