@@ -412,9 +412,19 @@ pub(crate) fn slo_dashboard(options: &Options) -> String {
     dashboard("marketplace-slo", "Marketplace SLOs", panels, vec![])
 }
 
+/// `rate(series[$__rate_interval])` of the selected jobs, every series labelled with its
+/// `service_version`: its own label when the service puts it on every series
+/// (`with_prometheus_resource_labels(["service.version"])`, or a scrape-config target label for
+/// services in other languages), else joined from its instance's `target_info`.
+fn rate_by_version(series: &str, matchers: &str) -> String {
+    format!(
+        "(rate({series}{{job=~\"$job\",{matchers}service_version!=\"\"}}[$__rate_interval]) or (rate({series}{{job=~\"$job\",{matchers}service_version=\"\"}}[$__rate_interval]) * on (job, instance) group_left (service_version) target_info{{job=~\"$job\"}}))"
+    )
+}
+
+/// Version comparison: p95 latency and error ratio per `service_version`, over one or several
+/// jobs (v1 and v2 deployed as separate jobs compare side by side).
 pub(crate) fn versions_dashboard(ns: Option<&str>) -> String {
-    // Join every series with target_info to read service_version (a resource attribute).
-    let join = "* on (job, instance) group_left (service_version) target_info{job=\"$job\"}";
     let mut panels = Vec::new();
     let ops = [
         ("search", name(&catalog::SEARCH_DURATION, ns)),
@@ -430,7 +440,10 @@ pub(crate) fn versions_dashboard(ns: Option<&str>) -> String {
             "s",
             (0, y, 12, 8),
             vec![target(
-                &format!("histogram_quantile(0.95, sum by (le, service_version) (rate({m}_bucket{{job=\"$job\"}}[$__rate_interval]) {join}))"),
+                &format!(
+                    "histogram_quantile(0.95, sum by (le, service_version) {})",
+                    rate_by_version(&format!("{m}_bucket"), "")
+                ),
                 "{{service_version}}",
                 "A",
             )],
@@ -442,18 +455,36 @@ pub(crate) fn versions_dashboard(ns: Option<&str>) -> String {
             "percentunit",
             (12, y, 12, 8),
             vec![target(
-                &format!("sum by (service_version) (rate({m}_count{{job=\"$job\",outcome=\"error\"}}[$__rate_interval]) {join}) / sum by (service_version) (rate({m}_count{{job=\"$job\"}}[$__rate_interval]) {join})"),
+                &format!(
+                    "sum by (service_version) {} / sum by (service_version) {}",
+                    rate_by_version(&format!("{m}_count"), "outcome=\"error\","),
+                    rate_by_version(&format!("{m}_count"), "")
+                ),
                 "{{service_version}}",
                 "A",
             )],
         ));
     }
-    dashboard(
+    let mut dashboard = dashboard(
         "marketplace-versions",
         "Marketplace version comparison",
         panels,
         vec![],
-    )
+    );
+    // Several jobs at once (v1 and v2 as separate jobs), listed from `up` so services that do
+    // not run this SDK appear too.
+    if let Ok(mut value) = serde_json::from_str::<Value>(&dashboard) {
+        if let Some(job) = value["templating"]["list"][1].as_object_mut() {
+            job.insert("multi".into(), Value::Bool(true));
+            job.insert("includeAll".into(), Value::Bool(true));
+            job.insert(
+                "query".into(),
+                json!({"query": "label_values(up, job)", "refId": "job"}),
+            );
+        }
+        dashboard = serde_json::to_string_pretty(&value).unwrap_or(dashboard) + "\n";
+    }
+    dashboard
 }
 
 /// A rendered dashboard with `selector` on every panel query and on the `job` variable's

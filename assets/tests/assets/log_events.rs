@@ -46,16 +46,16 @@ fn every_finished_operation_logs_one_event_with_typed_fields_inside_its_span() {
         let op = e["operation"].as_str().expect("operation is a string");
         operations.insert(op.to_string());
         let outcome = e["outcome"].as_str().expect("outcome is a string");
-        assert!(
-            ["success", "error", "cancelled"].contains(&outcome),
-            "{e}"
-        );
+        assert!(["success", "error", "cancelled"].contains(&outcome), "{e}");
         assert!(
             e["duration_ms"].as_f64().is_some_and(|d| d >= 0.0),
             "duration_ms is a non-negative number: {e}"
         );
         // Inside the operation's span: the trace ids and the span name are on the line.
-        assert!(is_hex(&e["trace_id"], 32) && is_hex(&e["span_id"], 16), "{e}");
+        assert!(
+            is_hex(&e["trace_id"], 32) && is_hex(&e["span_id"], 16),
+            "{e}"
+        );
         assert!(e["span"]["name"].is_string(), "{e}");
         assert_eq!(
             e["target"], "marketplace_telemetry::marketplace::operation",
@@ -87,12 +87,19 @@ fn every_finished_operation_logs_one_event_with_typed_fields_inside_its_span() {
         .map(|o| o.operation.as_str().to_string())
         .collect();
     assert_eq!(operations, expected, "every operation logs events");
-    assert!(errors > 0 && results > 0 && hits > 0, "{errors} {results} {hits}");
+    assert!(
+        errors > 0 && results > 0 && hits > 0,
+        "{errors} {results} {hits}"
+    );
 }
 
 #[test]
 fn operation_events_are_off_when_configured_off() {
-    let lines = demo_lines("log-events-off", &[("MARKETPLACE_OPERATION_EVENTS", "off")], 3);
+    let lines = demo_lines(
+        "log-events-off",
+        &[("MARKETPLACE_OPERATION_EVENTS", "off")],
+        3,
+    );
     assert!(lines.len() > 10, "the demo logged");
     assert!(
         !lines.iter().any(|l| l["message"] == "operation finished"),
@@ -140,7 +147,13 @@ fn every_field_the_logql_examples_name_is_in_the_demo_lines() {
     for line in block.lines() {
         fields.extend(logql_fields(line));
     }
-    for must in ["duration_ms", "cache_hit", "query", "span_query", "error_code"] {
+    for must in [
+        "duration_ms",
+        "cache_hit",
+        "query",
+        "span_query",
+        "error_code",
+    ] {
         assert!(
             fields.iter().any(|(f, _)| f == must),
             "the examples filter on {must}: {fields:?}"

@@ -13,3 +13,4 @@ mod many_instances;
 mod ops_assets;
 mod ops_assets_against_real_sdk;
 mod second_rules_engine;
+mod versions_across_jobs;
