@@ -64,10 +64,9 @@ impl Dur {
         self.secs.div_ceil(60)
     }
 
-    /// `30d` → `30-day`, `1w` → `1-week`, `12h` → `12-hour`.
+    /// `30d` → `30-day`, `1w` → `7-day`, `12h` → `12-hour`.
     pub(crate) fn adjective(&self) -> String {
         for (unit, word) in [
-            (604_800, "week"),
             (86_400, "day"),
             (3600, "hour"),
             (60, "minute"),

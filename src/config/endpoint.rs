@@ -32,9 +32,39 @@ pub(super) fn validate(v: &str) -> Result<(), &'static str> {
     }
     let uri: http::Uri = v.parse().map_err(|_| ENDPOINT_EXPECTED)?;
     match (uri.scheme_str(), uri.host()) {
-        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(()),
+        (Some("http" | "https"), Some(host)) if !host.is_empty() => {
+            if valid_host(host) {
+                Ok(())
+            } else {
+                Err(HOST_EXPECTED)
+            }
+        }
         _ => Err(ENDPOINT_EXPECTED),
     }
+}
+
+const HOST_EXPECTED: &str =
+    "an http:// or https:// URL whose host is a DNS name (letters, digits, '-' inside labels) or an IP address";
+
+/// A host TLS and DNS accept: an IP literal, or dot-separated labels of letters, digits, `-`
+/// and `_`, none empty or starting or ending with `-` (rustls refuses `https://-` only when the
+/// exporter is built, in its own words).
+fn valid_host(host: &str) -> bool {
+    if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let host = host.strip_suffix('.').unwrap_or(host);
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
 }
 
 /// Checks that a gRPC endpoint carries no path (tonic would send every call to it).
@@ -104,6 +134,27 @@ pub(crate) fn redact(v: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_tls_would_refuse_are_refused_here() {
+        for bad in [
+            "https://-?key=v",
+            "http://-a.example:4317",
+            "https://a..b:4317",
+            "http://a_b-.x",
+        ] {
+            assert_eq!(validate(bad), Err(HOST_EXPECTED), "{bad}");
+        }
+        for good in [
+            "https://collector.example:4317",
+            "http://127.0.0.1:4317",
+            "http://[::1]:4317",
+            "http://otel_collector:4317",
+            "http://localhost.",
+        ] {
+            assert_eq!(validate(good), Ok(()), "{good}");
+        }
+    }
 
     #[test]
     fn mistakes_get_their_own_message() {
