@@ -66,11 +66,7 @@ impl Dur {
 
     /// `30d` → `30-day`, `1w` → `7-day`, `12h` → `12-hour`.
     pub(crate) fn adjective(&self) -> String {
-        for (unit, word) in [
-            (86_400, "day"),
-            (3600, "hour"),
-            (60, "minute"),
-        ] {
+        for (unit, word) in [(86_400, "day"), (3600, "hour"), (60, "minute")] {
             if self.secs % unit == 0 {
                 return format!("{}-{word}", self.secs / unit);
             }
