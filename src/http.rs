@@ -1,12 +1,16 @@
 //! A tower [`Layer`] for HTTP servers (feature `http-server`; works with axum): records the
-//! semantic-convention metrics `http.server.request.duration` (seconds) and
-//! `http.server.active_requests`, and opens a server span that continues the caller's W3C
-//! `traceparent`.
+//! semantic-convention metrics (semconv 1.44) `http.server.request.duration` (seconds),
+//! `http.server.active_requests`, `http.server.request.body.size` and
+//! `http.server.response.body.size` (bytes, when known: the request's `Content-Length`, the
+//! response's `Content-Length` or exact body size), and opens a server span that continues
+//! the caller's W3C `traceparent`.
 //!
-//! Attributes: `http.request.method` (unknown methods → `_OTHER`), `http.route` (axum's
-//! matched route template when present — never the raw path, which would explode
-//! cardinality), `http.response.status_code`, `error.type` on 5xx. Health and metrics routes
-//! (`/health`, `/healthz`, `/ready`, `/metrics`) are excluded by default.
+//! Attributes: `http.request.method` (unknown methods → `_OTHER`), `url.scheme` (required by
+//! semconv: the request URI's scheme, else a `X-Forwarded-Proto` of `http`/`https` from a
+//! TLS-terminating proxy, else `http`), `http.route` (axum's matched route template when
+//! present — never the raw path, which would explode cardinality),
+//! `http.response.status_code`, `error.type` on 5xx. Health and metrics routes (`/health`,
+//! `/healthz`, `/ready`, `/metrics`) are excluded by default.
 //!
 //! ```
 //! # let meter = opentelemetry::global::meter("docs");
@@ -42,6 +46,8 @@ pub const DEFAULT_EXCLUDED_PATHS: &[&str] = &["/health", "/healthz", "/ready", "
 struct Shared {
     duration: Histogram<f64>,
     active: UpDownCounter<i64>,
+    request_body: Histogram<u64>,
+    response_body: Histogram<u64>,
     excluded: Vec<String>,
 }
 
@@ -82,10 +88,23 @@ impl HttpLayer {
             .with_unit("{request}")
             .with_description("Number of active HTTP server requests.")
             .build();
+        // Semconv recommends no buckets for body sizes: the SDK's defaults.
+        let request_body = meter
+            .u64_histogram("http.server.request.body.size")
+            .with_unit("By")
+            .with_description("Size of HTTP server request bodies.")
+            .build();
+        let response_body = meter
+            .u64_histogram("http.server.response.body.size")
+            .with_unit("By")
+            .with_description("Size of HTTP server response bodies.")
+            .build();
         HttpLayer {
             shared: Arc::new(Shared {
                 duration,
                 active,
+                request_body,
+                response_body,
                 excluded: paths.into_iter().map(Into::into).collect(),
             }),
         }
@@ -114,6 +133,34 @@ impl<S> std::fmt::Debug for HttpService<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("HttpService")
     }
+}
+
+/// The `url.scheme` value of a server request: the URI's scheme when the request line carries
+/// one, else `X-Forwarded-Proto` when it says `http` or `https`, else `http` (bounded: only
+/// these two values).
+pub fn scheme_label<B>(request: &http::Request<B>) -> &'static str {
+    let forwarded = || {
+        request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    match request.uri().scheme_str().or_else(forwarded) {
+        Some(s) if s.eq_ignore_ascii_case("https") => "https",
+        _ => "http",
+    }
+}
+
+/// A `Content-Length` header's value.
+fn content_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The `http.request.method` value: known methods as is, anything else `_OTHER`.
@@ -146,6 +193,7 @@ impl Extractor for HeaderExtractor<'_> {
 impl<S, B, ResB> Service<http::Request<B>> for HttpService<S>
 where
     S: Service<http::Request<B>, Response = http::Response<ResB>>,
+    ResB: http_body::Body,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -188,14 +236,19 @@ where
             p.extract(&HeaderExtractor(request.headers()))
         });
         let _ = span.set_parent(parent);
-        let method_kv = KeyValue::new("http.request.method", method);
-        self.shared.active.add(1, std::slice::from_ref(&method_kv));
+        let active = [
+            KeyValue::new("http.request.method", method),
+            KeyValue::new("url.scheme", scheme_label(&request)),
+        ];
+        let request_size = content_length(request.headers());
+        self.shared.active.add(1, &active);
         HttpFuture {
             inner: self.inner.call(request).instrument(span.clone()),
             record: Some(Record {
                 shared: self.shared.clone(),
                 start: Instant::now(),
-                method: method_kv,
+                active,
+                request_size,
                 route,
                 span,
                 done: false,
@@ -207,18 +260,20 @@ where
 struct Record {
     shared: Arc<Shared>,
     start: Instant,
-    method: KeyValue,
+    /// `http.request.method` and `url.scheme`: the attributes of `http.server.active_requests`.
+    active: [KeyValue; 2],
+    request_size: Option<u64>,
     route: Option<String>,
     span: tracing::Span,
     done: bool,
 }
 
 impl Record {
-    fn finish(mut self, status: Option<u16>) {
+    fn finish(mut self, status: Option<u16>, response_size: Option<u64>) {
         self.done = true;
         let elapsed = self.start.elapsed().as_secs_f64();
-        let mut attrs = Vec::with_capacity(4);
-        attrs.push(self.method.clone());
+        let mut attrs = Vec::with_capacity(5);
+        attrs.extend(self.active.iter().cloned());
         if let Some(route) = self.route.take() {
             attrs.push(KeyValue::new("http.route", route));
         }
@@ -241,9 +296,13 @@ impl Record {
             }
         }
         self.shared.duration.record(elapsed, &attrs);
-        self.shared
-            .active
-            .add(-1, std::slice::from_ref(&self.method));
+        if let Some(size) = self.request_size {
+            self.shared.request_body.record(size, &attrs);
+        }
+        if let Some(size) = response_size {
+            self.shared.response_body.record(size, &attrs);
+        }
+        self.shared.active.add(-1, &self.active);
     }
 }
 
@@ -251,9 +310,7 @@ impl Drop for Record {
     fn drop(&mut self) {
         // The request future was dropped (client gone): it is no longer active.
         if !self.done {
-            self.shared
-                .active
-                .add(-1, std::slice::from_ref(&self.method));
+            self.shared.active.add(-1, &self.active);
         }
     }
 }
@@ -276,6 +333,7 @@ impl<F> std::fmt::Debug for HttpFuture<F> {
 impl<F, ResB, E> Future for HttpFuture<F>
 where
     F: Future<Output = Result<http::Response<ResB>, E>>,
+    ResB: http_body::Body,
 {
     type Output = F::Output;
 
@@ -287,7 +345,10 @@ where
         };
         if let Some(record) = this.record.take() {
             let status = output.as_ref().ok().map(|r| r.status().as_u16());
-            record.finish(status);
+            let size = output.as_ref().ok().and_then(|r| {
+                content_length(r.headers()).or_else(|| http_body::Body::size_hint(r.body()).exact())
+            });
+            record.finish(status, size);
         }
         Poll::Ready(output)
     }

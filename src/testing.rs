@@ -365,6 +365,55 @@ impl TestTelemetry {
         found.then_some(total)
     }
 
+    /// The sum of the histogram data points of `name` whose attributes include `labels`
+    /// (`None` when there is none) — what a histogram recorded, where [`value`](Self::value)
+    /// gives how many times.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use marketplace_telemetry::testing::TestTelemetry;
+    /// let t = TestTelemetry::new();
+    /// let h = t.meter().u64_histogram("body.size").build();
+    /// h.record(3, &[]);
+    /// h.record(4, &[]);
+    /// assert_eq!(t.histogram_sum("body.size", &[]), Some(7.0));
+    /// assert_eq!(t.value("body.size", &[]), 2.0);
+    /// ```
+    pub fn histogram_sum(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let rm = self.snapshot()?;
+        let matches = |p: &mut dyn Iterator<Item = &KeyValue>| {
+            let attrs: Vec<&KeyValue> = p.collect();
+            labels.iter().all(|(k, v)| {
+                attrs
+                    .iter()
+                    .any(|kv| kv.key.as_str() == *k && kv.value.as_str() == *v)
+            })
+        };
+        let mut found = None;
+        for sm in rm.scope_metrics() {
+            for m in sm.metrics().filter(|m| m.name() == name) {
+                macro_rules! sum {
+                    ($data:expr, $conv:expr) => {
+                        if let MetricData::Histogram(h) = $data {
+                            for p in h.data_points() {
+                                if matches(&mut p.attributes()) {
+                                    *found.get_or_insert(0.0) += $conv(p.sum());
+                                }
+                            }
+                        }
+                    };
+                }
+                match m.data() {
+                    AggregatedMetrics::F64(d) => sum!(d, |v: f64| v),
+                    AggregatedMetrics::U64(d) => sum!(d, |v: u64| v as f64),
+                    AggregatedMetrics::I64(d) => sum!(d, |v: i64| v as f64),
+                }
+            }
+        }
+        found
+    }
+
     /// Panics unless `operation` recorded exactly `times` durations with `outcome` (and, for
     /// errors, exactly `times` counts of `code` in `marketplace.errors`).
     #[track_caller]

@@ -110,3 +110,57 @@ async fn health_routes_are_excluded_and_methods_and_errors_are_bounded() {
     );
     assert_eq!(raw, None);
 }
+
+/// Semconv 1.44: `url.scheme` is required on the duration and active-requests instruments;
+/// request and response body sizes are recorded in bytes when known.
+#[tokio::test(flavor = "current_thread")]
+async fn url_scheme_and_body_sizes_are_recorded_the_semconv_way() {
+    let t = TestTelemetry::new();
+    let app = app(&t);
+    // A plain request: scheme http, the response body's exact size (b"package" = 7 bytes).
+    assert_eq!(send(&app, "GET", "/packages/1", None).await, 200);
+    let http = [("url.scheme", "http"), ("http.route", "/packages/{id}")];
+    assert_eq!(t.value("http.server.request.duration", &http), 1.0);
+    assert_eq!(
+        t.histogram_sum("http.server.response.body.size", &http),
+        Some(7.0)
+    );
+    // No Content-Length on the request: no request size (not a fake 0).
+    assert_eq!(t.try_value("http.server.request.body.size", &http), None);
+
+    // Behind a TLS-terminating proxy, with a 5-byte body.
+    let req = http::Request::builder()
+        .method("POST")
+        .uri("/any")
+        .header("x-forwarded-proto", "https")
+        .header("content-length", "5")
+        .body(Body::from("hello"))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let https = [("url.scheme", "https"), ("http.request.method", "POST")];
+    assert_eq!(t.value("http.server.request.duration", &https), 1.0);
+    assert_eq!(
+        t.histogram_sum("http.server.request.body.size", &https),
+        Some(5.0)
+    );
+    assert_eq!(
+        t.histogram_sum("http.server.response.body.size", &https),
+        Some(3.0)
+    );
+    assert_eq!(
+        t.try_value("http.server.active_requests", &[("url.scheme", "https")]),
+        Some(0.0)
+    );
+    // A made-up forwarded scheme stays bounded.
+    let req = http::Request::builder()
+        .uri("/any")
+        .header("x-forwarded-proto", "gopher")
+        .body(Body::empty())
+        .unwrap();
+    app.clone().oneshot(req).await.unwrap();
+    assert_eq!(
+        t.try_value("http.server.request.duration", &[("url.scheme", "gopher")]),
+        None
+    );
+}
