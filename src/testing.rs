@@ -313,14 +313,7 @@ impl TestTelemetry {
     pub fn try_value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         let rm = self.snapshot()?;
         let mut found = false;
-        let matches = |attrs: &mut dyn Iterator<Item = &KeyValue>| {
-            let attrs: Vec<&KeyValue> = attrs.collect();
-            labels.iter().all(|(k, v)| {
-                attrs
-                    .iter()
-                    .any(|kv| kv.key.as_str() == *k && kv.value.as_str() == *v)
-            })
-        };
+        let matches = |attrs: &mut dyn Iterator<Item = &KeyValue>| has_labels(attrs, labels);
         let mut total = 0.0;
         for sm in rm.scope_metrics() {
             for m in sm.metrics().filter(|m| m.name() == name) {
@@ -382,14 +375,7 @@ impl TestTelemetry {
     /// ```
     pub fn histogram_sum(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         let rm = self.snapshot()?;
-        let matches = |p: &mut dyn Iterator<Item = &KeyValue>| {
-            let attrs: Vec<&KeyValue> = p.collect();
-            labels.iter().all(|(k, v)| {
-                attrs
-                    .iter()
-                    .any(|kv| kv.key.as_str() == *k && kv.value.as_str() == *v)
-            })
-        };
+        let matches = |attrs: &mut dyn Iterator<Item = &KeyValue>| has_labels(attrs, labels);
         let mut found = None;
         for sm in rm.scope_metrics() {
             for m in sm.metrics().filter(|m| m.name() == name) {
@@ -484,4 +470,14 @@ fn describe(spans: &[SpanData]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Whether a data point's attributes include every `(key, value)` of `labels`.
+fn has_labels(attrs: &mut dyn Iterator<Item = &KeyValue>, labels: &[(&str, &str)]) -> bool {
+    let attrs: Vec<&KeyValue> = attrs.collect();
+    labels.iter().all(|(k, v)| {
+        attrs
+            .iter()
+            .any(|kv| kv.key.as_str() == *k && kv.value.as_str() == *v)
+    })
 }

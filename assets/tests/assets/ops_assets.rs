@@ -21,6 +21,26 @@ fn run(cmd: &mut Command) -> (bool, String) {
     )
 }
 
+/// `promtool check rules` on `rules`, then `promtool test rules` on every file of `tests`
+/// (run from there, so their relative `rule_files` resolve).
+fn check_and_test_rules(
+    promtool: &std::path::Path,
+    rules: &[std::path::PathBuf],
+    tests: &std::path::Path,
+) {
+    let (ok, out) = run(Command::new(promtool).arg("check").arg("rules").args(rules));
+    assert!(ok, "{out}");
+    for test in std::fs::read_dir(tests).unwrap() {
+        let test = test.unwrap().path();
+        let (ok, out) = run(Command::new(promtool)
+            .arg("test")
+            .arg("rules")
+            .arg(&test)
+            .current_dir(tests));
+        assert!(ok, "{}:\n{out}", test.display());
+    }
+}
+
 #[test]
 fn committed_generated_assets_match_the_catalog() {
     let mut stale = Vec::new();
@@ -50,20 +70,7 @@ fn promtool_accepts_the_config_and_rules_and_every_unit_test_passes() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    let (ok, out) = run(Command::new(&promtool)
-        .arg("check")
-        .arg("rules")
-        .args(&rule_files));
-    assert!(ok, "{out}");
-    for test in std::fs::read_dir(dir.join("tests")).unwrap() {
-        let test = test.unwrap().path();
-        let (ok, out) = run(Command::new(&promtool)
-            .arg("test")
-            .arg("rules")
-            .arg(&test)
-            .current_dir(dir.join("tests")));
-        assert!(ok, "{}:\n{out}", test.display());
-    }
+    check_and_test_rules(&promtool, &rule_files, &dir.join("tests"));
 }
 
 #[test]
@@ -347,20 +354,7 @@ fn regenerated_for_another_namespace_and_job_the_rules_and_their_tests_pass() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    let (ok, log) = run(Command::new(&promtool)
-        .arg("check")
-        .arg("rules")
-        .args(&rules));
-    assert!(ok, "{log}");
-    for test in std::fs::read_dir(out.join("prometheus/tests")).unwrap() {
-        let test = test.unwrap().path();
-        let (ok, log) = run(Command::new(&promtool)
-            .arg("test")
-            .arg("rules")
-            .arg(&test)
-            .current_dir(out.join("prometheus/tests")));
-        assert!(ok, "{}:\n{log}", test.display());
-    }
+    check_and_test_rules(&promtool, &rules, &out.join("prometheus/tests"));
 }
 
 /// The documented example objectives file holds every key at its default: generating with it
@@ -429,20 +423,7 @@ fn regenerated_with_a_selector_and_other_objectives_the_rules_and_their_tests_pa
         .arg(out.join("objectives.yml")));
     assert!(ok, "{log}");
     let rules = common::rule_files(&out);
-    let (ok, log) = run(Command::new(&promtool)
-        .arg("check")
-        .arg("rules")
-        .args(&rules));
-    assert!(ok, "{log}");
-    for test in std::fs::read_dir(out.join("prometheus/tests")).unwrap() {
-        let test = test.unwrap().path();
-        let (ok, log) = run(Command::new(&promtool)
-            .arg("test")
-            .arg("rules")
-            .arg(&test)
-            .current_dir(out.join("prometheus/tests")));
-        assert!(ok, "{}:\n{log}", test.display());
-    }
+    check_and_test_rules(&promtool, &rules, &out.join("prometheus/tests"));
 
     // Every selector, in rules and panels, carries both matchers.
     let mut exprs = Vec::new();
