@@ -2,7 +2,7 @@
 # Installs the real components the tests use, when missing (idempotent):
 #   Debian: prometheus + promtool, prometheus-alertmanager + amtool,
 #           victoria-metrics (victoria-metrics, vmagent, vmalert: the second rules engine)
-#   PyPI:   rotel (an OpenTelemetry collector) into target/tools-venv
+#   PyPI:   rotel (an OpenTelemetry collector), opentelemetry-sdk + -exporter-prometheus into target/tools-venv
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +24,13 @@ if ! ls target/tools-venv/lib/python3*/site-packages/rotel/rotel-agent >/dev/nul
   mkdir -p target
   python3 -m venv target/tools-venv
   target/tools-venv/bin/pip install -q --disable-pip-version-check rotel
+fi
+# The official OpenTelemetry Python SDK and its Prometheus exporter: the "other language"
+# service the platform assets are proven against (assets/tests/assets/other_languages.rs).
+if ! target/tools-venv/bin/python -c 'import opentelemetry.exporter.prometheus' >/dev/null 2>&1; then
+  echo "install-tools: pip install opentelemetry-sdk opentelemetry-exporter-prometheus"
+  target/tools-venv/bin/pip install -q --disable-pip-version-check \
+    'opentelemetry-sdk==1.45.2' 'opentelemetry-exporter-prometheus==0.66b2'
 fi
 
 # Grafana dashboard schema check: @grafana/schema's types + the TypeScript compiler.

@@ -9,7 +9,8 @@ use opentelemetry::KeyValue;
 
 use super::catalog;
 use super::labels::{CacheResult, ErrorCode, Label, Operation};
-use super::operation::{OpInstruments, OperationGuard, SharedNames};
+use super::label_table::LabelTable;
+use super::operation::{OpInstruments, OperationGuard, Prebind, SharedNames};
 
 pub(super) struct CacheInstruments {
     pub(super) names: Vec<String>,
@@ -40,6 +41,7 @@ impl CacheInstruments {
         ns: Option<&str>,
         names: Vec<String>,
         shared: &SharedNames,
+        prebind_lookups: bool,
     ) -> Self {
         let requests_counter = meter
             .u64_counter(catalog::CACHE_REQUESTS.otel_name(ns))
@@ -62,16 +64,19 @@ impl CacheInstruments {
             }
             entries.push(entries_gauge.bind(&[KeyValue::new("cache", name.clone())]));
         }
-        let values: Vec<Cow<'static, str>> = names.iter().map(|n| Cow::Owned(n.clone())).collect();
         let spec = &catalog::CACHE_LOOKUP_DURATION;
         let lookups = OpInstruments::new(
             meter,
             Cow::Borrowed(Operation::CacheLookup.as_str()),
             (&spec.otel_name(ns), spec.description, spec.boundaries),
-            "cache",
-            &values,
+            LabelTable::new("cache", names.clone()),
             None,
             shared,
+            if prebind_lookups {
+                Prebind::All
+            } else {
+                Prebind::Nothing
+            },
         );
         CacheInstruments {
             names,

@@ -32,6 +32,7 @@
 
 mod cache;
 pub mod catalog;
+mod label_table;
 mod labels;
 mod operation;
 
@@ -39,17 +40,20 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
-use opentelemetry::metrics::{BoundGauge, Meter};
+use std::sync::OnceLock;
+
+use opentelemetry::metrics::{BoundGauge, Gauge, Meter};
 use opentelemetry::KeyValue;
 
 pub use cache::{Cache, CacheLookup};
 pub use labels::{
     CacheResult, ErrorCode, ErrorCodeOf, ItemType, Label, Operation, Outcome, QueryKind,
 };
-pub use operation::{OperationGuard, OperationMetrics, OperationResult};
+pub use label_table::{LabelKey, LabelTable, MAX_ROWS, MAX_VALUE_LEN, OTHER};
+pub use operation::{LabeledOperation, OperationGuard, OperationMetrics, OperationResult};
 
 use cache::CacheInstruments;
-use operation::SharedNames;
+use operation::{OpInstruments, Prebind, SharedNames};
 
 /// Label value of caches not registered at init.
 pub const OTHER_CACHE: &str = "other";
@@ -75,7 +79,7 @@ struct Inner {
     download: OperationMetrics<ItemType>,
     rdf_query: OperationMetrics<QueryKind>,
     caches: Arc<CacheInstruments>,
-    items: Box<[BoundGauge<u64>]>,
+    items: Box<[(Gauge<u64>, OnceLock<BoundGauge<u64>>)]>,
 }
 
 impl std::fmt::Debug for MarketplaceMetrics {
@@ -107,9 +111,42 @@ pub struct MarketplaceMetricsBuilder {
     namespace: Option<String>,
     caches: Vec<String>,
     events: Option<tracing::Level>,
+    operations: Option<Vec<Operation>>,
+    item_types: Option<Vec<ItemType>>,
 }
 
 impl MarketplaceMetricsBuilder {
+    /// The built-in operations whose series are bound at build (on the scrape at 0 from the
+    /// start). Default: all six. The others still work: their series are bound on first use
+    /// (one allocation then) and appear from then on. Part of the series budget: a default
+    /// `MarketplaceMetrics` pre-binds ~1,200 series (histogram buckets count), one operation
+    /// over one item type ~90 — see the README's "Series budget".
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let meter = opentelemetry::global::meter("docs");
+    /// use marketplace_telemetry::marketplace::{ItemType, MarketplaceMetrics, Operation};
+    /// let metrics = MarketplaceMetrics::builder(&meter)
+    ///     .with_operations([Operation::Search])
+    ///     .with_item_types([ItemType::Package])
+    ///     .build();
+    /// metrics.search(ItemType::Package).succeed(); // pre-bound
+    /// metrics.install(ItemType::Plugin).succeed(); // bound now, on first use
+    /// ```
+    pub fn with_operations(mut self, operations: impl IntoIterator<Item = Operation>) -> Self {
+        self.operations = Some(operations.into_iter().collect());
+        self
+    }
+
+    /// The item types whose rows of the item operations (search, install, publish, download)
+    /// and of `marketplace.items` are bound at build. Default: all four. Others are bound on
+    /// first use.
+    pub fn with_item_types(mut self, item_types: impl IntoIterator<Item = ItemType>) -> Self {
+        self.item_types = Some(item_types.into_iter().collect());
+        self
+    }
+
     /// Prefixes every instrument name: `mockforge` → `mockforge.marketplace.search.duration`,
     /// scraped as `mockforge_marketplace_search_duration_seconds`. Letters, digits and `_`,
     /// not starting with a digit; anything else is replaced by `_`.
@@ -161,27 +198,28 @@ impl MarketplaceMetricsBuilder {
         let ns = self.namespace.as_deref();
         let meter = self.meter;
         let shared = SharedNames::new(ns, self.events);
-        let op = |op: Operation, spec: &catalog::InstrumentSpec| {
-            (
-                Cow::Borrowed(op.as_str()),
-                spec.otel_name(ns),
-                spec.description,
-                spec.boundaries,
-            )
+        let prebound_op = |o: Operation| self.operations.as_ref().is_none_or(|ops| ops.contains(&o));
+        let item_rows: Vec<usize> = match &self.item_types {
+            None => (0..ItemType::ALL.len()).collect(),
+            Some(types) => types.iter().map(|t| t.index()).collect(),
         };
         let item_op = |o: Operation,
                        spec: &catalog::InstrumentSpec,
                        results: Option<&catalog::InstrumentSpec>| {
-            let (name, duration, description, boundaries) = op(o, spec);
             let results_name = results.map(|r| (r.otel_name(ns), r));
             OperationMetrics::<ItemType>::build(
                 &meter,
-                name,
-                &duration,
-                description,
-                boundaries,
+                Cow::Borrowed(o.as_str()),
+                &spec.otel_name(ns),
+                spec.description,
+                spec.boundaries,
                 results_name.as_ref().map(|(n, r)| (n.as_str(), *r)),
                 &shared,
+                if prebound_op(o) {
+                    Prebind::Rows(&item_rows)
+                } else {
+                    Prebind::Nothing
+                },
             )
         };
         let search = item_op(
@@ -192,16 +230,20 @@ impl MarketplaceMetricsBuilder {
         let install = item_op(Operation::Install, &catalog::INSTALL_DURATION, None);
         let publish = item_op(Operation::Publish, &catalog::PUBLISH_DURATION, None);
         let download = item_op(Operation::Download, &catalog::DOWNLOAD_DURATION, None);
-        let (name, duration, description, boundaries) =
-            op(Operation::RdfQuery, &catalog::RDF_QUERY_DURATION);
+        let spec = &catalog::RDF_QUERY_DURATION;
         let rdf_query = OperationMetrics::<QueryKind>::build(
             &meter,
-            name,
-            &duration,
-            description,
-            boundaries,
+            Cow::Borrowed(Operation::RdfQuery.as_str()),
+            &spec.otel_name(ns),
+            spec.description,
+            spec.boundaries,
             None,
             &shared,
+            if prebound_op(Operation::RdfQuery) {
+                Prebind::All
+            } else {
+                Prebind::Nothing
+            },
         );
 
         let mut names: Vec<String> = Vec::new();
@@ -214,7 +256,13 @@ impl MarketplaceMetricsBuilder {
             names.push("default".to_string());
         }
         names.push(OTHER_CACHE.to_string());
-        let caches = Arc::new(CacheInstruments::new(&meter, ns, names, &shared));
+        let caches = Arc::new(CacheInstruments::new(
+            &meter,
+            ns,
+            names,
+            &shared,
+            prebound_op(Operation::CacheLookup),
+        ));
 
         let items_gauge = meter
             .u64_gauge(catalog::ITEMS.otel_name(ns))
@@ -223,7 +271,14 @@ impl MarketplaceMetricsBuilder {
             .build();
         let items = ItemType::ALL
             .iter()
-            .map(|t| items_gauge.bind(&[KeyValue::new(ItemType::KEY, t.as_str())]))
+            .map(|t| {
+                let gauge = items_gauge.clone();
+                let cell = OnceLock::new();
+                if item_rows.contains(&t.index()) {
+                    let _ = cell.set(gauge.bind(&[KeyValue::new(ItemType::KEY, t.as_str())]));
+                }
+                (gauge, cell)
+            })
             .collect();
 
         MarketplaceMetrics {
@@ -276,6 +331,8 @@ impl MarketplaceMetrics {
             namespace: None,
             caches: Vec::new(),
             events: None,
+            operations: None,
+            item_types: None,
         }
     }
 
@@ -389,8 +446,10 @@ impl MarketplaceMetrics {
     /// Sets the number of items of a type in the marketplace (`marketplace.items`).
     #[inline]
     pub fn set_items(&self, item_type: ItemType, count: u64) {
-        if let Some(g) = self.inner.items.get(item_type.index()) {
-            g.record(count);
+        if let Some((gauge, bound)) = self.inner.items.get(item_type.index()) {
+            bound
+                .get_or_init(|| gauge.bind(&[KeyValue::new(ItemType::KEY, item_type.as_str())]))
+                .record(count);
         }
     }
 
@@ -411,7 +470,34 @@ impl MarketplaceMetrics {
             boundaries,
             None,
             &self.inner.shared,
+            Prebind::All,
         )
+    }
+
+    /// An operation of your own over registered runtime label values (see
+    /// [`LabeledOperation`]): `name` becomes the `operation` label and the instrument
+    /// `<namespace.>name.duration{labels…, outcome}`. Every row of `labels` is pre-bound
+    /// (`labels.len() × 3` duration series). Call it once at startup and keep the handle.
+    pub fn labeled_operation(
+        &self,
+        name: &str,
+        boundaries: &[f64],
+        labels: LabelTable,
+    ) -> LabeledOperation {
+        let ns = self.inner.namespace.as_deref();
+        let duration = match ns {
+            Some(ns) => format!("{ns}.{name}.duration"),
+            None => format!("{name}.duration"),
+        };
+        LabeledOperation::new(OpInstruments::new(
+            &self.inner.meter,
+            Cow::Owned(name.to_string()),
+            (&duration, "Duration of the operation.", boundaries),
+            labels,
+            None,
+            &self.inner.shared,
+            Prebind::All,
+        ))
     }
 
     /// The namespace, if any.

@@ -1,32 +1,50 @@
-//! The generic operation machinery every marketplace helper is built on: pre-bound duration
-//! histograms indexed by `label × outcome`, a pre-bound error counter per error code, an
-//! in-flight up-down counter, and an RAII guard that records on `finish` or on drop.
+//! The generic operation machinery every marketplace helper is built on: duration histograms
+//! bound per label row × outcome (rows of a [`LabelTable`]: an enum's values or registered
+//! runtime values), an error counter per error code, an in-flight up-down counter, and an RAII
+//! guard that records on `finish` or on drop.
 
 use std::borrow::Cow;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use opentelemetry::metrics::{BoundCounter, BoundHistogram, BoundUpDownCounter, Meter};
+use opentelemetry::metrics::{
+    BoundCounter, BoundHistogram, BoundUpDownCounter, Counter, Histogram, Meter, UpDownCounter,
+};
 use opentelemetry::trace::Status;
 use opentelemetry::KeyValue;
 
 use super::catalog::{self, InstrumentSpec};
+use super::label_table::{LabelKey, LabelTable};
 use super::labels::{ErrorCode, ErrorCodeOf, Label, Outcome};
 
-/// Bound instruments of one operation, for `n` label values.
-pub(crate) struct OpInstruments {
-    name: Cow<'static, str>,
-    outcomes: usize,
-    durations: Box<[BoundHistogram<f64>]>,
+/// Bound instruments of one label row: a duration per outcome, the result histogram.
+struct Row {
+    durations: [BoundHistogram<f64>; 3],
+    results: Option<BoundHistogram<u64>>,
+}
+
+/// Instruments bound once per operation: error counter per code, in-flight counter.
+struct PerOperation {
     errors: Box<[BoundCounter<u64>]>,
     active: BoundUpDownCounter<i64>,
-    results: Option<Box<[BoundHistogram<u64>]>>,
+}
+
+/// Bound instruments of one operation over the rows of a [`LabelTable`]. Rows (and the
+/// per-operation instruments) are bound at build when pre-bound, else on first use: what is
+/// pre-bound is on the scrape at 0 from the start, the rest appears when first recorded.
+pub(crate) struct OpInstruments {
+    name: Cow<'static, str>,
+    histogram: Histogram<f64>,
+    results_histogram: Option<Histogram<u64>>,
+    errors_counter: Counter<u64>,
+    active_counter: UpDownCounter<i64>,
+    rows: Box<[OnceLock<Row>]>,
+    per_operation: OnceLock<PerOperation>,
     /// Level of the per-operation log event, if on.
     events: Option<tracing::Level>,
-    label_key: &'static str,
-    label_values: Box<[Cow<'static, str>]>,
+    table: LabelTable,
 }
 
 /// Names shared by every operation of one [`MarketplaceMetrics`](super::MarketplaceMetrics).
@@ -48,16 +66,27 @@ impl SharedNames {
     }
 }
 
+/// Which rows of an operation to bind at build.
+#[derive(Clone, Copy)]
+pub(crate) enum Prebind<'a> {
+    /// Every row.
+    All,
+    /// None: everything is bound on first use.
+    Nothing,
+    /// The rows whose index is listed.
+    Rows(&'a [usize]),
+}
+
 impl OpInstruments {
-    /// Binds every series up front: `label_values.len() × 3` durations, 9 error codes.
+    /// Creates the instruments and binds what `prebind` says.
     pub(crate) fn new(
         meter: &Meter,
         operation: Cow<'static, str>,
         duration: (&str, &'static str, &[f64]),
-        label_key: &'static str,
-        label_values: &[Cow<'static, str>],
+        table: LabelTable,
         results: Option<(&str, &InstrumentSpec)>,
         shared: &SharedNames,
+        prebind: Prebind<'_>,
     ) -> Self {
         let (duration_name, description, boundaries) = duration;
         let histogram = meter
@@ -66,63 +95,96 @@ impl OpInstruments {
             .with_description(description)
             .with_boundaries(boundaries.to_vec())
             .build();
-        let mut durations = Vec::with_capacity(label_values.len() * Outcome::ALL.len());
-        for value in label_values {
-            for outcome in Outcome::ALL {
-                durations.push(histogram.bind(&[
-                    KeyValue::new(label_key, value.clone()),
-                    KeyValue::new(Outcome::KEY, outcome.as_str()),
-                ]));
-            }
-        }
         let errors_counter = meter
             .u64_counter(shared.errors.clone())
             .with_unit(catalog::ERRORS.unit)
             .with_description(catalog::ERRORS.description)
             .build();
-        let errors = ErrorCode::ALL
-            .iter()
-            .map(|code| {
-                errors_counter.bind(&[
-                    KeyValue::new("operation", operation.clone()),
-                    KeyValue::new(ErrorCode::KEY, code.as_str()),
-                ])
-            })
-            .collect();
-        let active = meter
+        let active_counter = meter
             .i64_up_down_counter(shared.active.clone())
             .with_unit(catalog::OPERATIONS_ACTIVE.unit)
             .with_description(catalog::OPERATIONS_ACTIVE.description)
-            .build()
-            .bind(&[KeyValue::new("operation", operation.clone())]);
-        let results = results.map(|(name, spec)| {
-            let h = meter
+            .build();
+        let results_histogram = results.map(|(name, spec)| {
+            meter
                 .u64_histogram(name.to_string())
                 .with_unit(spec.unit)
                 .with_description(spec.description)
                 .with_boundaries(spec.boundaries.to_vec())
-                .build();
-            label_values
-                .iter()
-                .map(|value| h.bind(&[KeyValue::new(label_key, value.clone())]))
-                .collect()
+                .build()
         });
-        OpInstruments {
+        let rows = (0..table.len()).map(|_| OnceLock::new()).collect();
+        let op = OpInstruments {
             name: operation,
-            outcomes: Outcome::ALL.len(),
-            durations: durations.into_boxed_slice(),
-            errors,
-            active,
-            results,
+            histogram,
+            results_histogram,
+            errors_counter,
+            active_counter,
+            rows,
+            per_operation: OnceLock::new(),
             events: shared.events,
-            label_key,
-            label_values: label_values.into(),
+            table,
+        };
+        let prebound: Box<dyn Iterator<Item = usize>> = match prebind {
+            Prebind::All => Box::new(0..op.rows.len()),
+            Prebind::Nothing => Box::new(std::iter::empty()),
+            Prebind::Rows(rows) => Box::new(rows.iter().copied()),
+        };
+        let mut any = false;
+        for i in prebound {
+            any |= op.row(i).is_some();
         }
+        if any {
+            op.per_operation();
+        }
+        op
+    }
+
+    #[cold]
+    fn bind_row(&self, i: usize) -> Row {
+        let attrs = self.table.attributes(i);
+        let durations = [Outcome::Success, Outcome::Error, Outcome::Cancelled].map(|outcome| {
+            let mut a = attrs.clone();
+            a.push(KeyValue::new(Outcome::KEY, outcome.as_str()));
+            self.histogram.bind(&a)
+        });
+        Row {
+            durations,
+            results: self.results_histogram.as_ref().map(|h| h.bind(&attrs)),
+        }
+    }
+
+    #[cold]
+    fn bind_per_operation(&self) -> PerOperation {
+        let errors = ErrorCode::ALL
+            .iter()
+            .map(|code| {
+                self.errors_counter.bind(&[
+                    KeyValue::new("operation", self.name.clone()),
+                    KeyValue::new(ErrorCode::KEY, code.as_str()),
+                ])
+            })
+            .collect();
+        let active = self
+            .active_counter
+            .bind(&[KeyValue::new("operation", self.name.clone())]);
+        PerOperation { errors, active }
+    }
+
+    #[inline]
+    fn row(&self, i: usize) -> Option<&Row> {
+        let cell = self.rows.get(i)?;
+        Some(cell.get_or_init(|| self.bind_row(i)))
+    }
+
+    #[inline]
+    fn per_operation(&self) -> &PerOperation {
+        self.per_operation.get_or_init(|| self.bind_per_operation())
     }
 
     #[inline]
     pub(crate) fn start(&self, label: usize) -> OperationGuard<'_> {
-        self.active.add(1);
+        self.per_operation().active.add(1);
         OperationGuard {
             op: self,
             label,
@@ -239,8 +301,8 @@ impl OperationGuard<'_> {
     /// result histogram.
     #[inline]
     pub fn results(&self, count: u64) {
-        if let Some(results) = &self.op.results {
-            if let Some(h) = results.get(self.label) {
+        if self.op.results_histogram.is_some() {
+            if let Some(h) = self.op.row(self.label).and_then(|r| r.results.as_ref()) {
                 h.record(count);
             }
             if self.op.events.is_some() {
@@ -260,16 +322,13 @@ impl OperationGuard<'_> {
         }
         self.done = true;
         let elapsed = self.start.elapsed().as_secs_f64();
-        if let Some(h) = self
-            .op
-            .durations
-            .get(self.label * self.op.outcomes + outcome.index())
-        {
-            h.record(elapsed);
+        if let Some(row) = self.op.row(self.label) {
+            row.durations[outcome.index()].record(elapsed);
         }
-        self.op.active.add(-1);
+        let per_operation = self.op.per_operation();
+        per_operation.active.add(-1);
         if let Some(code) = code {
-            if let Some(c) = self.op.errors.get(code.index()) {
+            if let Some(c) = per_operation.errors.get(code.index()) {
                 c.add(1);
             }
             mark_span_error(code);
@@ -285,7 +344,20 @@ impl OperationGuard<'_> {
     fn event(&self, level: tracing::Level, outcome: Outcome, code: Option<ErrorCode>, secs: f64) {
         use tracing::Level;
         let operation: &str = &self.op.name;
-        let value: &str = self.op.label_values.get(self.label).map_or("", |v| v);
+        let row = self.op.table.row(self.label);
+        let key = if row.len() == 1 {
+            self.op.table.keys().next().unwrap_or("")
+        } else {
+            ""
+        };
+        let described;
+        let value: &str = match row {
+            [v] => v,
+            _ => {
+                described = self.op.table.describe(self.label);
+                &described
+            }
+        };
         let outcome = outcome.as_str();
         let duration_ms = secs * 1000.0;
         let error_code = code.map(ErrorCode::as_str);
@@ -295,7 +367,7 @@ impl OperationGuard<'_> {
         // and label key.
         macro_rules! event {
             ($level:expr) => {
-                match self.op.label_key {
+                match key {
                     "item_type" => tracing::event!(
                         $level,
                         operation,
@@ -423,6 +495,7 @@ impl<L: Label> OperationMetrics<L> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn build(
         meter: &Meter,
         operation: Cow<'static, str>,
@@ -431,17 +504,17 @@ impl<L: Label> OperationMetrics<L> {
         boundaries: &[f64],
         results: Option<(&str, &InstrumentSpec)>,
         shared: &SharedNames,
+        prebind: Prebind<'_>,
     ) -> Self {
-        let values: Vec<Cow<'static, str>> =
-            L::ALL.iter().map(|l| Cow::Borrowed(l.as_str())).collect();
+        let values: Vec<&'static str> = L::ALL.iter().map(|l| l.as_str()).collect();
         Self::from_instruments(OpInstruments::new(
             meter,
             operation,
             (duration_name, description, boundaries),
-            L::KEY,
-            &values,
+            LabelTable::closed(L::KEY, &values),
             results,
             shared,
+            prebind,
         ))
     }
 
@@ -471,6 +544,94 @@ impl<L: Label> OperationMetrics<L> {
     ) -> Result<T, E> {
         let op = self.start(label);
         op.finish(f())
+    }
+
+    /// The `operation` label value.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+}
+
+/// An operation of your own over one to three labels with runtime values registered at init
+/// (a [`LabelTable`]): `package × tier`, `tenant × plan`… — same series as
+/// [`OperationMetrics`] (`<name>.duration{labels…, outcome}`, `marketplace.errors`,
+/// `marketplace.operations.active`), every row pre-bound, unknown values counted as
+/// [`OTHER`](super::OTHER). Resolve a row once with [`key`](Self::key) for the cheapest call
+/// (an index), or pass the values each time to [`start`](Self::start) (a scan of the
+/// registered rows; never allocates).
+///
+/// # Examples
+///
+/// ```
+/// # let meter = opentelemetry::global::meter("docs");
+/// use marketplace_telemetry::marketplace::{LabelTable, MarketplaceMetrics};
+///
+/// let metrics = MarketplaceMetrics::new(&meter);
+/// let installs = metrics.labeled_operation(
+///     "package.install",
+///     &[0.01, 0.1, 0.2, 1.0, 10.0],
+///     LabelTable::new("package", ["serde", "tokio"]).cross("tier", ["free", "pro"]),
+/// );
+/// let op = installs.start(&["tokio", "pro"]);
+/// op.succeed(); // package_install_duration_seconds{package="tokio",tier="pro",outcome="success"}
+///
+/// let hot = installs.key(&["serde", "free"]); // resolve once, keep
+/// installs.start_key(hot).succeed();
+/// installs.start(&["left-pad", "free"]).succeed(); // package="other"
+/// ```
+#[derive(Clone)]
+pub struct LabeledOperation {
+    inner: Arc<OpInstruments>,
+}
+
+impl std::fmt::Debug for LabeledOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabeledOperation")
+            .field("operation", &self.inner.name)
+            .field("labels", &self.inner.table)
+            .finish()
+    }
+}
+
+impl LabeledOperation {
+    pub(crate) fn new(inner: OpInstruments) -> Self {
+        LabeledOperation {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The row of `values` (one per label, in the table's order).
+    #[inline]
+    pub fn key(&self, values: &[&str]) -> LabelKey {
+        self.inner.table.key(values)
+    }
+
+    /// Starts the operation for `values`: clock running, in flight +1.
+    #[inline]
+    pub fn start(&self, values: &[&str]) -> OperationGuard<'_> {
+        self.inner.start(self.key(values).index())
+    }
+
+    /// Starts the operation for a resolved row.
+    #[inline]
+    pub fn start_key(&self, key: LabelKey) -> OperationGuard<'_> {
+        self.inner.start(key.index())
+    }
+
+    /// Times a future returning `Result` (see [`OperationMetrics::time`]).
+    pub async fn time<F, T, E>(&self, key: LabelKey, fut: F) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: ErrorCodeOf,
+    {
+        let op = self.start_key(key);
+        let result = fut.await;
+        op.finish(result)
+    }
+
+    /// The label table.
+    pub fn labels(&self) -> &LabelTable {
+        &self.inner.table
     }
 
     /// The `operation` label value.
