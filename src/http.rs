@@ -36,9 +36,7 @@ use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// Semantic-convention bucket boundaries for `http.server.request.duration`.
-pub const DURATION_BUCKETS: &[f64] = &[
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-];
+pub const DURATION_BUCKETS: &[f64] = crate::marketplace::catalog::HTTP_DURATION_BUCKETS;
 
 /// Paths excluded from metrics and spans unless configured otherwise.
 pub const DEFAULT_EXCLUDED_PATHS: &[&str] = &["/health", "/healthz", "/ready", "/metrics"];

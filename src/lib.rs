@@ -56,6 +56,7 @@ pub mod http;
 pub mod marketplace;
 mod panic_hook;
 mod pipeline;
+pub mod platform;
 mod runtime;
 mod scrape;
 mod shutdown;

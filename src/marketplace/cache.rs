@@ -8,8 +8,8 @@ use opentelemetry::metrics::{BoundCounter, BoundGauge, Meter};
 use opentelemetry::KeyValue;
 
 use super::catalog;
-use super::labels::{CacheResult, ErrorCode, Label, Operation};
 use super::label_table::LabelTable;
+use super::labels::{CacheResult, ErrorCode, Label, Operation};
 use super::operation::{OpInstruments, OperationGuard, Prebind, SharedNames};
 
 pub(super) struct CacheInstruments {

@@ -115,14 +115,6 @@ impl LabelTable {
         }
     }
 
-    /// No labels: one empty row (an instrument with a single series).
-    pub(crate) fn unit() -> Self {
-        LabelTable {
-            keys: Box::new([]),
-            cells: Box::new([]),
-        }
-    }
-
     /// Every combination of this table's rows with `key`'s registered `values` (and
     /// [`OTHER`]). At most three labels make sense; rows beyond [`MAX_ROWS`] are dropped.
     pub fn cross<K, I, V>(self, key: K, values: I) -> Self

@@ -46,13 +46,14 @@ use opentelemetry::metrics::{BoundGauge, Gauge, Meter};
 use opentelemetry::KeyValue;
 
 pub use cache::{Cache, CacheLookup};
+pub use label_table::{LabelKey, LabelTable, MAX_ROWS, MAX_VALUE_LEN, OTHER};
 pub use labels::{
     CacheResult, ErrorCode, ErrorCodeOf, ItemType, Label, Operation, Outcome, QueryKind,
 };
-pub use label_table::{LabelKey, LabelTable, MAX_ROWS, MAX_VALUE_LEN, OTHER};
 pub use operation::{LabeledOperation, OperationGuard, OperationMetrics, OperationResult};
 
 use cache::CacheInstruments;
+pub(crate) use operation::mark_span_error_type;
 use operation::{OpInstruments, Prebind, SharedNames};
 
 /// Label value of caches not registered at init.
@@ -198,7 +199,8 @@ impl MarketplaceMetricsBuilder {
         let ns = self.namespace.as_deref();
         let meter = self.meter;
         let shared = SharedNames::new(ns, self.events);
-        let prebound_op = |o: Operation| self.operations.as_ref().is_none_or(|ops| ops.contains(&o));
+        let prebound_op =
+            |o: Operation| self.operations.as_ref().is_none_or(|ops| ops.contains(&o));
         let item_rows: Vec<usize> = match &self.item_types {
             None => (0..ItemType::ALL.len()).collect(),
             Some(types) => types.iter().map(|t| t.index()).collect(),
@@ -498,6 +500,100 @@ impl MarketplaceMetrics {
             &self.inner.shared,
             Prebind::All,
         ))
+    }
+
+    /// Database calls of one `db.system.name` over registered `db.operation.name` ×
+    /// `db.collection.name` values (see [`DbClient`](crate::platform::DbClient)).
+    pub fn db_client<O, C>(
+        &self,
+        system: impl Into<Cow<'static, str>>,
+        operations: impl IntoIterator<Item = O>,
+        collections: impl IntoIterator<Item = C>,
+    ) -> crate::platform::DbClient
+    where
+        O: Into<Cow<'static, str>>,
+        C: Into<Cow<'static, str>>,
+    {
+        let table = LabelTable::new("db.operation.name", operations)
+            .cross("db.collection.name", collections);
+        crate::platform::DbClient::new(&self.inner.meter, system.into(), table)
+    }
+
+    /// The registered connection pools (see
+    /// [`ConnectionPools`](crate::platform::ConnectionPools)).
+    pub fn connection_pools<I, S>(&self, names: I) -> crate::platform::ConnectionPools
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        crate::platform::ConnectionPools::new(&self.inner.meter, crate::platform::pool_table(names))
+    }
+
+    /// The registered queues of one `messaging.system` (see
+    /// [`Messaging`](crate::platform::Messaging)).
+    pub fn messaging<I, S>(
+        &self,
+        system: impl Into<Cow<'static, str>>,
+        destinations: I,
+    ) -> crate::platform::Messaging
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        crate::platform::Messaging::new(
+            &self.inner.meter,
+            self.namespace(),
+            system.into(),
+            crate::platform::destination_table(destinations),
+        )
+    }
+
+    /// LLM calls over registered provider/model pairs, `operations` pre-bound (see
+    /// [`GenAi`](crate::platform::GenAi)).
+    pub fn gen_ai<I, A, B>(
+        &self,
+        operations: impl IntoIterator<Item = crate::platform::GenAiOperation>,
+        models: I,
+    ) -> crate::platform::GenAi
+    where
+        I: IntoIterator<Item = (A, B)>,
+        A: Into<Cow<'static, str>>,
+        B: Into<Cow<'static, str>>,
+    {
+        let operations: Vec<_> = operations.into_iter().collect();
+        crate::platform::GenAi::new(
+            &self.inner.meter,
+            self.namespace(),
+            &operations,
+            crate::platform::model_table(models),
+        )
+    }
+
+    /// The registered circuit breakers (see
+    /// [`CircuitBreakers`](crate::platform::CircuitBreakers)).
+    pub fn circuit_breakers<I, S>(&self, names: I) -> crate::platform::CircuitBreakers
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        crate::platform::CircuitBreakers::new(
+            &self.inner.meter,
+            self.namespace(),
+            crate::platform::name_table("breaker", names),
+        )
+    }
+
+    /// The registered rate limiters (see [`RateLimiters`](crate::platform::RateLimiters)).
+    pub fn rate_limiters<I, S>(&self, names: I) -> crate::platform::RateLimiters
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        crate::platform::RateLimiters::new(
+            &self.inner.meter,
+            self.namespace(),
+            crate::platform::name_table("limiter", names),
+        )
     }
 
     /// The namespace, if any.

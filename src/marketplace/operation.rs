@@ -438,9 +438,14 @@ impl Drop for OperationGuard<'_> {
 
 /// Sets OpenTelemetry status *error* and `error.type` on the current span.
 pub(crate) fn mark_span_error(code: ErrorCode) {
+    mark_span_error_type(code.as_str());
+}
+
+/// Sets OpenTelemetry status *error* and `error.type` = `error_type` on the current span.
+pub(crate) fn mark_span_error_type(error_type: &'static str) {
     super::with_active_span(|span| {
-        span.set_attribute(KeyValue::new("error.type", code.as_str()));
-        span.set_status(Status::error(code.as_str()));
+        span.set_attribute(KeyValue::new("error.type", error_type));
+        span.set_status(Status::error(error_type));
     });
 }
 

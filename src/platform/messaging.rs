@@ -1,0 +1,188 @@
+//! Queues: the semantic-convention messaging instruments (`messaging.client.sent.messages`,
+//! `messaging.client.consumed.messages`, `messaging.process.duration`) and our queue depth and
+//! dead-letter gauges, per registered `messaging.destination.name`.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use opentelemetry::metrics::{BoundCounter, BoundGauge, Meter};
+use opentelemetry::KeyValue;
+
+use super::timed::{TimedCall, TimedRows};
+use crate::marketplace::catalog;
+use crate::marketplace::LabelTable;
+
+const DESTINATION: &str = "messaging.destination.name";
+
+/// The queues of one `messaging.system` (`kafka`, `rabbitmq`, `aws_sqs`, `nats`… — the semconv
+/// values where one applies), from
+/// [`MarketplaceMetrics::messaging`](crate::marketplace::MarketplaceMetrics::messaging).
+///
+/// # Examples
+///
+/// ```
+/// # let meter = opentelemetry::global::meter("docs");
+/// # let metrics = marketplace_telemetry::marketplace::MarketplaceMetrics::new(&meter);
+/// let queues = metrics.messaging("rabbitmq", ["installs", "index"]);
+/// let installs = queues.queue("installs");
+/// installs.sent(1);                         // messaging_client_sent_messages_total
+/// installs.consumed(1);                     // messaging_client_consumed_messages_total
+/// installs.process().succeed();             // messaging_process_duration_seconds
+/// installs.set_depth(42);                   // marketplace_queue_depth
+/// installs.set_dead_letters(3);             // marketplace_queue_dead_letters
+/// ```
+#[derive(Clone)]
+pub struct Messaging {
+    inner: Arc<MessagingInner>,
+}
+
+struct MessagingInner {
+    system: Cow<'static, str>,
+    table: LabelTable,
+    sent: Box<[BoundCounter<u64>]>,
+    consumed: Box<[BoundCounter<u64>]>,
+    process: TimedRows,
+    depth: Box<[BoundGauge<u64>]>,
+    dead_letters: Box<[BoundGauge<u64>]>,
+}
+
+impl std::fmt::Debug for Messaging {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Messaging")
+            .field("messaging.system", &self.inner.system)
+            .field("destinations", &self.inner.table)
+            .finish()
+    }
+}
+
+impl Messaging {
+    pub(crate) fn new(
+        meter: &Meter,
+        ns: Option<&str>,
+        system: Cow<'static, str>,
+        destinations: LabelTable,
+    ) -> Self {
+        let system_kv = KeyValue::new("messaging.system", system.clone());
+        let n = destinations.len();
+        let attrs = |i: usize, op: Option<&'static str>| {
+            let mut a = vec![system_kv.clone()];
+            a.extend(destinations.attributes(i));
+            if let Some(op) = op {
+                a.push(KeyValue::new("messaging.operation.name", op));
+            }
+            a
+        };
+        let sent_counter = super::u64_counter(meter, &catalog::MESSAGING_SENT, None);
+        let consumed_counter = super::u64_counter(meter, &catalog::MESSAGING_CONSUMED, None);
+        let depth_gauge = meter
+            .u64_gauge(catalog::QUEUE_DEPTH.otel_name(ns))
+            .with_unit(catalog::QUEUE_DEPTH.unit)
+            .with_description(catalog::QUEUE_DEPTH.description)
+            .build();
+        let dead_gauge = meter
+            .u64_gauge(catalog::QUEUE_DEAD_LETTERS.otel_name(ns))
+            .with_unit(catalog::QUEUE_DEAD_LETTERS.unit)
+            .with_description(catalog::QUEUE_DEAD_LETTERS.description)
+            .build();
+        let sent = (0..n)
+            .map(|i| sent_counter.bind(&attrs(i, Some("send"))))
+            .collect();
+        let consumed = (0..n)
+            .map(|i| consumed_counter.bind(&attrs(i, Some("receive"))))
+            .collect();
+        let depth = (0..n).map(|i| depth_gauge.bind(&attrs(i, None))).collect();
+        let dead_letters = (0..n).map(|i| dead_gauge.bind(&attrs(i, None))).collect();
+        let process = TimedRows::new(
+            super::f64_histogram(meter, &catalog::MESSAGING_PROCESS_DURATION, None),
+            destinations.clone(),
+            vec![
+                system_kv,
+                KeyValue::new("messaging.operation.name", "process"),
+            ],
+            |_| true,
+        );
+        Messaging {
+            inner: Arc::new(MessagingInner {
+                system,
+                table: destinations,
+                sent,
+                consumed,
+                process,
+                depth,
+                dead_letters,
+            }),
+        }
+    }
+
+    /// The handle of destination `name` (unregistered: `other`). Resolve once, keep it.
+    pub fn queue(&self, name: &str) -> Queue {
+        Queue {
+            row: self.inner.table.key(&[name]).index(),
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+/// One registered destination (see [`Messaging`]). Cheap to clone.
+#[derive(Clone)]
+pub struct Queue {
+    inner: Arc<MessagingInner>,
+    row: usize,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Queue")
+            .field(&self.inner.table.row(self.row))
+            .finish()
+    }
+}
+
+impl Queue {
+    /// Counts `n` messages sent (attempted) to the queue.
+    #[inline]
+    pub fn sent(&self, n: u64) {
+        if let Some(c) = self.inner.sent.get(self.row) {
+            c.add(n);
+        }
+    }
+
+    /// Counts `n` messages delivered to the application.
+    #[inline]
+    pub fn consumed(&self, n: u64) {
+        if let Some(c) = self.inner.consumed.get(self.row) {
+            c.add(n);
+        }
+    }
+
+    /// Times the processing of a message (`messaging.process.duration`, `error.type` on
+    /// failure).
+    #[inline]
+    pub fn process(&self) -> TimedCall<'_> {
+        TimedCall::start(&self.inner.process, self.row)
+    }
+
+    /// Sets the number of messages waiting (`marketplace.queue.depth`).
+    #[inline]
+    pub fn set_depth(&self, depth: u64) {
+        if let Some(g) = self.inner.depth.get(self.row) {
+            g.record(depth);
+        }
+    }
+
+    /// Sets the number of messages in the dead-letter queue (`marketplace.queue.dead_letters`).
+    #[inline]
+    pub fn set_dead_letters(&self, count: u64) {
+        if let Some(g) = self.inner.dead_letters.get(self.row) {
+            g.record(count);
+        }
+    }
+}
+
+pub(crate) fn destination_table<I, S>(names: I) -> LabelTable
+where
+    I: IntoIterator<Item = S>,
+    S: Into<Cow<'static, str>>,
+{
+    LabelTable::new(DESTINATION, names)
+}

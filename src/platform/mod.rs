@@ -1,0 +1,155 @@
+//! Platform instruments: what a service needs besides its domain operations — database calls
+//! and connection pools, queues and dead letters, LLM calls, circuit breakers and rate
+//! limiters. Where the OpenTelemetry semantic conventions define an instrument it is used
+//! exactly (name, unit, attributes, recommended buckets: [`catalog::SEMCONV`] and
+//! [`catalog::SEMCONV_GENAI`]), so the shipped rules and dashboards also serve services
+//! instrumented with an official OpenTelemetry SDK in another language; our own names cover
+//! the rest (queue depth, dead letters, breakers, rate limits, cost). The full list with units
+//! and labels is [`catalog::PLATFORM`].
+//!
+//! Every handle is created once at startup from [`MarketplaceMetrics`] with its label values
+//! registered ([`LabelTable`]: unknown values count as `other`), pre-bound, cheap to clone and
+//! allocation-free per call.
+//!
+//! ```
+//! # let meter = opentelemetry::global::meter("docs");
+//! use marketplace_telemetry::marketplace::{ErrorCode, MarketplaceMetrics};
+//! use marketplace_telemetry::platform::{BreakerState, GenAiOperation};
+//!
+//! let metrics = MarketplaceMetrics::new(&meter);
+//! let db = metrics.db_client("postgresql", ["SELECT", "INSERT"], ["packages"]);
+//! let pools = metrics.connection_pools(["main"]);
+//! let queues = metrics.messaging("rabbitmq", ["installs"]);
+//! let llm = metrics.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
+//! let breakers = metrics.circuit_breakers(["rdf"]);
+//! let limiters = metrics.rate_limiters(["api"]);
+//!
+//! let pool = pools.pool("main");
+//! pool.set_max(10);
+//! let conn = pool.acquire().acquired();           // wait time, used +1
+//! let rows: Result<u64, ErrorCode> = db.query("SELECT", "packages").finish(Ok(3));
+//! drop(conn);                                     // use time, used −1
+//!
+//! let installs = queues.queue("installs");
+//! installs.sent(1);
+//! installs.set_depth(12);
+//! let call = llm.call(GenAiOperation::Chat, "openai", "gpt-4o");
+//! call.tokens(1_200, 300);
+//! call.cost_usd(0.004);
+//! call.succeed();
+//!
+//! let rdf = breakers.breaker("rdf");
+//! rdf.record_failure();
+//! rdf.set_state(BreakerState::Open);
+//! limiters.limiter("api").record(false);          // limited
+//! ```
+//!
+//! [`MarketplaceMetrics`]: crate::marketplace::MarketplaceMetrics
+//! [`LabelTable`]: crate::marketplace::LabelTable
+//! [`catalog::SEMCONV`]: crate::marketplace::catalog::SEMCONV
+//! [`catalog::SEMCONV_GENAI`]: crate::marketplace::catalog::SEMCONV_GENAI
+//! [`catalog::PLATFORM`]: crate::marketplace::catalog::PLATFORM
+
+mod db;
+mod genai;
+mod messaging;
+mod resilience;
+mod timed;
+
+use std::sync::OnceLock;
+
+pub use db::{
+    ConnectionPool, ConnectionPools, DbCall, DbClient, PendingConnection, PoolStatus,
+    PooledConnection,
+};
+pub use genai::{GenAi, GenAiCall, GenAiOperation, TokenType};
+pub use messaging::{Messaging, Queue};
+pub use resilience::{
+    BreakerResult, BreakerState, CircuitBreaker, CircuitBreakers, RateLimitDecision, RateLimiter,
+    RateLimiters,
+};
+pub use timed::{TimedCall, CANCELLED};
+
+pub(crate) use db::pool_table;
+pub(crate) use genai::model_table;
+pub(crate) use messaging::destination_table;
+pub(crate) use resilience::name_table;
+
+use crate::marketplace::catalog::InstrumentSpec;
+use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter};
+
+/// Instruments bound per row on first use (or at build when pre-bound).
+pub(crate) struct Lazy<B> {
+    cells: Box<[OnceLock<B>]>,
+}
+
+impl<B> Lazy<B> {
+    pub(crate) fn new(len: usize) -> Self {
+        Lazy {
+            cells: (0..len).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, i: usize, bind: impl FnOnce() -> B) -> Option<&B> {
+        Some(self.cells.get(i)?.get_or_init(bind))
+    }
+}
+
+pub(crate) fn f64_histogram(
+    meter: &Meter,
+    spec: &InstrumentSpec,
+    ns: Option<&str>,
+) -> Histogram<f64> {
+    meter
+        .f64_histogram(spec.otel_name(ns))
+        .with_unit(spec.unit)
+        .with_description(spec.description)
+        .with_boundaries(spec.boundaries.to_vec())
+        .build()
+}
+
+pub(crate) fn u64_histogram(
+    meter: &Meter,
+    spec: &InstrumentSpec,
+    ns: Option<&str>,
+) -> Histogram<u64> {
+    meter
+        .u64_histogram(spec.otel_name(ns))
+        .with_unit(spec.unit)
+        .with_description(spec.description)
+        .with_boundaries(spec.boundaries.to_vec())
+        .build()
+}
+
+pub(crate) fn u64_counter(meter: &Meter, spec: &InstrumentSpec, ns: Option<&str>) -> Counter<u64> {
+    meter
+        .u64_counter(spec.otel_name(ns))
+        .with_unit(spec.unit)
+        .with_description(spec.description)
+        .build()
+}
+
+pub(crate) fn f64_counter(meter: &Meter, spec: &InstrumentSpec, ns: Option<&str>) -> Counter<f64> {
+    meter
+        .f64_counter(spec.otel_name(ns))
+        .with_unit(spec.unit)
+        .with_description(spec.description)
+        .build()
+}
+
+pub(crate) fn i64_gauge(meter: &Meter, spec: &InstrumentSpec, ns: Option<&str>) -> Gauge<i64> {
+    meter
+        .i64_gauge(spec.otel_name(ns))
+        .with_unit(spec.unit)
+        .with_description(spec.description)
+        .build()
+}
+
+pub(crate) fn f64_gauge(meter: &Meter, spec: &InstrumentSpec, ns: Option<&str>) -> Gauge<f64> {
+    meter
+        .f64_gauge(spec.otel_name(ns))
+        .with_unit(spec.unit)
+        .with_description(spec.description)
+        .build()
+}
