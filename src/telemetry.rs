@@ -197,6 +197,12 @@ impl Telemetry {
                 if let Some(ns) = &self.config.metrics_namespace {
                     builder = builder.with_namespace(ns.clone());
                 }
+                if let Some(ops) = &self.config.prebound_operations {
+                    builder = builder.with_operations(ops.iter().copied());
+                }
+                if let Some(types) = &self.config.prebound_item_types {
+                    builder = builder.with_item_types(types.iter().copied());
+                }
                 builder.build()
             })
             .clone()

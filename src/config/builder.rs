@@ -66,6 +66,8 @@ pub struct TelemetryConfigBuilder {
     pub(super) log_writer: Option<LogWriter>,
     pub(super) metrics_namespace: Option<String>,
     pub(super) caches: Option<Vec<String>>,
+    pub(super) prebound_operations: Option<Vec<crate::marketplace::Operation>>,
+    pub(super) prebound_item_types: Option<Vec<crate::marketplace::ItemType>>,
     pub(super) operation_events: Option<Option<tracing::Level>>,
     pub(super) prometheus_resource_labels: Option<Vec<String>>,
 }
@@ -319,6 +321,39 @@ impl TelemetryConfigBuilder {
         S: Into<String>,
     {
         self.caches = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The built-in operations whose series [`Telemetry::marketplace`](crate::Telemetry::marketplace)
+    /// binds at start (default: all; the others are bound on first use) — the series budget,
+    /// see `MarketplaceMetricsBuilder::with_operations`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry::marketplace::{ItemType, Operation};
+    /// let config = marketplace_telemetry::TelemetryConfig::builder()
+    ///     .with_marketplace_operations([Operation::Search])
+    ///     .with_marketplace_item_types([ItemType::Package])
+    ///     .build_from(|_| None)?;
+    /// assert_eq!(config.prebound_operations, Some(vec![Operation::Search]));
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn with_marketplace_operations(
+        mut self,
+        operations: impl IntoIterator<Item = crate::marketplace::Operation>,
+    ) -> Self {
+        self.prebound_operations = Some(operations.into_iter().collect());
+        self
+    }
+
+    /// The item types whose rows [`Telemetry::marketplace`](crate::Telemetry::marketplace)
+    /// binds at start (default: all four).
+    pub fn with_marketplace_item_types(
+        mut self,
+        item_types: impl IntoIterator<Item = crate::marketplace::ItemType>,
+    ) -> Self {
+        self.prebound_item_types = Some(item_types.into_iter().collect());
         self
     }
 

@@ -113,6 +113,10 @@ pub struct TelemetryConfig {
     /// Cache names registered for `marketplace::Cache` handles (default
     /// `["default"]`).
     pub caches: Vec<String>,
+    /// Built-in operations pre-bound by `Telemetry::marketplace` (`None`: all).
+    pub prebound_operations: Option<Vec<crate::marketplace::Operation>>,
+    /// Item types pre-bound by `Telemetry::marketplace` (`None`: all).
+    pub prebound_item_types: Option<Vec<crate::marketplace::ItemType>>,
     /// Level of the per-operation log events, `None` when off (the default).
     pub operation_events: Option<tracing::Level>,
     /// Resource attribute keys put on every scraped series as labels (default none).

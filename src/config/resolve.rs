@@ -176,6 +176,8 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         log_writer: b.log_writer.unwrap_or_default(),
         metrics_namespace: b.metrics_namespace,
         caches: b.caches.unwrap_or_else(|| vec!["default".to_string()]),
+        prebound_operations: b.prebound_operations,
+        prebound_item_types: b.prebound_item_types,
         operation_events,
         prometheus_resource_labels,
     })

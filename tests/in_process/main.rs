@@ -12,6 +12,7 @@ mod export_outcomes_are_counted;
 mod helpers_record_outcomes;
 mod http_layer;
 mod otlp_receiver_gets_instrumented_spans;
+mod platform_instruments;
 mod readme_matches_catalog;
 mod recording_never_blocks;
 mod scrape_endpoint;

@@ -1,0 +1,369 @@
+//! Platform instruments (DB, pools, queues, LLM calls, breakers, rate limits) record the
+//! semantic-convention names and attributes; registered label values are bounded (`other`);
+//! the series budget: what a default and a minimal service put on the scrape.
+#![cfg(feature = "testing")]
+
+use crate::common;
+
+use marketplace_telemetry::marketplace::{
+    ErrorCode, ItemType, LabelTable, MarketplaceMetrics, Operation,
+};
+use marketplace_telemetry::platform::{BreakerState, GenAiOperation, PoolStatus};
+use marketplace_telemetry::testing::TestTelemetry;
+use marketplace_telemetry::TelemetryConfig;
+
+#[test]
+fn db_calls_use_semconv_attributes_and_error_type_only_on_failure() {
+    let t = TestTelemetry::new();
+    let db = t
+        .marketplace()
+        .db_client("postgresql", ["SELECT", "INSERT"], ["packages"]);
+    let call = db.query("SELECT", "packages");
+    call.returned_rows(7);
+    call.succeed();
+    db.query("INSERT", "packages").fail(ErrorCode::Conflict);
+    db.query("DROP", "users").succeed();
+    drop(db.query("SELECT", "packages"));
+
+    let d = "db.client.operation.duration";
+    let base = [
+        ("db.system.name", "postgresql"),
+        ("db.operation.name", "SELECT"),
+        ("db.collection.name", "packages"),
+    ];
+    assert_eq!(t.value(d, &base), 2.0, "success + cancelled");
+    assert_eq!(
+        t.value(
+            d,
+            &[("db.operation.name", "INSERT"), ("error.type", "conflict")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        t.value(
+            d,
+            &[("db.operation.name", "SELECT"), ("error.type", "cancelled")]
+        ),
+        1.0
+    );
+    // Unregistered operation and collection: `other`, never the raw value.
+    assert_eq!(
+        t.value(
+            d,
+            &[
+                ("db.operation.name", "other"),
+                ("db.collection.name", "other")
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(t.try_value(d, &[("db.operation.name", "DROP")]), None);
+    assert_eq!(
+        t.histogram_sum("db.client.response.returned_rows", &base),
+        Some(7.0)
+    );
+}
+
+#[test]
+fn pools_report_idle_used_pending_max_from_guards_or_a_callback() {
+    let t = TestTelemetry::new();
+    let pools = t.marketplace().connection_pools(["main", "replica"]);
+    let main = pools.pool("main");
+    main.set_max(10);
+    main.set_open(4);
+    let pending = main.acquire();
+    let count = "db.client.connection.count";
+    let pool = ("db.client.connection.pool.name", "main");
+    assert_eq!(
+        t.value("db.client.connection.pending_requests", &[pool]),
+        1.0
+    );
+    let conn = pending.acquired();
+    let other = main.acquire().acquired();
+    assert_eq!(
+        t.value("db.client.connection.pending_requests", &[pool]),
+        0.0
+    );
+    assert_eq!(
+        t.value(count, &[pool, ("db.client.connection.state", "used")]),
+        2.0
+    );
+    assert_eq!(
+        t.value(count, &[pool, ("db.client.connection.state", "idle")]),
+        2.0
+    );
+    assert_eq!(t.value("db.client.connection.max", &[pool]), 10.0);
+    assert_eq!(t.value("db.client.connection.wait_time", &[pool]), 2.0);
+    drop(conn);
+    drop(other);
+    assert_eq!(
+        t.value(count, &[pool, ("db.client.connection.state", "used")]),
+        0.0
+    );
+    assert_eq!(t.value("db.client.connection.use_time", &[pool]), 2.0);
+    main.acquire().timed_out();
+    assert_eq!(t.value("db.client.connection.timeouts", &[pool]), 1.0);
+
+    let replica = ("db.client.connection.pool.name", "replica");
+    pools.pool("replica").observe(|| PoolStatus {
+        idle: 3,
+        used: 5,
+        max: 8,
+        pending: 2,
+    });
+    assert_eq!(
+        t.value(count, &[replica, ("db.client.connection.state", "used")]),
+        5.0
+    );
+    assert_eq!(
+        t.value(count, &[replica, ("db.client.connection.state", "idle")]),
+        3.0
+    );
+    assert_eq!(
+        t.value("db.client.connection.pending_requests", &[replica]),
+        2.0
+    );
+}
+
+#[test]
+fn queues_count_sent_consumed_processed_and_set_depths() {
+    let t = TestTelemetry::new();
+    let queues = t.marketplace().messaging("rabbitmq", ["installs"]);
+    let q = queues.queue("installs");
+    q.sent(3);
+    q.consumed(2);
+    q.process().succeed();
+    q.process().fail(ErrorCode::Timeout);
+    q.set_depth(40);
+    q.set_dead_letters(4);
+    let dest = [
+        ("messaging.system", "rabbitmq"),
+        ("messaging.destination.name", "installs"),
+    ];
+    let with = |op| [dest[0], dest[1], ("messaging.operation.name", op)];
+    assert_eq!(
+        t.value("messaging.client.sent.messages", &with("send")),
+        3.0
+    );
+    assert_eq!(
+        t.value("messaging.client.consumed.messages", &with("receive")),
+        2.0
+    );
+    assert_eq!(t.value("messaging.process.duration", &with("process")), 2.0);
+    assert_eq!(
+        t.value("messaging.process.duration", &[("error.type", "timeout")]),
+        1.0
+    );
+    assert_eq!(t.value("marketplace.queue.depth", &dest), 40.0);
+    assert_eq!(t.value("marketplace.queue.dead_letters", &dest), 4.0);
+    queues.queue("unregistered").sent(1);
+    assert_eq!(
+        t.value(
+            "messaging.client.sent.messages",
+            &[("messaging.destination.name", "other")]
+        ),
+        1.0
+    );
+}
+
+#[test]
+fn llm_calls_record_tokens_cost_and_errors_per_registered_model() {
+    let t = TestTelemetry::new();
+    let llm = t.marketplace().gen_ai(
+        [GenAiOperation::Chat],
+        [("openai", "gpt-4o"), ("anthropic", "claude-sonnet-4")],
+    );
+    let call = llm.call(GenAiOperation::Chat, "openai", "gpt-4o");
+    call.tokens(1000, 200);
+    call.cost_usd(0.5);
+    call.cost_usd(f64::NAN);
+    call.succeed();
+    llm.call(GenAiOperation::Chat, "openai", "gpt-9")
+        .fail(ErrorCode::RateLimited);
+    llm.call(GenAiOperation::Embeddings, "mistral", "large")
+        .succeed();
+
+    let model = [
+        ("gen_ai.operation.name", "chat"),
+        ("gen_ai.provider.name", "openai"),
+        ("gen_ai.request.model", "gpt-4o"),
+    ];
+    let tok = |ty| [model[0], model[1], model[2], ("gen_ai.token.type", ty)];
+    assert_eq!(
+        t.histogram_sum("gen_ai.client.token.usage", &tok("input")),
+        Some(1000.0)
+    );
+    assert_eq!(
+        t.histogram_sum("gen_ai.client.token.usage", &tok("output")),
+        Some(200.0)
+    );
+    assert_eq!(t.value("marketplace.gen_ai.cost.usd", &model), 0.5);
+    assert_eq!(
+        t.value(
+            "gen_ai.client.operation.duration",
+            &[
+                ("gen_ai.provider.name", "openai"),
+                ("gen_ai.request.model", "other"),
+                ("error.type", "rate_limited")
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(
+        t.value(
+            "gen_ai.client.operation.duration",
+            &[
+                ("gen_ai.operation.name", "embeddings"),
+                ("gen_ai.provider.name", "other"),
+                ("gen_ai.request.model", "other")
+            ]
+        ),
+        1.0
+    );
+}
+
+#[test]
+fn breakers_and_rate_limiters_count_and_show_state() {
+    let t = TestTelemetry::new();
+    let m = t.marketplace();
+    let rdf = m.circuit_breakers(["rdf"]).breaker("rdf");
+    let state = |s| {
+        t.value(
+            "marketplace.circuit_breaker.state",
+            &[("breaker", "rdf"), ("state", s)],
+        )
+    };
+    assert_eq!((state("closed"), state("open")), (1.0, 0.0));
+    rdf.record_failure();
+    assert!(rdf.set_state(BreakerState::Open));
+    assert!(!rdf.set_state(BreakerState::Open));
+    rdf.record_rejected();
+    assert_eq!((state("closed"), state("open")), (0.0, 1.0));
+    assert_eq!(
+        t.value(
+            "marketplace.circuit_breaker.transitions",
+            &[("breaker", "rdf"), ("state", "open")]
+        ),
+        1.0
+    );
+    for (result, n) in [("failure", 1.0), ("rejected", 1.0), ("success", 0.0)] {
+        assert_eq!(
+            t.value(
+                "marketplace.circuit_breaker.calls",
+                &[("breaker", "rdf"), ("result", result)]
+            ),
+            n
+        );
+    }
+
+    let api = m.rate_limiters(["api"]).limiter("api");
+    api.record(true);
+    api.record(true);
+    api.record(false);
+    api.set_usage(90, 100);
+    let d = |v| {
+        t.value(
+            "marketplace.rate_limit.decisions",
+            &[("limiter", "api"), ("decision", v)],
+        )
+    };
+    assert_eq!((d("allowed"), d("limited")), (2.0, 1.0));
+    assert!((t.value("marketplace.rate_limit.usage", &[("limiter", "api")]) - 0.9).abs() < 1e-9);
+}
+
+#[test]
+fn labeled_operations_take_registered_values_and_count_the_rest_as_other() {
+    let t = TestTelemetry::new();
+    let installs = t.marketplace().labeled_operation(
+        "package.install",
+        &[0.1, 1.0],
+        LabelTable::new("package", ["serde", "tokio"]).cross("tier", ["free", "pro"]),
+    );
+    installs.start(&["tokio", "pro"]).succeed();
+    installs
+        .start(&["left-pad", "pro"])
+        .fail(ErrorCode::NotFound);
+    let key = installs.key(&["serde", "enterprise"]);
+    installs.start_key(key).succeed();
+    let d = "package.install.duration";
+    assert_eq!(
+        t.value(
+            d,
+            &[
+                ("package", "tokio"),
+                ("tier", "pro"),
+                ("outcome", "success")
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(
+        t.value(
+            d,
+            &[("package", "other"), ("tier", "pro"), ("outcome", "error")]
+        ),
+        1.0
+    );
+    assert_eq!(t.value(d, &[("package", "serde"), ("tier", "other")]), 1.0);
+    assert_eq!(t.try_value(d, &[("package", "left-pad")]), None);
+    assert_eq!(
+        t.value(
+            "marketplace.errors",
+            &[
+                ("operation", "package.install"),
+                ("error_code", "not_found")
+            ]
+        ),
+        1.0
+    );
+}
+
+/// Sample lines (not comments) of a scrape.
+fn samples(body: &str) -> usize {
+    body.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .count()
+}
+
+#[test]
+fn series_budget_default_and_minimal_service() {
+    let scrape = |builder: marketplace_telemetry::TelemetryConfigBuilder| {
+        let telemetry = common::metrics_only(builder);
+        let _ = telemetry.marketplace();
+        let body = telemetry.scrape_handler().expect("scrape").render();
+        telemetry.shutdown().unwrap();
+        samples(&body)
+    };
+    let default = scrape(TelemetryConfig::builder());
+    let minimal = scrape(
+        TelemetryConfig::builder()
+            .with_marketplace_operations([Operation::Search])
+            .with_marketplace_item_types([ItemType::Package]),
+    );
+    let nothing = scrape(TelemetryConfig::builder().with_marketplace_operations([]));
+    println!("series on the scrape: default {default}, minimal (search × package) {minimal}, nothing pre-bound {nothing}");
+    assert!(default > 1000, "default {default}");
+    assert!(minimal < 300, "minimal {minimal}");
+    assert!(nothing < minimal);
+
+    // What is not pre-bound still works: bound on first use.
+    let t = TestTelemetry::new();
+    let metrics = MarketplaceMetrics::builder(&t.meter())
+        .with_namespace("lazy")
+        .with_operations([])
+        .build();
+    assert_eq!(t.try_value("lazy.marketplace.install.duration", &[]), None);
+    metrics.install(ItemType::Plugin).succeed();
+    metrics.set_items(ItemType::Template, 3);
+    assert_eq!(
+        t.value(
+            "lazy.marketplace.install.duration",
+            &[("item_type", "plugin"), ("outcome", "success")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        t.value("lazy.marketplace.items", &[("item_type", "template")]),
+        3.0
+    );
+}
