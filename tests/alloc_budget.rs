@@ -201,6 +201,138 @@ fn every_helper_call_allocates_nothing_after_warm_up() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// Handles of the platform instruments and a multi-label operation.
+struct Platform {
+    db: marketplace_telemetry::platform::DbClient,
+    pool: marketplace_telemetry::platform::ConnectionPool,
+    queue: marketplace_telemetry::platform::Queue,
+    llm: marketplace_telemetry::platform::GenAi,
+    breaker: marketplace_telemetry::platform::CircuitBreaker,
+    limiter: marketplace_telemetry::platform::RateLimiter,
+    installs: marketplace_telemetry::marketplace::LabeledOperation,
+}
+
+fn platform(metrics: &MarketplaceMetrics) -> Platform {
+    use marketplace_telemetry::marketplace::LabelTable;
+    use marketplace_telemetry::platform::GenAiOperation;
+    Platform {
+        db: metrics.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "users"]),
+        pool: metrics.connection_pools(["main"]).pool("main"),
+        queue: metrics
+            .messaging("rabbitmq", ["installs"])
+            .queue("installs"),
+        llm: metrics.gen_ai(
+            [GenAiOperation::Chat],
+            [("openai", "gpt-4o"), ("anthropic", "claude-sonnet-4")],
+        ),
+        breaker: metrics.circuit_breakers(["rdf"]).breaker("rdf"),
+        limiter: metrics.rate_limiters(["api"]).limiter("api"),
+        installs: metrics.labeled_operation(
+            "package.install",
+            &[0.01, 0.1, 1.0],
+            LabelTable::new("package", ["serde", "tokio", "rand"]).cross("tier", ["free", "pro"]),
+        ),
+    }
+}
+
+#[test]
+fn every_platform_call_and_multi_label_operation_allocates_nothing_after_warm_up() {
+    use marketplace_telemetry::platform::{BreakerState, GenAiOperation};
+    let (_provider, metrics, _cache, _queue) = fixture();
+    let p = platform(&metrics);
+    let select = p.db.key("SELECT", "users");
+    let hot = p.installs.key(&["rand", "pro"]);
+    let calls: Vec<Helper<'_>> = vec![
+        (
+            "db query by values",
+            Box::new(|| {
+                let call = p.db.query("INSERT", "packages");
+                call.returned_rows(3);
+                call.succeed();
+            }),
+        ),
+        (
+            "db query by key, failing",
+            Box::new(|| p.db.query_key(select).fail(ErrorCode::Timeout)),
+        ),
+        (
+            "db query unregistered (other)",
+            Box::new(|| p.db.query("DROP", "audit").succeed()),
+        ),
+        (
+            "db query cancelled",
+            Box::new(|| drop(p.db.query_key(select))),
+        ),
+        (
+            "pool acquire/use",
+            Box::new(|| drop(p.pool.acquire().acquired())),
+        ),
+        ("pool timeout", Box::new(|| p.pool.acquire().timed_out())),
+        (
+            "queue sent/consumed/depth",
+            Box::new(|| {
+                p.queue.sent(1);
+                p.queue.consumed(1);
+                p.queue.set_depth(5);
+                p.queue.set_dead_letters(1);
+            }),
+        ),
+        ("queue process", Box::new(|| p.queue.process().succeed())),
+        (
+            "llm call",
+            Box::new(|| {
+                let call = p
+                    .llm
+                    .call(GenAiOperation::Chat, "anthropic", "claude-sonnet-4");
+                call.tokens(100, 20);
+                call.cost_usd(0.001);
+                call.fail(ErrorCode::RateLimited);
+            }),
+        ),
+        (
+            "breaker",
+            Box::new(|| {
+                p.breaker.record_failure();
+                p.breaker.set_state(BreakerState::Open);
+                p.breaker.record_rejected();
+                p.breaker.set_state(BreakerState::Closed);
+            }),
+        ),
+        (
+            "rate limiter",
+            Box::new(|| {
+                p.limiter.record(false);
+                p.limiter.set_usage(3, 4);
+            }),
+        ),
+        (
+            "labeled operation by values",
+            Box::new(|| p.installs.start(&["tokio", "free"]).succeed()),
+        ),
+        (
+            "labeled operation by key",
+            Box::new(|| p.installs.start_key(hot).succeed()),
+        ),
+        (
+            "labeled operation other",
+            Box::new(|| {
+                p.installs
+                    .start(&["left-pad", "enterprise"])
+                    .fail(ErrorCode::NotFound)
+            }),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, call) in &calls {
+        call(); // warm-up: the SDK creates trackers, error series are bound on first failure
+        let n = allocations(1000, call);
+        if n != 0 {
+            failures.push(format!("{name}: {n} allocations in 1000 calls"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
 /// The same helpers inside a sampled span, through the production subscriber (console layer,
 /// tracing-opentelemetry span layer): the span-enrichment paths (`results`, error status with
 /// `error.type`, cache hit attribute) run. Budget: none of the helpers allocates on its own;
