@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use marketplace_telemetry::marketplace::{
-    catalog, ErrorCode, ItemType, MarketplaceMetrics, QueryKind,
+    catalog, ErrorCode, ItemType, LabelTable, MarketplaceMetrics, QueryKind,
 };
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::KeyValue;
@@ -331,6 +331,64 @@ fn durations(c: &mut Criterion) {
     g.bench_function("ours/cache_lookup_hit", |b| b.iter(|| cache.lookup().hit()));
     g.bench_function("ours/generic_operation", |b| {
         b.iter(|| queue.start(black_box(Queue::Ingest)).succeed())
+    });
+
+    // Multi-label operations over registered runtime values (package × tier: 4 × 3 rows) and
+    // the platform's timed calls. The raw side for runtime values is the unbound SDK call with
+    // the same attributes (a raw user has no pre-bound handle per runtime value).
+    let installs = metrics.labeled_operation(
+        "package.install",
+        &[0.01, 0.1, 1.0],
+        LabelTable::new("package", ["serde", "tokio", "rand"]).cross("tier", ["free", "pro"]),
+    );
+    let hot = installs.key(&["tokio", "pro"]);
+    let raw3 = meter
+        .f64_histogram("package.install.duration")
+        .with_unit("s")
+        .with_boundaries(vec![0.01, 0.1, 1.0])
+        .build();
+    let attrs3 = [
+        KeyValue::new("package", "tokio"),
+        KeyValue::new("tier", "pro"),
+        KeyValue::new("outcome", "success"),
+    ];
+    let op_attr3 = [KeyValue::new("operation", "package.install")];
+    g.bench_function("otel/unbound_operation_3_labels", |b| {
+        b.iter(|| {
+            same_work!(
+                active.add(1, &op_attr3),
+                |v| raw3.record(v, black_box(&attrs3)),
+                active.add(-1, &op_attr3)
+            )
+        })
+    });
+    g.bench_function("ours/labeled_operation_key", |b| {
+        b.iter(|| installs.start_key(black_box(hot)).succeed())
+    });
+    g.bench_function("ours/labeled_operation_values", |b| {
+        b.iter(|| installs.start(black_box(&["tokio", "pro"])).succeed())
+    });
+    let db = metrics.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "users"]);
+    let select = db.key("SELECT", "users");
+    // What a platform call does: two clock reads and one bound record (semconv has no
+    // in-flight gauge for DB or GenAI calls).
+    g.bench_function("otel/bound_timed_record", |b| {
+        b.iter(|| same_work!((), |v| bound.record(v), ()))
+    });
+    g.bench_function("ours/db_query_key", |b| {
+        b.iter(|| db.query_key(black_box(select)).succeed())
+    });
+    let llm = metrics.gen_ai(
+        [marketplace_telemetry::platform::GenAiOperation::Chat],
+        [("openai", "gpt-4o"), ("anthropic", "claude-sonnet-4")],
+    );
+    let chat = llm.key(
+        marketplace_telemetry::platform::GenAiOperation::Chat,
+        "anthropic",
+        "claude-sonnet-4",
+    );
+    g.bench_function("ours/llm_call_key", |b| {
+        b.iter(|| llm.call_key(black_box(chat)).succeed())
     });
     g.finish();
 }

@@ -82,6 +82,14 @@ for name, b in [("**ours: search finish(Ok)**", "duration/ours_search_finish_ok"
                 ("**ours: in-flight guard dropped (cancelled)**", "duration/ours_in_flight_guard_dropped"),
                 ("**ours: cache lookup hit** (+ hit counter)", "duration/ours_cache_lookup_hit"), ("**ours: generic operation**", "duration/ours_generic_operation")]:
     print(row(name, b, A2, "duration/otel_bound_operation", PEER_D))
+print(row("raw OTel unbound, same work, 3 runtime labels", "duration/otel_unbound_operation_3_labels", A2))
+for name, b in [("**ours: labeled operation, resolved key** (package × tier)", "duration/ours_labeled_operation_key"),
+                ("**ours: labeled operation, values looked up** (package × tier)", "duration/ours_labeled_operation_values")]:
+    print(row(name, b, A2, "duration/otel_bound_operation", PEER_D))
+print(row("raw OTel bound timed record (no gauge)", "duration/otel_bound_timed_record", A2))
+for name, b in [("**ours: DB query (semconv), resolved key**", "duration/ours_db_query_key"),
+                ("**ours: LLM call (semconv), resolved key**", "duration/ours_llm_call_key")]:
+    print(row(name, b, A2, "duration/otel_bound_timed_record", PEER_D))
 
 print("\n### hot_path_in_span: production subscriber installed, inside a sampled span (16 calls per span)\n")
 print("| work | outside any span | inside a sampled span | inside ÷ outside | inside ÷ raw OTel same work inside |\n|---|---|---|---|---|")
