@@ -1,7 +1,11 @@
 //! A small marketplace service over HTTP (axum) instrumented with marketplace-telemetry: search,
 //! install, RDF query, publish and download endpoints using the marketplace helpers and the
 //! HTTP layer, plus a built-in load generator that drives every endpoint — cache hits and
-//! misses, errors of several codes — so every catalog instrument has data on the scrape.
+//! misses, errors of several codes — so every catalog instrument has data on the scrape. The
+//! platform instruments too: a connection pool and a (simulated) PostgreSQL behind search and
+//! install, an install queue with a consumer and dead letters, a circuit breaker that opens
+//! when RDF queries time out, a rate limiter on search, stubbed LLM calls behind `/assist`, and
+//! installs tracked per package × tier.
 //!
 //! ```text
 //! cargo run --example marketplace_demo                        # serve + load until Ctrl-C
@@ -27,7 +31,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use marketplace_telemetry::http::HttpLayer;
 use marketplace_telemetry::marketplace::{
-    Cache, ErrorCode, ErrorCodeOf, ItemType, MarketplaceMetrics, QueryKind,
+    Cache, ErrorCode, ErrorCodeOf, ItemType, LabelTable, LabeledOperation, MarketplaceMetrics,
+    QueryKind,
+};
+use marketplace_telemetry::platform::{
+    BreakerState, CircuitBreaker, ConnectionPool, DbClient, GenAi, GenAiOperation, Queue,
+    RateLimiter,
 };
 use marketplace_telemetry::{init_telemetry, shutdown_signal, Telemetry, TelemetryConfig};
 use rand::Rng;
@@ -66,6 +75,68 @@ struct App {
     search_cache: Cache,
     package_cache: Cache,
     published: Arc<AtomicU64>,
+    platform: Platform,
+}
+
+/// The platform dependencies of the service, each with its telemetry handle.
+#[derive(Clone)]
+struct Platform {
+    db: DbClient,
+    pool: ConnectionPool,
+    installs_queue: Queue,
+    /// Messages sent to the install queue and not consumed yet.
+    backlog: Arc<AtomicU64>,
+    dead_letters: Arc<AtomicU64>,
+    llm: GenAi,
+    rdf_breaker: CircuitBreaker,
+    /// When the RDF breaker opened (ms since start), for its half-open probe.
+    rdf_opened_at: Arc<AtomicU64>,
+    started: Instant,
+    limiter: RateLimiter,
+    package_installs: LabeledOperation,
+}
+
+impl Platform {
+    fn new(metrics: &MarketplaceMetrics) -> Self {
+        let pool = metrics.connection_pools(["main"]).pool("main");
+        pool.set_max(8);
+        pool.set_open(8);
+        Platform {
+            db: metrics.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "installs"]),
+            pool,
+            installs_queue: metrics.messaging("rabbitmq", ["installs"]).queue("installs"),
+            backlog: Arc::new(AtomicU64::new(0)),
+            dead_letters: Arc::new(AtomicU64::new(0)),
+            llm: metrics.gen_ai(
+                [GenAiOperation::Chat],
+                [("openai", "gpt-4o-mini"), ("anthropic", "claude-sonnet-4")],
+            ),
+            rdf_breaker: metrics.circuit_breakers(["rdf"]).breaker("rdf"),
+            rdf_opened_at: Arc::new(AtomicU64::new(0)),
+            started: Instant::now(),
+            limiter: metrics.rate_limiters(["search"]).limiter("search"),
+            package_installs: metrics.labeled_operation(
+                "package.install",
+                &[0.05, 0.1, 0.2, 0.5, 1.0],
+                LabelTable::new("package", ["rdf-toolkit", "sparql-cli"])
+                    .cross("tier", ["free", "pro"]),
+            ),
+        }
+    }
+
+    /// A query through the pool: waits for a connection, runs, returns it.
+    async fn query(&self, operation: &str, collection: &str) -> Result<u64, ApiError> {
+        let _conn = self.pool.acquire().acquired();
+        let call = self.db.query(operation, collection);
+        work(1, 25).await;
+        let rows = rand::rng().random_range(0..50);
+        call.returned_rows(rows);
+        call.finish(fail_with(0.01, ErrorCode::Timeout).map(|()| rows))
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
 }
 
 fn item_type(s: &str) -> Result<ItemType, ApiError> {
@@ -110,6 +181,14 @@ async fn search(
     Query(params): Query<SearchParams>,
 ) -> Result<Json<Vec<String>>, ApiError> {
     let kind = item_type(&params.item_type)?;
+    let allowed = rand::rng().random_bool(0.97);
+    app.platform.limiter.record(allowed);
+    app.platform
+        .limiter
+        .set_usage(rand::rng().random_range(40..100), 100);
+    if !allowed {
+        return Err(ApiError(ErrorCode::RateLimited));
+    }
     let op = app.metrics.search(kind);
     let result = async {
         let lookup = app.search_cache.lookup();
@@ -117,6 +196,7 @@ async fn search(
         let hit = rand::rng().random_bool(0.8);
         lookup.finish(hit);
         if !hit {
+            app.platform.query("SELECT", "packages").await?;
             work(20, 180).await;
         }
         fail_with(0.01, ErrorCode::RateLimited)?;
@@ -149,6 +229,14 @@ async fn install(
                 return Err(ApiError(ErrorCode::ValidationFailed));
             }
             fail_with(0.05, ErrorCode::NotFound)?;
+            app.platform.query("INSERT", "installs").await?;
+            let tier = if rand::rng().random_bool(0.3) { "pro" } else { "free" };
+            app.platform
+                .package_installs
+                .start(&[name.as_str(), tier])
+                .succeed();
+            app.platform.installs_queue.sent(1);
+            app.platform.backlog.fetch_add(1, Ordering::Relaxed);
             Ok("installed")
         })
         .await
@@ -173,10 +261,34 @@ async fn rdf_query(
         "update" => QueryKind::Update,
         _ => return Err(ApiError(ErrorCode::ValidationFailed)),
     };
+    // The breaker opens on a timeout and lets one probe through after a second.
+    let breaker = &app.platform.rdf_breaker;
+    if breaker.state() == BreakerState::Open {
+        let opened = app.platform.rdf_opened_at.load(Ordering::Relaxed);
+        if app.platform.now_ms().saturating_sub(opened) < 1000 {
+            breaker.record_rejected();
+            return Err(ApiError(ErrorCode::Unavailable));
+        }
+        breaker.set_state(BreakerState::HalfOpen);
+    }
     app.metrics
         .time_rdf_query(kind, async {
             work(5, 120).await;
-            fail_with(0.03, ErrorCode::Timeout)?;
+            match fail_with(0.03, ErrorCode::Timeout) {
+                Err(e) => {
+                    breaker.record_failure();
+                    if breaker.set_state(BreakerState::Open) {
+                        app.platform
+                            .rdf_opened_at
+                            .store(app.platform.now_ms(), Ordering::Relaxed);
+                    }
+                    return Err(e);
+                }
+                Ok(()) => {
+                    breaker.record_success();
+                    breaker.set_state(BreakerState::Closed);
+                }
+            }
             Ok(format!("{} bindings", rand::rng().random_range(1..500)))
         })
         .await
@@ -214,6 +326,59 @@ async fn download(
         .await
 }
 
+#[derive(serde::Deserialize)]
+struct AssistParams {
+    q: String,
+}
+
+/// A stubbed LLM call: tokens, cost and latency as a chat completion would have them.
+#[tracing::instrument(skip(app, params), fields(question = %params.q))]
+async fn assist(
+    State(app): State<App>,
+    Query(params): Query<AssistParams>,
+) -> Result<String, ApiError> {
+    let (provider, model, usd_per_token) = if rand::rng().random_bool(0.5) {
+        ("openai", "gpt-4o-mini", 0.000_000_6)
+    } else {
+        ("anthropic", "claude-sonnet-4", 0.000_015)
+    };
+    let call = app.platform.llm.call(GenAiOperation::Chat, provider, model);
+    work(30, 400).await;
+    let (input, output) = (
+        20 + params.q.len() as u64 * 4,
+        rand::rng().random_range(50..800),
+    );
+    let result = fail_with(0.05, ErrorCode::RateLimited).map(|()| {
+        call.tokens(input, output);
+        call.cost_usd((input + output) as f64 * usd_per_token);
+        format!("{output} tokens of advice")
+    });
+    call.finish(result)
+}
+
+/// The install queue's consumer: processes what installs sent, 5 % to the dead-letter queue.
+async fn consume(platform: Platform, stop: Arc<std::sync::atomic::AtomicBool>) {
+    while !stop.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let waiting = platform.backlog.load(Ordering::Relaxed);
+        platform.installs_queue.set_depth(waiting);
+        if waiting == 0 {
+            continue;
+        }
+        platform.backlog.fetch_sub(1, Ordering::Relaxed);
+        platform.installs_queue.consumed(1);
+        let processing = platform.installs_queue.process();
+        work(1, 10).await;
+        if rand::rng().random_bool(0.05) {
+            processing.fail(ErrorCode::ValidationFailed);
+            let dead = platform.dead_letters.fetch_add(1, Ordering::Relaxed) + 1;
+            platform.installs_queue.set_dead_letters(dead);
+        } else {
+            processing.succeed();
+        }
+    }
+}
+
 fn router(app: App, http: HttpLayer) -> Router {
     Router::new()
         .route("/search", get(search))
@@ -221,6 +386,7 @@ fn router(app: App, http: HttpLayer) -> Router {
         .route("/rdf", get(rdf_query))
         .route("/publish/{kind}/{name}", post(publish))
         .route("/download/{kind}/{name}", get(download))
+        .route("/assist", get(assist))
         .route("/health", get(|| async { "ok" }))
         .with_state(app)
         .layer(http)
@@ -254,6 +420,7 @@ async fn drive(
             ),
             ("POST", format!("/publish/{kind}/{name}")),
             ("GET", format!("/download/{kind}/{name}")),
+            ("GET", "/assist?q=which%20sparql%20plugin".to_string()),
         ];
         // Each call is its own task so slow endpoints overlap like real traffic.
         let mut calls = tokio::task::JoinSet::new();
@@ -340,6 +507,7 @@ async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
         package_cache: metrics.cache("package"),
         metrics: metrics.clone(),
         published: Arc::new(AtomicU64::new(0)),
+        platform: Platform::new(&metrics),
     };
     app.search_cache.set_entries(512);
     app.package_cache.set_entries(128);
@@ -351,6 +519,7 @@ async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
     ] {
         metrics.set_items(kind, 100);
     }
+    let platform = app.platform.clone();
     let router = router(app, HttpLayer::new(&telemetry.meter()));
 
     let port: u16 = arg("--port").unwrap_or(8080);
@@ -373,6 +542,7 @@ async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
     // finishes (and ends its span) before telemetry is shut down, as a graceful server does.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut drivers = tokio::task::JoinSet::new();
+    let consumer = tokio::spawn(consume(platform, stop.clone()));
     if !flag("--no-load") {
         let workers: usize = arg("--concurrency").unwrap_or(4);
         for _ in 0..workers.max(1) {
@@ -399,5 +569,6 @@ async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
     }
     stop.store(true, Ordering::Relaxed);
     while drivers.join_next().await.is_some() {}
+    let _ = consumer.await;
     Ok(())
 }

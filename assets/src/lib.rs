@@ -24,6 +24,7 @@
 mod grafana;
 mod model;
 mod objectives;
+mod platform;
 mod promtool_tests;
 mod rules;
 mod selector;
@@ -186,6 +187,22 @@ pub fn render_with(options: &Options) -> Vec<Asset> {
         Asset {
             path: "prometheus/tests/slo_test.yml",
             contents: tests(slo_tests(options)),
+        },
+        Asset {
+            path: "prometheus/rules/platform-recording.yml",
+            contents: rules(platform::platform_recording(ns)),
+        },
+        Asset {
+            path: "prometheus/rules/platform-alerts.yml",
+            contents: rules(platform::platform_alerts(ns)),
+        },
+        Asset {
+            path: "prometheus/tests/platform_test.yml",
+            contents: tests(platform::platform_tests(ns)),
+        },
+        Asset {
+            path: "grafana/dashboards/platform.json",
+            contents: dashboard(platform::platform_dashboard(ns)),
         },
         Asset {
             path: "grafana/dashboards/marketplace-overview.json",

@@ -616,6 +616,8 @@ pub fn rule_files(assets: &Path) -> Vec<PathBuf> {
         "marketplace-recording.yml",
         "marketplace-alerts.yml",
         "marketplace-slo.yml",
+        "platform-recording.yml",
+        "platform-alerts.yml",
     ]
     .iter()
     .map(|f| dir.join(f))
