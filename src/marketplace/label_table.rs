@@ -47,6 +47,9 @@ pub struct LabelTable {
     keys: Box<[Cow<'static, str>]>,
     /// Row-major: `rows.len() == len() × keys.len()`.
     cells: Box<[Cow<'static, str>]>,
+    /// Each label's values when the rows are every combination of them in row-major order
+    /// (`new`, `cross`): a lookup is then one short scan per label, not one over the rows.
+    axes: Option<Box<[Box<[Cow<'static, str>]>]>>,
 }
 
 /// A row of a [`LabelTable`]: resolve it once with [`LabelTable::key`] and keep it, so the hot
@@ -103,15 +106,18 @@ impl LabelTable {
         cells.push(Cow::Borrowed(OTHER));
         LabelTable {
             keys: Box::new([key.into()]),
+            axes: Some(Box::new([cells.clone().into()])),
             cells: cells.into(),
         }
     }
 
     /// A closed set (an enum's values): no [`OTHER`] row.
     pub(crate) fn closed(key: &'static str, values: &[&'static str]) -> Self {
+        let cells: Box<[Cow<'static, str>]> = values.iter().map(|v| Cow::Borrowed(*v)).collect();
         LabelTable {
             keys: Box::new([Cow::Borrowed(key)]),
-            cells: values.iter().map(|v| Cow::Borrowed(*v)).collect(),
+            axes: Some(Box::new([cells.clone()])),
+            cells,
         }
     }
 
@@ -132,6 +138,7 @@ impl LabelTable {
         keys.extend(other.keys.iter().cloned());
         let mut cells = Vec::new();
         let mut rows = 0;
+        let mut truncated = false;
         'outer: for a in 0..self.len() {
             for b in 0..other.len() {
                 if rows == MAX_ROWS {
@@ -140,6 +147,7 @@ impl LabelTable {
                         max = MAX_ROWS,
                         "label table truncated: too many label combinations"
                     );
+                    truncated = true;
                     break 'outer;
                 }
                 cells.extend(self.row(a).iter().cloned());
@@ -147,9 +155,14 @@ impl LabelTable {
                 rows += 1;
             }
         }
+        let axes = match (&self.axes, &other.axes) {
+            (Some(a), Some(b)) if !truncated => Some(a.iter().chain(b.iter()).cloned().collect()),
+            _ => None,
+        };
         LabelTable {
             keys: keys.into(),
             cells: cells.into(),
+            axes,
         }
     }
 
@@ -194,6 +207,7 @@ impl LabelTable {
         LabelTable {
             keys: Box::new([k1.into(), k2.into()]),
             cells: cells.into(),
+            axes: None,
         }
     }
 
@@ -233,6 +247,20 @@ impl LabelTable {
         let n = self.keys.len();
         if n == 0 {
             return LabelKey(0);
+        }
+        if let (Some(axes), true) = (&self.axes, values.len() == n) {
+            let mut index = 0;
+            for (axis, v) in axes.iter().zip(values) {
+                let at = axis
+                    .iter()
+                    .position(|a| a == v)
+                    .or_else(|| axis.iter().position(|a| a == OTHER));
+                match at {
+                    Some(at) => index = index * axis.len() + at,
+                    None => return self.fallback(values),
+                }
+            }
+            return LabelKey(index as u32);
         }
         if values.len() == n {
             for i in 0..self.len() {

@@ -70,13 +70,115 @@ pub use resilience::{
 };
 pub use timed::{TimedCall, CANCELLED};
 
-pub(crate) use db::pool_table;
-pub(crate) use genai::model_table;
-pub(crate) use messaging::destination_table;
-pub(crate) use resilience::name_table;
+use db::pool_table;
+use genai::model_table;
+use messaging::destination_table;
+use resilience::name_table;
+
+use std::borrow::Cow;
 
 use crate::marketplace::catalog::InstrumentSpec;
+use crate::marketplace::{LabelTable, MarketplaceMetrics};
 use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter};
+
+/// The platform handles are created from [`MarketplaceMetrics`]: its meter, and its namespace
+/// for our own instrument names.
+impl MarketplaceMetrics {
+    /// Database calls of one `db.system.name` over registered `db.operation.name` ×
+    /// `db.collection.name` values (see [`DbClient`](DbClient)).
+    pub fn db_client<O, C>(
+        &self,
+        system: impl Into<Cow<'static, str>>,
+        operations: impl IntoIterator<Item = O>,
+        collections: impl IntoIterator<Item = C>,
+    ) -> DbClient
+    where
+        O: Into<Cow<'static, str>>,
+        C: Into<Cow<'static, str>>,
+    {
+        let table = LabelTable::new("db.operation.name", operations)
+            .cross("db.collection.name", collections);
+        DbClient::new(self.meter_ref(), system.into(), table)
+    }
+
+    /// The registered connection pools (see
+    /// [`ConnectionPools`](ConnectionPools)).
+    pub fn connection_pools<I, S>(&self, names: I) -> ConnectionPools
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        ConnectionPools::new(self.meter_ref(), pool_table(names))
+    }
+
+    /// The registered queues of one `messaging.system` (see
+    /// [`Messaging`](Messaging)).
+    pub fn messaging<I, S>(
+        &self,
+        system: impl Into<Cow<'static, str>>,
+        destinations: I,
+    ) -> Messaging
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        Messaging::new(
+            self.meter_ref(),
+            self.namespace(),
+            system.into(),
+            destination_table(destinations),
+        )
+    }
+
+    /// LLM calls over registered provider/model pairs, `operations` pre-bound (see
+    /// [`GenAi`](GenAi)).
+    pub fn gen_ai<I, A, B>(
+        &self,
+        operations: impl IntoIterator<Item = GenAiOperation>,
+        models: I,
+    ) -> GenAi
+    where
+        I: IntoIterator<Item = (A, B)>,
+        A: Into<Cow<'static, str>>,
+        B: Into<Cow<'static, str>>,
+    {
+        let operations: Vec<_> = operations.into_iter().collect();
+        GenAi::new(
+            self.meter_ref(),
+            self.namespace(),
+            &operations,
+            model_table(models),
+        )
+    }
+
+    /// The registered circuit breakers (see
+    /// [`CircuitBreakers`](CircuitBreakers)).
+    pub fn circuit_breakers<I, S>(&self, names: I) -> CircuitBreakers
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        CircuitBreakers::new(
+            self.meter_ref(),
+            self.namespace(),
+            name_table("breaker", names),
+        )
+    }
+
+    /// The registered rate limiters (see [`RateLimiters`](RateLimiters)).
+    pub fn rate_limiters<I, S>(&self, names: I) -> RateLimiters
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        RateLimiters::new(
+            self.meter_ref(),
+            self.namespace(),
+            name_table("limiter", names),
+        )
+    }
+
+}
 
 /// Instruments bound per row on first use (or at build when pre-bound).
 pub(crate) struct Lazy<B> {

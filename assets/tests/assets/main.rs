@@ -12,5 +12,6 @@ mod log_events;
 mod many_instances;
 mod ops_assets;
 mod ops_assets_against_real_sdk;
+mod other_languages;
 mod second_rules_engine;
 mod versions_across_jobs;
