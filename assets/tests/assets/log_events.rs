@@ -41,7 +41,7 @@ fn every_finished_operation_logs_one_event_with_typed_fields_inside_its_span() {
         .collect();
     assert!(events.len() > 50, "{} operation events", events.len());
     let mut operations = BTreeSet::new();
-    let (mut errors, mut results, mut hits) = (0, 0, 0);
+    let (mut errors, mut results, mut hits, mut labeled) = (0, 0, 0, 0);
     for e in &events {
         let op = e["operation"].as_str().expect("operation is a string");
         operations.insert(op.to_string());
@@ -76,12 +76,24 @@ fn every_finished_operation_logs_one_event_with_typed_fields_inside_its_span() {
         } else {
             assert!(e["cache_hit"].is_null(), "{e}");
         }
-        // The operation's label.
+        // The operation's label: its own field for the built-in operations; `label` with
+        // `key=value,…` for operations of your own (the demo's package × tier installs).
+        if op == "package.install" {
+            let label = e["label"].as_str().unwrap_or("");
+            assert!(
+                label.starts_with("package=") && label.contains(",tier="),
+                "{e}"
+            );
+            labeled += 1;
+            continue;
+        }
         let label = ["item_type", "query_kind", "cache"]
             .iter()
             .find(|k| e[**k].is_string());
         assert!(label.is_some(), "no label field: {e}");
     }
+    assert!(labeled > 0, "the demo's labeled operation logs events");
+    operations.remove("package.install");
     let expected: BTreeSet<String> = OPERATIONS
         .iter()
         .map(|o| o.operation.as_str().to_string())
