@@ -104,7 +104,9 @@ impl Platform {
         Platform {
             db: metrics.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "installs"]),
             pool,
-            installs_queue: metrics.messaging("rabbitmq", ["installs"]).queue("installs"),
+            installs_queue: metrics
+                .messaging("rabbitmq", ["installs"])
+                .queue("installs"),
             backlog: Arc::new(AtomicU64::new(0)),
             dead_letters: Arc::new(AtomicU64::new(0)),
             llm: metrics.gen_ai(
@@ -230,7 +232,11 @@ async fn install(
             }
             fail_with(0.05, ErrorCode::NotFound)?;
             app.platform.query("INSERT", "installs").await?;
-            let tier = if rand::rng().random_bool(0.3) { "pro" } else { "free" };
+            let tier = if rand::rng().random_bool(0.3) {
+                "pro"
+            } else {
+                "free"
+            };
             app.platform
                 .package_installs
                 .start(&[name.as_str(), tier])

@@ -667,13 +667,16 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
     out
 }
 
+/// A panel: title, unit, (expression, legend) per target.
+type PanelRow<'a> = (&'a str, &'a str, Vec<(String, &'a str)>);
+
 /// `platform.json`: HTTP, DB and pools, queues, LLM calls, breakers and rate limits.
 pub(crate) fn platform_dashboard(ns: Option<&str>) -> String {
     let n = Names::new(ns);
     let j = "job=\"$job\"";
     let r = "[$__rate_interval]";
     let mut panels: Vec<Value> = Vec::new();
-    let rows: Vec<(&str, &str, Vec<(String, &str)>)> = vec![
+    let rows: Vec<PanelRow<'_>> = vec![
         ("HTTP requests per second by route", "reqps", vec![(format!("sum by (http_route) (rate({}_count{{{j}}}{r}))", n.http), "{{http_route}}")]),
         ("HTTP 5xx ratio", "percentunit", vec![(format!("platform:http_server_5xx:ratio_rate5m{{{j}}}"), "5xx")]),
         ("HTTP p95 latency", "s", vec![(format!("platform:http_server_latency_seconds:p95_5m{{{j}}}"), "p95")]),

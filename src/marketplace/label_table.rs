@@ -49,8 +49,11 @@ pub struct LabelTable {
     cells: Box<[Cow<'static, str>]>,
     /// Each label's values when the rows are every combination of them in row-major order
     /// (`new`, `cross`): a lookup is then one short scan per label, not one over the rows.
-    axes: Option<Box<[Box<[Cow<'static, str>]>]>>,
+    axes: Option<Box<[Values]>>,
 }
+
+/// The values of one label.
+type Values = Box<[Cow<'static, str>]>;
 
 /// A row of a [`LabelTable`]: resolve it once with [`LabelTable::key`] and keep it, so the hot
 /// path is an index.

@@ -80,8 +80,11 @@ struct Inner {
     download: OperationMetrics<ItemType>,
     rdf_query: OperationMetrics<QueryKind>,
     caches: Arc<CacheInstruments>,
-    items: Box<[(Gauge<u64>, OnceLock<BoundGauge<u64>>)]>,
+    items: Box<[LazyGauge]>,
 }
+
+/// A gauge and its series for one label value, bound at build or on first use.
+type LazyGauge = (Gauge<u64>, OnceLock<BoundGauge<u64>>);
 
 impl std::fmt::Debug for MarketplaceMetrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

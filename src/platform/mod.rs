@@ -177,7 +177,6 @@ impl MarketplaceMetrics {
             name_table("limiter", names),
         )
     }
-
 }
 
 /// Instruments bound per row on first use (or at build when pre-bound).

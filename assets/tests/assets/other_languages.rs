@@ -22,9 +22,16 @@ fn python() -> Option<PathBuf> {
 
 /// Semconv (not ours): what another language's official SDK records.
 fn is_semconv(expr: &str) -> bool {
-    ["http_server_", "db_client_", "gen_ai_client_", "platform:http", "platform:db", "platform:gen_ai"]
-        .iter()
-        .any(|m| expr.contains(m))
+    [
+        "http_server_",
+        "db_client_",
+        "gen_ai_client_",
+        "platform:http",
+        "platform:db",
+        "platform:gen_ai",
+    ]
+    .iter()
+    .any(|m| expr.contains(m))
         && !expr.contains("marketplace_")
 }
 
@@ -91,7 +98,10 @@ fn a_python_service_gets_every_semconv_platform_rule_and_panel() {
     for (title, expr) in common::panel_exprs(&dash) {
         if is_semconv(&expr) {
             panels += 1;
-            must_have_data.push((format!("panel {title}"), common::substitute_grafana(&expr, job)));
+            must_have_data.push((
+                format!("panel {title}"),
+                common::substitute_grafana(&expr, job),
+            ));
         }
     }
     assert!(
