@@ -85,7 +85,7 @@ use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter};
 /// for our own instrument names.
 impl MarketplaceMetrics {
     /// Database calls of one `db.system.name` over registered `db.operation.name` ×
-    /// `db.collection.name` values (see [`DbClient`](DbClient)).
+    /// `db.collection.name` values (see [`DbClient`]).
     pub fn db_client<O, C>(
         &self,
         system: impl Into<Cow<'static, str>>,
@@ -102,7 +102,7 @@ impl MarketplaceMetrics {
     }
 
     /// The registered connection pools (see
-    /// [`ConnectionPools`](ConnectionPools)).
+    /// [`ConnectionPools`]).
     pub fn connection_pools<I, S>(&self, names: I) -> ConnectionPools
     where
         I: IntoIterator<Item = S>,
@@ -112,7 +112,7 @@ impl MarketplaceMetrics {
     }
 
     /// The registered queues of one `messaging.system` (see
-    /// [`Messaging`](Messaging)).
+    /// [`Messaging`]).
     pub fn messaging<I, S>(
         &self,
         system: impl Into<Cow<'static, str>>,
@@ -131,7 +131,7 @@ impl MarketplaceMetrics {
     }
 
     /// LLM calls over registered provider/model pairs, `operations` pre-bound (see
-    /// [`GenAi`](GenAi)).
+    /// [`GenAi`]).
     pub fn gen_ai<I, A, B>(
         &self,
         operations: impl IntoIterator<Item = GenAiOperation>,
@@ -152,7 +152,7 @@ impl MarketplaceMetrics {
     }
 
     /// The registered circuit breakers (see
-    /// [`CircuitBreakers`](CircuitBreakers)).
+    /// [`CircuitBreakers`]).
     pub fn circuit_breakers<I, S>(&self, names: I) -> CircuitBreakers
     where
         I: IntoIterator<Item = S>,
@@ -165,7 +165,7 @@ impl MarketplaceMetrics {
         )
     }
 
-    /// The registered rate limiters (see [`RateLimiters`](RateLimiters)).
+    /// The registered rate limiters (see [`RateLimiters`]).
     pub fn rate_limiters<I, S>(&self, names: I) -> RateLimiters
     where
         I: IntoIterator<Item = S>,
