@@ -690,26 +690,40 @@ pub fn markdown_table(namespace: Option<&str>) -> String {
         "| Prometheus series | OpenTelemetry instrument | kind | unit | labels | meaning |\n|---|---|---|---|---|---|\n",
     );
     for spec in CATALOG.iter().chain(PROCESS_INSTRUMENTS) {
-        let kind = match spec.kind {
-            Kind::Counter => "counter",
-            Kind::UpDownCounter => "up-down counter",
-            Kind::Gauge => "gauge",
-            Kind::Histogram => "histogram",
-        };
-        out.push_str(&format!(
-            "| `{}` | `{}` | {kind} | `{}` | {} | {} |\n",
-            spec.prometheus_name(namespace),
-            spec.otel_name(namespace),
-            spec.unit,
-            spec.labels
-                .iter()
-                .map(|l| format!("`{l}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            spec.description
+        out.push_str(&table_row(
+            spec,
+            namespace,
+            |l| l.to_string(),
+            spec.description,
         ));
     }
     out
+}
+
+/// One row: series, instrument, kind, unit, labels (as `label` renders them), `last`.
+fn table_row(
+    spec: &InstrumentSpec,
+    namespace: Option<&str>,
+    label: impl Fn(&str) -> String,
+    last: &str,
+) -> String {
+    let kind = match spec.kind {
+        Kind::Counter => "counter",
+        Kind::UpDownCounter => "up-down counter",
+        Kind::Gauge => "gauge",
+        Kind::Histogram => "histogram",
+    };
+    format!(
+        "| `{}` | `{}` | {kind} | `{}` | {} | {last} |\n",
+        spec.prometheus_name(namespace),
+        spec.otel_name(namespace),
+        spec.unit,
+        spec.labels
+            .iter()
+            .map(|l| format!("`{}`", label(l)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }
 
 /// A Markdown table of the [`PLATFORM`] instruments with the convention that defines each
@@ -719,26 +733,15 @@ pub fn platform_table(namespace: Option<&str>) -> String {
         "| Prometheus series | OpenTelemetry instrument | kind | unit | labels | defined by |\n|---|---|---|---|---|---|\n",
     );
     for spec in PLATFORM {
-        let kind = match spec.kind {
-            Kind::Counter => "counter",
-            Kind::UpDownCounter => "up-down counter",
-            Kind::Gauge => "gauge",
-            Kind::Histogram => "histogram",
-        };
         let source = match spec.semconv {
             Some(v) => format!("semconv {v}"),
             None => "ours".to_string(),
         };
-        out.push_str(&format!(
-            "| `{}` | `{}` | {kind} | `{}` | {} | {source} |\n",
-            spec.prometheus_name(namespace),
-            spec.otel_name(namespace),
-            spec.unit,
-            spec.labels
-                .iter()
-                .map(|l| format!("`{}`", l.replace('.', "_")))
-                .collect::<Vec<_>>()
-                .join(", "),
+        out.push_str(&table_row(
+            spec,
+            namespace,
+            |l| l.replace('.', "_"),
+            &source,
         ));
     }
     out
