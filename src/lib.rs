@@ -54,6 +54,7 @@ mod error;
 #[cfg_attr(docsrs, doc(cfg(feature = "http-server")))]
 pub mod http;
 pub mod marketplace;
+mod openmetrics;
 mod panic_hook;
 mod pipeline;
 pub mod platform;
@@ -70,6 +71,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use config::{LogWriter, TelemetryConfig, TelemetryConfigBuilder};
 pub use error::{Error, Result};
+pub use openmetrics::{ExpositionFormat, OPENMETRICS_CONTENT_TYPE};
 pub use pipeline::process::PROCESS_METRICS;
 pub use pipeline::subscriber::{tracing_dispatch, EXPORTER_CRATES, EXPORT_ERROR_LOG_WINDOW};
 pub use scrape::{ScrapeHandler, CONTENT_TYPE};

@@ -15,6 +15,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use prometheus::Encoder;
 
 use crate::error::{Error, Result};
+use crate::openmetrics::ExpositionFormat;
 
 /// Content type of the text exposition format we serve.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -74,9 +75,42 @@ impl ScrapeHandler {
         CONTENT_TYPE
     }
 
-    /// Answers one HTTP request: `GET`/`HEAD /metrics` → 200 with the exposition, another
-    /// path → 404, another method → 405.
+    /// The exposition in `format`, from one gather of the registry: the OpenMetrics 1.0
+    /// rendering and the 0.0.4 one carry the same samples (see [`ExpositionFormat`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), marketplace_telemetry::Error> {
+    /// use marketplace_telemetry::{ExpositionFormat, Telemetry, TelemetryConfig};
+    /// let config = TelemetryConfig::builder()
+    ///     .with_scrape_endpoint(false)
+    ///     .with_traces_exporters(Default::default())
+    ///     .build_from(|_| None)?;
+    /// let telemetry = Telemetry::build(config)?;
+    /// let handler = telemetry.scrape_handler().expect("prometheus exporter is on by default");
+    /// let body = handler.render_format(ExpositionFormat::OpenMetrics);
+    /// assert!(body.ends_with("# EOF\n"));
+    /// assert!(body.contains("# TYPE target info"));
+    /// # Ok(()) }
+    /// ```
+    pub fn render_format(&self, format: ExpositionFormat) -> String {
+        match format {
+            ExpositionFormat::OpenMetrics => crate::openmetrics::render(&self.registry.gather()),
+            _ => self.render(),
+        }
+    }
+
+    /// Answers one HTTP request: `GET`/`HEAD /metrics` → 200 with the exposition in the
+    /// format its `Accept` header prefers ([`ExpositionFormat::negotiate`]: OpenMetrics for
+    /// Prometheus, text 0.0.4 otherwise), another path → 404, another method → 405.
     pub fn respond<B>(&self, request: &Request<B>) -> Response<Full<Bytes>> {
+        let format = ExpositionFormat::negotiate(
+            request
+                .headers()
+                .get(hyper::header::ACCEPT)
+                .and_then(|v| v.to_str().ok()),
+        );
         let status = if request.uri().path() != "/metrics" {
             StatusCode::NOT_FOUND
         } else if request.method() != Method::GET && request.method() != Method::HEAD {
@@ -88,7 +122,7 @@ impl ScrapeHandler {
             let body = if request.method() == Method::HEAD {
                 Bytes::new()
             } else {
-                Bytes::from(self.render())
+                Bytes::from(self.render_format(format))
             };
             Response::new(Full::new(body))
         } else {
@@ -100,7 +134,7 @@ impl ScrapeHandler {
         if status == StatusCode::OK {
             response.headers_mut().insert(
                 hyper::header::CONTENT_TYPE,
-                hyper::header::HeaderValue::from_static(CONTENT_TYPE),
+                hyper::header::HeaderValue::from_static(format.content_type()),
             );
         } else if status == StatusCode::METHOD_NOT_ALLOWED {
             response.headers_mut().insert(

@@ -11,6 +11,7 @@ mod config_fuzz;
 mod export_outcomes_are_counted;
 mod helpers_record_outcomes;
 mod http_layer;
+mod openmetrics;
 mod otlp_receiver_gets_instrumented_spans;
 mod platform_instruments;
 mod readme_matches_catalog;

@@ -1,0 +1,302 @@
+//! OpenMetrics 1.0 text rendering of the gathered metric families, and the `Accept` header
+//! negotiation between it and the Prometheus text format 0.0.4.
+//!
+//! Both renderings read the same `prometheus::proto::MetricFamily` values of one gather, so
+//! they never disagree. OpenMetrics differs in form only: counters are one family `x` of type
+//! `counter` with samples `x_total`; `# UNIT` where the name ends in a unit (`_seconds`,
+//! `_bytes`, `_ratio`); `target_info` is an `info` family; `# EOF` ends the exposition.
+
+use std::fmt::Write as _;
+
+use prometheus::proto::{Metric, MetricFamily, MetricType};
+
+/// Content type of the OpenMetrics text exposition.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Which exposition format a scrape gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ExpositionFormat {
+    /// Prometheus text format 0.0.4 (`text/plain; version=0.0.4`).
+    #[default]
+    Text,
+    /// OpenMetrics 1.0 text (`application/openmetrics-text; version=1.0.0`).
+    OpenMetrics,
+}
+
+impl ExpositionFormat {
+    /// The format an `Accept` header prefers: OpenMetrics when its quality is positive and at
+    /// least that of `text/plain` (Prometheus sends `application/openmetrics-text;version=1.0.0,
+    /// …,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`), else text 0.0.4 — also when there is no
+    /// header or it cannot be read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry::ExpositionFormat;
+    /// let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    /// assert_eq!(ExpositionFormat::negotiate(Some(prometheus)), ExpositionFormat::OpenMetrics);
+    /// assert_eq!(ExpositionFormat::negotiate(Some("text/plain")), ExpositionFormat::Text);
+    /// assert_eq!(ExpositionFormat::negotiate(None), ExpositionFormat::Text);
+    /// ```
+    pub fn negotiate(accept: Option<&str>) -> Self {
+        let Some(accept) = accept else {
+            return ExpositionFormat::Text;
+        };
+        let (mut openmetrics, mut text) = (0.0f64, 0.0f64);
+        for range in accept.split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("").to_ascii_lowercase();
+            let mut q = 1.0;
+            for p in parts {
+                if let Some(v) = p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")) {
+                    q = v
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|q| (0.0..=1.0).contains(q))
+                        .unwrap_or(0.0);
+                }
+            }
+            match media.as_str() {
+                "application/openmetrics-text" => openmetrics = openmetrics.max(q),
+                "text/plain" | "text/*" | "*/*" => text = text.max(q),
+                _ => {}
+            }
+        }
+        if openmetrics > 0.0 && openmetrics >= text {
+            ExpositionFormat::OpenMetrics
+        } else {
+            ExpositionFormat::Text
+        }
+    }
+
+    /// The `Content-Type` of this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExpositionFormat::Text => crate::scrape::CONTENT_TYPE,
+            ExpositionFormat::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+        }
+    }
+}
+
+/// `\`, newline and `"` escaped, as OpenMetrics wants label values and help text.
+fn escape(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '"' => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+}
+
+fn number(v: f64, out: &mut String) {
+    if v.is_nan() {
+        out.push_str("NaN");
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+fn sample(
+    out: &mut String,
+    name: &str,
+    suffix: &str,
+    m: &Metric,
+    extra: Option<(&str, &str)>,
+    v: f64,
+) {
+    out.push_str(name);
+    out.push_str(suffix);
+    let labels = m.get_label();
+    if !labels.is_empty() || extra.is_some() {
+        out.push('{');
+        let mut first = true;
+        for (k, val) in labels.iter().map(|l| (l.name(), l.value())).chain(extra) {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str(k);
+            out.push_str("=\"");
+            escape(val, out);
+            out.push('"');
+        }
+        out.push('}');
+    }
+    out.push(' ');
+    number(v, out);
+    let ts = m.timestamp_ms();
+    if ts != 0 {
+        let _ = write!(out, " {}.{:03}", ts / 1000, (ts % 1000).abs());
+    }
+    out.push('\n');
+}
+
+/// The unit a family name ends in, for `# UNIT`.
+fn unit_of(family: &str) -> Option<&'static str> {
+    ["seconds", "bytes", "ratio"].into_iter().find(|u| {
+        family.len() > u.len() + 1
+            && family.ends_with(u)
+            && family[..family.len() - u.len()].ends_with('_')
+    })
+}
+
+/// Renders `families` as OpenMetrics 1.0 text, ending with `# EOF`.
+pub(crate) fn render(families: &[MetricFamily]) -> String {
+    let mut out = String::with_capacity(16 * 1024);
+    for mf in families {
+        let name = mf.name();
+        let kind = mf.get_field_type();
+        let is_info = kind == MetricType::GAUGE
+            && name.ends_with("_info")
+            && mf
+                .get_metric()
+                .iter()
+                .all(|m| m.get_gauge().get_value() == 1.0);
+        let (family, type_name) = match kind {
+            MetricType::COUNTER => (name.strip_suffix("_total").unwrap_or(name), "counter"),
+            MetricType::GAUGE if is_info => (name.strip_suffix("_info").unwrap_or(name), "info"),
+            MetricType::GAUGE => (name, "gauge"),
+            MetricType::HISTOGRAM => (name, "histogram"),
+            MetricType::SUMMARY => (name, "summary"),
+            MetricType::UNTYPED => (name, "unknown"),
+        };
+        let _ = writeln!(out, "# TYPE {family} {type_name}");
+        if let Some(unit) = unit_of(family) {
+            let _ = writeln!(out, "# UNIT {family} {unit}");
+        }
+        let help = mf.help();
+        if !help.is_empty() {
+            let _ = write!(out, "# HELP {family} ");
+            escape(help, &mut out);
+            out.push('\n');
+        }
+        for m in mf.get_metric() {
+            match kind {
+                MetricType::COUNTER => sample(
+                    &mut out,
+                    family,
+                    "_total",
+                    m,
+                    None,
+                    m.get_counter().get_value(),
+                ),
+                MetricType::GAUGE if is_info => sample(&mut out, family, "_info", m, None, 1.0),
+                MetricType::GAUGE => {
+                    sample(&mut out, family, "", m, None, m.get_gauge().get_value())
+                }
+                MetricType::UNTYPED => {
+                    // The bridge never writes untyped families; the value is there all the same.
+                    #[allow(deprecated)]
+                    let v = m.get_untyped().get_value();
+                    sample(&mut out, family, "", m, None, v)
+                }
+                MetricType::HISTOGRAM => {
+                    let h = m.get_histogram();
+                    let mut le = String::new();
+                    let mut inf = false;
+                    for b in h.get_bucket() {
+                        le.clear();
+                        number(b.upper_bound(), &mut le);
+                        inf |= b.upper_bound() == f64::INFINITY;
+                        sample(
+                            &mut out,
+                            family,
+                            "_bucket",
+                            m,
+                            Some(("le", &le)),
+                            b.cumulative_count() as f64,
+                        );
+                    }
+                    if !inf {
+                        sample(
+                            &mut out,
+                            family,
+                            "_bucket",
+                            m,
+                            Some(("le", "+Inf")),
+                            h.get_sample_count() as f64,
+                        );
+                    }
+                    sample(
+                        &mut out,
+                        family,
+                        "_count",
+                        m,
+                        None,
+                        h.get_sample_count() as f64,
+                    );
+                    sample(&mut out, family, "_sum", m, None, h.get_sample_sum());
+                }
+                MetricType::SUMMARY => {
+                    let s = m.get_summary();
+                    let mut q = String::new();
+                    for quantile in s.get_quantile() {
+                        q.clear();
+                        number(quantile.quantile(), &mut q);
+                        sample(
+                            &mut out,
+                            family,
+                            "",
+                            m,
+                            Some(("quantile", &q)),
+                            quantile.value(),
+                        );
+                    }
+                    sample(&mut out, family, "_count", m, None, s.sample_count() as f64);
+                    sample(&mut out, family, "_sum", m, None, s.sample_sum());
+                }
+            }
+        }
+    }
+    out.push_str("# EOF\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation_follows_quality() {
+        use ExpositionFormat::*;
+        assert_eq!(
+            ExpositionFormat::negotiate(Some("application/openmetrics-text")),
+            OpenMetrics
+        );
+        assert_eq!(
+            ExpositionFormat::negotiate(Some(
+                "application/openmetrics-text;q=0.3,text/plain;q=0.5"
+            )),
+            Text
+        );
+        assert_eq!(
+            ExpositionFormat::negotiate(Some("application/openmetrics-text;q=0")),
+            Text
+        );
+        assert_eq!(
+            ExpositionFormat::negotiate(Some("application/openmetrics-text;q=bad")),
+            Text
+        );
+        assert_eq!(ExpositionFormat::negotiate(Some("*/*")), Text);
+        assert_eq!(ExpositionFormat::negotiate(Some("")), Text);
+    }
+
+    #[test]
+    fn units_come_from_the_name_suffix() {
+        assert_eq!(
+            unit_of("http_server_request_duration_seconds"),
+            Some("seconds")
+        );
+        assert_eq!(unit_of("marketplace_rate_limit_usage_ratio"), Some("ratio"));
+        assert_eq!(unit_of("seconds"), None);
+        assert_eq!(unit_of("process_cpu_seconds"), Some("seconds"));
+        assert_eq!(unit_of("marketplace_items"), None);
+    }
+}
