@@ -24,6 +24,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -35,18 +36,88 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+use crate::exemplars::{ExemplarFilter, Exemplars};
+
 /// Semantic-convention bucket boundaries for `http.server.request.duration`.
 pub const DURATION_BUCKETS: &[f64] = crate::marketplace::catalog::HTTP_DURATION_BUCKETS;
 
 /// Paths excluded from metrics and spans unless configured otherwise.
 pub const DEFAULT_EXCLUDED_PATHS: &[&str] = &["/health", "/healthz", "/ready", "/metrics"];
 
+#[derive(Clone)]
 struct Shared {
     duration: Histogram<f64>,
     active: UpDownCounter<i64>,
     request_body: Histogram<u64>,
     response_body: Histogram<u64>,
     excluded: Vec<String>,
+    exemplars: Option<Arc<HttpExemplars>>,
+}
+
+/// Exemplars of the duration histogram: a per-bucket gate (across series) keeps the hot path
+/// at one load and a compare; when a bucket is due, the request span's context is read and the
+/// series' slot written.
+struct HttpExemplars {
+    store: Exemplars,
+    epoch: quanta::Instant,
+    /// Per bucket: nanoseconds after `epoch` from which the next exemplar may be taken.
+    next: Box<[AtomicU64]>,
+}
+
+/// The duration histogram's family on the scrape.
+const DURATION_FAMILY: &str = "http_server_request_duration_seconds";
+
+impl HttpExemplars {
+    fn offer(&self, value: f64, attrs: &[KeyValue], span: &tracing::Span) {
+        let bucket = DURATION_BUCKETS.partition_point(|b| *b < value);
+        let Some(next) = self.next.get(bucket) else {
+            return;
+        };
+        let now = quanta::Instant::now()
+            .saturating_duration_since(self.epoch)
+            .as_nanos() as u64;
+        if now < next.load(Ordering::Relaxed) {
+            return;
+        }
+        self.offer_slow(next, now, value, attrs, span);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn offer_slow(
+        &self,
+        next: &AtomicU64,
+        now: u64,
+        value: f64,
+        attrs: &[KeyValue],
+        span: &tracing::Span,
+    ) {
+        use opentelemetry::trace::TraceContextExt as _;
+        let cx = span.context();
+        let sc = cx.span().span_context().clone();
+        let trace = (sc.is_valid() && sc.is_sampled()).then(|| {
+            (
+                u128::from_be_bytes(sc.trace_id().to_bytes()),
+                u64::from_be_bytes(sc.span_id().to_bytes()),
+            )
+        });
+        let take = match self.store.filter() {
+            ExemplarFilter::AlwaysOff => false,
+            ExemplarFilter::AlwaysOn => true,
+            _ => trace.is_some(),
+        };
+        let wait = if take {
+            crate::exemplars::REFRESH
+        } else {
+            crate::exemplars::RETRY
+        };
+        next.store(now + wait.as_nanos() as u64, Ordering::Relaxed);
+        if take {
+            if let Some(series) = self.store.series(DURATION_FAMILY, attrs, DURATION_BUCKETS) {
+                series.put(value, trace);
+            }
+        }
+    }
 }
 
 /// The layer; cheap to clone.
@@ -104,8 +175,25 @@ impl HttpLayer {
                 request_body,
                 response_body,
                 excluded: paths.into_iter().map(Into::into).collect(),
+                exemplars: None,
             }),
         }
+    }
+
+    /// Records exemplars (the request span's trace and span id) on the duration buckets into
+    /// `exemplars`, for the OpenMetrics scrape; [`Telemetry::http_layer`](crate::Telemetry::http_layer)
+    /// does this with the pipeline's store.
+    pub fn with_exemplars(mut self, exemplars: Exemplars) -> Self {
+        let mut shared = (*self.shared).clone();
+        shared.exemplars = Some(Arc::new(HttpExemplars {
+            store: exemplars,
+            epoch: quanta::Instant::now(),
+            next: (0..=DURATION_BUCKETS.len())
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+        }));
+        self.shared = Arc::new(shared);
+        self
     }
 }
 
@@ -294,6 +382,9 @@ impl Record {
             }
         }
         self.shared.duration.record(elapsed, &attrs);
+        if let Some(exemplars) = &self.shared.exemplars {
+            exemplars.offer(elapsed, &attrs, &self.span);
+        }
         if let Some(size) = self.request_size {
             self.shared.request_body.record(size, &attrs);
         }

@@ -50,6 +50,7 @@
 
 pub mod config;
 mod error;
+mod exemplars;
 #[cfg(feature = "http-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http-server")))]
 pub mod http;
@@ -71,6 +72,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use config::{LogWriter, TelemetryConfig, TelemetryConfigBuilder};
 pub use error::{Error, Result};
+pub use exemplars::{ExemplarFilter, Exemplars};
 pub use openmetrics::{ExpositionFormat, OPENMETRICS_CONTENT_TYPE};
 pub use pipeline::process::PROCESS_METRICS;
 pub use pipeline::subscriber::{tracing_dispatch, EXPORTER_CRATES, EXPORT_ERROR_LOG_WINDOW};

@@ -10,6 +10,8 @@ use std::fmt::Write as _;
 
 use prometheus::proto::{Metric, MetricFamily, MetricType};
 
+use crate::exemplars::{Exemplar, Exemplars};
+
 /// Content type of the OpenMetrics text exposition.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -111,6 +113,19 @@ fn sample(
     extra: Option<(&str, &str)>,
     v: f64,
 ) {
+    sample_with(out, name, suffix, m, extra, v, None);
+}
+
+/// One sample line, with an exemplar (`# {trace_id="…",span_id="…"} value timestamp`).
+fn sample_with(
+    out: &mut String,
+    name: &str,
+    suffix: &str,
+    m: &Metric,
+    extra: Option<(&str, &str)>,
+    v: f64,
+    exemplar: Option<Exemplar>,
+) {
     out.push_str(name);
     out.push_str(suffix);
     let labels = m.get_label();
@@ -135,6 +150,15 @@ fn sample(
     if ts != 0 {
         let _ = write!(out, " {}.{:03}", ts / 1000, (ts % 1000).abs());
     }
+    if let Some(e) = exemplar {
+        out.push_str(" # {");
+        if let Some((trace, span)) = e.trace {
+            let _ = write!(out, "trace_id=\"{trace:032x}\",span_id=\"{span:016x}\"");
+        }
+        out.push_str("} ");
+        number(e.value, out);
+        let _ = write!(out, " {}.{:03}", e.unix_ms / 1000, e.unix_ms % 1000);
+    }
     out.push('\n');
 }
 
@@ -147,8 +171,13 @@ fn unit_of(family: &str) -> Option<&'static str> {
     })
 }
 
-/// Renders `families` as OpenMetrics 1.0 text, ending with `# EOF`.
-pub(crate) fn render(families: &[MetricFamily]) -> String {
+/// Renders `families` as OpenMetrics 1.0 text, ending with `# EOF`; with `exemplars` (and the
+/// resource labels the bridge adds, ignored when finding a series' slots), bucket and counter
+/// lines carry the exemplar of their series.
+pub(crate) fn render(
+    families: &[MetricFamily],
+    exemplars: Option<(&Exemplars, &[String])>,
+) -> String {
     let mut out = String::with_capacity(16 * 1024);
     for mf in families {
         let name = mf.name();
@@ -178,14 +207,26 @@ pub(crate) fn render(families: &[MetricFamily]) -> String {
             out.push('\n');
         }
         for m in mf.get_metric() {
+            let slots = exemplars.and_then(|(store, ignore)| {
+                if !matches!(kind, MetricType::COUNTER | MetricType::HISTOGRAM) {
+                    return None;
+                }
+                let labels: Vec<(&str, &str)> = m
+                    .get_label()
+                    .iter()
+                    .map(|l| (l.name(), l.value()))
+                    .collect();
+                store.lookup(name, &labels, ignore)
+            });
             match kind {
-                MetricType::COUNTER => sample(
+                MetricType::COUNTER => sample_with(
                     &mut out,
                     family,
                     "_total",
                     m,
                     None,
                     m.get_counter().get_value(),
+                    slots.as_ref().and_then(|s| s.get(0)),
                 ),
                 MetricType::GAUGE if is_info => sample(&mut out, family, "_info", m, None, 1.0),
                 MetricType::GAUGE => {
@@ -205,23 +246,31 @@ pub(crate) fn render(families: &[MetricFamily]) -> String {
                         le.clear();
                         number(b.upper_bound(), &mut le);
                         inf |= b.upper_bound() == f64::INFINITY;
-                        sample(
+                        let exemplar = slots
+                            .as_ref()
+                            .and_then(|s| s.get(s.bucket_of(b.upper_bound())?));
+                        sample_with(
                             &mut out,
                             family,
                             "_bucket",
                             m,
                             Some(("le", &le)),
                             b.cumulative_count() as f64,
+                            exemplar,
                         );
                     }
                     if !inf {
-                        sample(
+                        let exemplar = slots
+                            .as_ref()
+                            .and_then(|s| s.get(s.bucket_of(f64::INFINITY)?));
+                        sample_with(
                             &mut out,
                             family,
                             "_bucket",
                             m,
                             Some(("le", "+Inf")),
                             h.get_sample_count() as f64,
+                            exemplar,
                         );
                     }
                     sample(

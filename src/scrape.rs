@@ -15,6 +15,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use prometheus::Encoder;
 
 use crate::error::{Error, Result};
+use crate::exemplars::Exemplars;
 use crate::openmetrics::ExpositionFormat;
 
 /// Content type of the text exposition format we serve.
@@ -45,6 +46,8 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 #[derive(Clone)]
 pub struct ScrapeHandler {
     registry: prometheus::Registry,
+    /// The pipeline's exemplars and the resource labels the bridge puts on every series.
+    exemplars: Option<(Exemplars, Arc<[String]>)>,
 }
 
 impl std::fmt::Debug for ScrapeHandler {
@@ -54,8 +57,14 @@ impl std::fmt::Debug for ScrapeHandler {
 }
 
 impl ScrapeHandler {
-    pub(crate) fn new(registry: prometheus::Registry) -> Self {
-        ScrapeHandler { registry }
+    pub(crate) fn new(
+        registry: prometheus::Registry,
+        exemplars: Option<(Exemplars, Arc<[String]>)>,
+    ) -> Self {
+        ScrapeHandler {
+            registry,
+            exemplars,
+        }
     }
 
     /// The exposition text of every metric. Encoding errors (which the text encoder only
@@ -96,7 +105,10 @@ impl ScrapeHandler {
     /// ```
     pub fn render_format(&self, format: ExpositionFormat) -> String {
         match format {
-            ExpositionFormat::OpenMetrics => crate::openmetrics::render(&self.registry.gather()),
+            ExpositionFormat::OpenMetrics => crate::openmetrics::render(
+                &self.registry.gather(),
+                self.exemplars.as_ref().map(|(e, ignore)| (e, &ignore[..])),
+            ),
             _ => self.render(),
         }
     }

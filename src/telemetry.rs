@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use opentelemetry::metrics::{Meter, MeterProvider as _};
@@ -15,6 +15,7 @@ use tracing::Dispatch;
 
 use crate::config::TelemetryConfig;
 use crate::error::{Error, Result};
+use crate::exemplars::Exemplars;
 use crate::marketplace::MarketplaceMetrics;
 use crate::pipeline::{guarded_meter, Pipeline, Providers};
 use crate::runtime::IoRuntime;
@@ -56,6 +57,9 @@ pub struct Telemetry {
     runtime: Mutex<Option<IoRuntime>>,
     marketplace: OnceLock<MarketplaceMetrics>,
     shut_down: AtomicBool,
+    exemplars: Exemplars,
+    /// Resource labels the bridge puts on every series (Prometheus spelling).
+    resource_labels: Arc<[String]>,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -108,11 +112,20 @@ impl Telemetry {
             runtime.as_ref().map(IoRuntime::handle),
             on_meter_provider,
         )?;
+        let exemplars = Exemplars::new(config.exemplar_filter);
+        let resource_labels: Arc<[String]> = config
+            .prometheus_resource_labels
+            .iter()
+            .map(|k| crate::exemplars::prometheus_label(k))
+            .collect();
         let scrape = match (&pipeline.registry, &runtime) {
             (Some(registry), Some(rt)) if config.serve_scrape_endpoint => {
                 Some(ScrapeServer::start(
                     config.prometheus_addr,
-                    ScrapeHandler::new(registry.clone()),
+                    ScrapeHandler::new(
+                        registry.clone(),
+                        Some((exemplars.clone(), resource_labels.clone())),
+                    ),
                     rt.handle(),
                 )?)
             }
@@ -125,6 +138,8 @@ impl Telemetry {
             runtime: Mutex::new(runtime),
             marketplace: OnceLock::new(),
             shut_down: AtomicBool::new(false),
+            exemplars,
+            resource_labels,
         };
         tracing::dispatcher::with_default(telemetry.dispatch(), || telemetry.log_startup());
         Ok(telemetry)
@@ -192,6 +207,7 @@ impl Telemetry {
         self.marketplace
             .get_or_init(|| {
                 let mut builder = MarketplaceMetrics::builder(&self.meter())
+                    .with_exemplars(self.exemplars.clone())
                     .with_caches(self.config.caches.iter().cloned())
                     .with_operation_events(self.config.operation_events);
                 if let Some(ns) = &self.config.metrics_namespace {
@@ -219,7 +235,38 @@ impl Telemetry {
     /// A handler rendering `/metrics`, to mount in your own router, if the Prometheus exporter
     /// is on.
     pub fn scrape_handler(&self) -> Option<ScrapeHandler> {
-        self.pipeline.registry.clone().map(ScrapeHandler::new)
+        self.pipeline.registry.clone().map(|registry| {
+            ScrapeHandler::new(
+                registry,
+                Some((self.exemplars.clone(), self.resource_labels.clone())),
+            )
+        })
+    }
+
+    /// The pipeline's exemplar store (filter from `OTEL_METRICS_EXEMPLAR_FILTER`): the
+    /// instruments of [`marketplace`](Self::marketplace) and [`http_layer`](Self::http_layer)
+    /// record into it and the scrape endpoint's OpenMetrics rendering reads it.
+    pub fn exemplars(&self) -> &Exemplars {
+        &self.exemplars
+    }
+
+    /// The tower HTTP layer on this pipeline's meter, with exemplars on its duration buckets.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), marketplace_telemetry::Error> {
+    /// # let config = marketplace_telemetry::TelemetryConfig::builder()
+    /// #     .with_sdk_disabled(true).build_from(|_| None)?;
+    /// # let telemetry = marketplace_telemetry::Telemetry::build(config)?;
+    /// let app: axum::Router = axum::Router::new()
+    ///     .route("/", axum::routing::get(|| async { "ok" }))
+    ///     .layer(telemetry.http_layer());
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "http-server")]
+    pub fn http_layer(&self) -> crate::http::HttpLayer {
+        crate::http::HttpLayer::new(&self.meter()).with_exemplars(self.exemplars.clone())
     }
 
     /// Exports everything buffered now, bounded by the shutdown timeout.

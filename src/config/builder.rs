@@ -67,6 +67,7 @@ pub struct TelemetryConfigBuilder {
     pub(super) metrics_namespace: Option<String>,
     pub(super) caches: Option<Vec<String>>,
     pub(super) prebound_operations: Option<Vec<crate::marketplace::Operation>>,
+    pub(super) exemplar_filter: Option<crate::ExemplarFilter>,
     pub(super) prebound_item_types: Option<Vec<crate::marketplace::ItemType>>,
     pub(super) operation_events: Option<Option<tracing::Level>>,
     pub(super) prometheus_resource_labels: Option<Vec<String>>,
@@ -344,6 +345,25 @@ impl TelemetryConfigBuilder {
         operations: impl IntoIterator<Item = crate::marketplace::Operation>,
     ) -> Self {
         self.prebound_operations = Some(operations.into_iter().collect());
+        self
+    }
+
+    /// Which measurements become exemplars on the OpenMetrics scrape (the duration buckets of
+    /// the marketplace operations and of the HTTP layer, the error counter). Default
+    /// `trace_based`; env `OTEL_METRICS_EXEMPLAR_FILTER`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry::ExemplarFilter;
+    /// let config = marketplace_telemetry::TelemetryConfig::builder()
+    ///     .with_exemplar_filter(ExemplarFilter::AlwaysOff)
+    ///     .build_from(|_| None)?;
+    /// assert_eq!(config.exemplar_filter, ExemplarFilter::AlwaysOff);
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn with_exemplar_filter(mut self, filter: crate::ExemplarFilter) -> Self {
+        self.exemplar_filter = Some(filter);
         self
     }
 

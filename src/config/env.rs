@@ -67,6 +67,9 @@ pub const RUST_LOG_FORMAT: &str = "RUST_LOG_FORMAT";
 /// e.g. `service.version,deployment.environment`; the configuration schema's
 /// `with_resource_constant_labels`). Default: none (they are on `target_info` only).
 pub const MARKETPLACE_PROMETHEUS_RESOURCE_LABELS: &str = "MARKETPLACE_PROMETHEUS_RESOURCE_LABELS";
+/// Which measurements become exemplars on the OpenMetrics scrape: `trace_based` (the default:
+/// inside a sampled span), `always_on`, `always_off`.
+pub const OTEL_METRICS_EXEMPLAR_FILTER: &str = "OTEL_METRICS_EXEMPLAR_FILTER";
 /// One structured event per finished marketplace operation, at this level: `off` (the
 /// default), `error`, `warn`, `info`, `debug` or `trace`.
 pub const MARKETPLACE_OPERATION_EVENTS: &str = "MARKETPLACE_OPERATION_EVENTS";
@@ -144,6 +147,7 @@ pub const ALL_ENV_VARS: &[&str] = &[
     OTEL_BLRP_MAX_QUEUE_SIZE,
     OTEL_BLRP_MAX_EXPORT_BATCH_SIZE,
     OTEL_METRIC_EXPORT_INTERVAL,
+    OTEL_METRICS_EXEMPLAR_FILTER,
     OTEL_EXPORTER_PROMETHEUS_HOST,
     OTEL_EXPORTER_PROMETHEUS_PORT,
     RUST_LOG,

@@ -113,6 +113,8 @@ pub struct TelemetryConfig {
     /// Cache names registered for `marketplace::Cache` handles (default
     /// `["default"]`).
     pub caches: Vec<String>,
+    /// Which measurements become exemplars (default `trace_based`).
+    pub exemplar_filter: crate::ExemplarFilter,
     /// Built-in operations pre-bound by `Telemetry::marketplace` (`None`: all).
     pub prebound_operations: Option<Vec<crate::marketplace::Operation>>,
     /// Item types pre-bound by `Telemetry::marketplace` (`None`: all).

@@ -92,6 +92,16 @@ pub(super) fn parse_event_level(v: &str) -> Option<Option<tracing::Level>> {
     }
 }
 
+/// `trace_based`, `always_on`, `always_off` (case-insensitive).
+pub(super) fn parse_exemplar_filter(v: &str) -> Option<crate::ExemplarFilter> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "trace_based" => Some(crate::ExemplarFilter::TraceBased),
+        "always_on" => Some(crate::ExemplarFilter::AlwaysOn),
+        "always_off" => Some(crate::ExemplarFilter::AlwaysOff),
+        _ => None,
+    }
+}
+
 pub(super) fn parse_millis(v: &str) -> Option<Duration> {
     match v.trim().parse::<u64>() {
         Ok(ms) if (1..=MAX_DURATION_MS).contains(&ms) => Some(Duration::from_millis(ms)),

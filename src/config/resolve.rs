@@ -126,6 +126,16 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
             )?
             .flatten(),
     };
+    let exemplar_filter = match b.exemplar_filter {
+        Some(f) => f,
+        None => env
+            .parse(
+                OTEL_METRICS_EXEMPLAR_FILTER,
+                parse_exemplar_filter,
+                "trace_based, always_on or always_off",
+            )?
+            .unwrap_or_default(),
+    };
     let prometheus_resource_labels = match b.prometheus_resource_labels {
         Some(keys) => {
             let joined = keys.join(",");
@@ -177,6 +187,7 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         metrics_namespace: b.metrics_namespace,
         caches: b.caches.unwrap_or_else(|| vec!["default".to_string()]),
         prebound_operations: b.prebound_operations,
+        exemplar_filter,
         prebound_item_types: b.prebound_item_types,
         operation_events,
         prometheus_resource_labels,

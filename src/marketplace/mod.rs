@@ -117,9 +117,19 @@ pub struct MarketplaceMetricsBuilder {
     events: Option<tracing::Level>,
     operations: Option<Vec<Operation>>,
     item_types: Option<Vec<ItemType>>,
+    exemplars: Option<crate::Exemplars>,
 }
 
 impl MarketplaceMetricsBuilder {
+    /// Records exemplars (trace id, span id, value, time) on the duration buckets and the
+    /// error counter into `exemplars`, for the OpenMetrics scrape.
+    /// [`Telemetry::marketplace`](crate::Telemetry::marketplace) passes the pipeline's store;
+    /// without one no exemplars are kept.
+    pub fn with_exemplars(mut self, exemplars: crate::Exemplars) -> Self {
+        self.exemplars = Some(exemplars);
+        self
+    }
+
     /// The built-in operations whose series are bound at build (on the scrape at 0 from the
     /// start). Default: all six. The others still work: their series are bound on first use
     /// (one allocation then) and appear from then on. Part of the series budget: a default
@@ -201,7 +211,7 @@ impl MarketplaceMetricsBuilder {
     pub fn build(self) -> MarketplaceMetrics {
         let ns = self.namespace.as_deref();
         let meter = self.meter;
-        let shared = SharedNames::new(ns, self.events);
+        let shared = SharedNames::new(ns, self.events, self.exemplars.clone());
         let prebound_op =
             |o: Operation| self.operations.as_ref().is_none_or(|ops| ops.contains(&o));
         let item_rows: Vec<usize> = match &self.item_types {
@@ -338,6 +348,7 @@ impl MarketplaceMetrics {
             events: None,
             operations: None,
             item_types: None,
+            exemplars: None,
         }
     }
 

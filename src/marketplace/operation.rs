@@ -18,16 +18,20 @@ use opentelemetry::KeyValue;
 use super::catalog::{self, InstrumentSpec};
 use super::label_table::{LabelKey, LabelTable};
 use super::labels::{ErrorCode, ErrorCodeOf, Label, Outcome};
+use crate::exemplars::{Exemplars, SeriesExemplars};
 
 /// Bound instruments of one label row: a duration per outcome, the result histogram.
 struct Row {
     durations: [BoundHistogram<f64>; 3],
+    /// Exemplar slots of each duration series, when exemplars are kept.
+    exemplars: [Option<Arc<SeriesExemplars>>; 3],
     results: Option<BoundHistogram<u64>>,
 }
 
 /// Instruments bound once per operation: error counter per code, in-flight counter.
 struct PerOperation {
     errors: Box<[BoundCounter<u64>]>,
+    error_exemplars: Box<[Option<Arc<SeriesExemplars>>]>,
     active: BoundUpDownCounter<i64>,
 }
 
@@ -45,6 +49,11 @@ pub(crate) struct OpInstruments {
     /// Level of the per-operation log event, if on.
     events: Option<tracing::Level>,
     table: LabelTable,
+    exemplars: Option<Exemplars>,
+    /// The duration histogram's family on the scrape, and its buckets.
+    family: String,
+    boundaries: Box<[f64]>,
+    errors_family: String,
 }
 
 /// Names shared by every operation of one [`MarketplaceMetrics`](super::MarketplaceMetrics).
@@ -54,14 +63,24 @@ pub(crate) struct SharedNames {
     pub(crate) active: String,
     /// Level of the per-operation log events, if on.
     pub(crate) events: Option<tracing::Level>,
+    /// Where exemplars go, if anywhere.
+    pub(crate) exemplars: Option<Exemplars>,
+    /// The error counter's family on the scrape (`…errors_total`).
+    errors_family: String,
 }
 
 impl SharedNames {
-    pub(crate) fn new(namespace: Option<&str>, events: Option<tracing::Level>) -> Self {
+    pub(crate) fn new(
+        namespace: Option<&str>,
+        events: Option<tracing::Level>,
+        exemplars: Option<Exemplars>,
+    ) -> Self {
         SharedNames {
             errors: catalog::ERRORS.otel_name(namespace),
             active: catalog::OPERATIONS_ACTIVE.otel_name(namespace),
             events,
+            exemplars,
+            errors_family: catalog::ERRORS.prometheus_name(namespace),
         }
     }
 }
@@ -124,6 +143,10 @@ impl OpInstruments {
             per_operation: OnceLock::new(),
             events: shared.events,
             table,
+            exemplars: shared.exemplars.clone(),
+            family: format!("{}_seconds", duration_name.replace(['.', '-'], "_")),
+            boundaries: boundaries.into(),
+            errors_family: shared.errors_family.clone(),
         };
         let prebound: Box<dyn Iterator<Item = usize>> = match prebind {
             Prebind::All => Box::new(0..op.rows.len()),
@@ -143,32 +166,50 @@ impl OpInstruments {
     #[cold]
     fn bind_row(&self, i: usize) -> Row {
         let attrs = self.table.attributes(i);
-        let durations = [Outcome::Success, Outcome::Error, Outcome::Cancelled].map(|outcome| {
+        let outcomes = [Outcome::Success, Outcome::Error, Outcome::Cancelled].map(|outcome| {
             let mut a = attrs.clone();
             a.push(KeyValue::new(Outcome::KEY, outcome.as_str()));
-            self.histogram.bind(&a)
+            a
         });
         Row {
-            durations,
+            durations: outcomes.clone().map(|a| self.histogram.bind(&a)),
+            exemplars: outcomes.map(|a| {
+                self.exemplars
+                    .as_ref()
+                    .and_then(|e| e.series(&self.family, &a, &self.boundaries))
+            }),
             results: self.results_histogram.as_ref().map(|h| h.bind(&attrs)),
         }
     }
 
     #[cold]
     fn bind_per_operation(&self) -> PerOperation {
-        let errors = ErrorCode::ALL
+        let attrs: Vec<[KeyValue; 2]> = ErrorCode::ALL
             .iter()
             .map(|code| {
-                self.errors_counter.bind(&[
+                [
                     KeyValue::new("operation", self.name.clone()),
                     KeyValue::new(ErrorCode::KEY, code.as_str()),
-                ])
+                ]
+            })
+            .collect();
+        let errors = attrs.iter().map(|a| self.errors_counter.bind(a)).collect();
+        let error_exemplars = attrs
+            .iter()
+            .map(|a| {
+                self.exemplars
+                    .as_ref()
+                    .and_then(|e| e.series(&self.errors_family, a, &[]))
             })
             .collect();
         let active = self
             .active_counter
             .bind(&[KeyValue::new("operation", self.name.clone())]);
-        PerOperation { errors, active }
+        PerOperation {
+            errors,
+            error_exemplars,
+            active,
+        }
     }
 
     #[inline]
@@ -321,15 +362,22 @@ impl OperationGuard<'_> {
             return;
         }
         self.done = true;
-        let elapsed = self.start.elapsed().as_secs_f64();
+        let now = quanta::Instant::now();
+        let elapsed = now.saturating_duration_since(self.start).as_secs_f64();
         if let Some(row) = self.op.row(self.label) {
             row.durations[outcome.index()].record(elapsed);
+            if let Some(e) = &row.exemplars[outcome.index()] {
+                e.offer(elapsed, now);
+            }
         }
         let per_operation = self.op.per_operation();
         per_operation.active.add(-1);
         if let Some(code) = code {
             if let Some(c) = per_operation.errors.get(code.index()) {
                 c.add(1);
+            }
+            if let Some(Some(e)) = per_operation.error_exemplars.get(code.index()) {
+                e.offer(1.0, now);
             }
             mark_span_error(code);
         }

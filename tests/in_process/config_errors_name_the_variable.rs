@@ -49,6 +49,7 @@ const GARBAGE: &[(&str, &str)] = &[
     ("OTEL_BLRP_MAX_QUEUE_SIZE", "0"),
     ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "1e9"),
     ("OTEL_METRIC_EXPORT_INTERVAL", "fast"),
+    ("OTEL_METRICS_EXEMPLAR_FILTER", "sometimes"),
     ("OTEL_EXPORTER_PROMETHEUS_HOST", "not-an-ip"),
     ("OTEL_EXPORTER_PROMETHEUS_PORT", "65536"),
     ("RUST_LOG", "info,[{"),

@@ -1,0 +1,321 @@
+//! Trace-linked exemplars for our instruments: the OpenTelemetry SDK 0.33 records none and the
+//! Prometheus bridge writes none, so we keep them ourselves, beside the series we own.
+//!
+//! Per series, one slot per histogram bucket (one for a counter): the value, trace id, span id
+//! and time of the last exemplar. The hot path pays one relaxed load and a compare (is the
+//! slot due?) — the span context is looked up only when the bucket's exemplar is older than
+//! [`REFRESH`]; a call outside a sampled span pushes the next try [`RETRY`] away, so code
+//! that runs outside spans stays at one load per call. A slot is written under a per-slot
+//! sequence lock (no lock, no allocation; a writer that finds it busy skips). The OpenMetrics
+//! renderer reads the slots at scrape time and appends `# {trace_id="…",span_id="…"} value ts`
+//! to the bucket's line.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use opentelemetry::trace::TraceContextExt as _;
+
+/// A bucket's exemplar is replaced at most this often.
+pub(crate) const REFRESH: Duration = Duration::from_secs(1);
+/// After a call that could not give an exemplar (no sampled span), the next try is this far.
+pub(crate) const RETRY: Duration = Duration::from_millis(100);
+
+/// Which measurements may become exemplars (`OTEL_METRICS_EXEMPLAR_FILTER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ExemplarFilter {
+    /// Only measurements made inside a sampled span (the default).
+    #[default]
+    TraceBased,
+    /// Every measurement (outside a span: an exemplar without trace ids).
+    AlwaysOn,
+    /// None.
+    AlwaysOff,
+}
+
+impl ExemplarFilter {
+    /// The variable's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExemplarFilter::TraceBased => "trace_based",
+            ExemplarFilter::AlwaysOn => "always_on",
+            ExemplarFilter::AlwaysOff => "always_off",
+        }
+    }
+}
+
+/// One exemplar slot, written under a sequence lock.
+#[derive(Default)]
+struct Slot {
+    /// Even: stable; odd: being written.
+    seq: AtomicU64,
+    /// Nanoseconds (store clock) after which the slot takes a new exemplar.
+    next_ns: AtomicU64,
+    value: AtomicU64,
+    trace_hi: AtomicU64,
+    trace_lo: AtomicU64,
+    span: AtomicU64,
+    /// Milliseconds since the UNIX epoch; 0 = empty.
+    unix_ms: AtomicU64,
+}
+
+/// An exemplar as read at scrape time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Exemplar {
+    pub(crate) value: f64,
+    /// `None` for an exemplar taken outside a span (`always_on`).
+    pub(crate) trace: Option<(u128, u64)>,
+    pub(crate) unix_ms: u64,
+}
+
+impl Slot {
+    fn read(&self) -> Option<Exemplar> {
+        for _ in 0..8 {
+            let before = self.seq.load(Ordering::Acquire);
+            if before % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let value = f64::from_bits(self.value.load(Ordering::Relaxed));
+            let hi = self.trace_hi.load(Ordering::Relaxed);
+            let lo = self.trace_lo.load(Ordering::Relaxed);
+            let span = self.span.load(Ordering::Relaxed);
+            let unix_ms = self.unix_ms.load(Ordering::Relaxed);
+            std::sync::atomic::fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) == before {
+                if unix_ms == 0 {
+                    return None;
+                }
+                let trace =
+                    (hi != 0 || lo != 0).then_some(((u128::from(hi) << 64) | u128::from(lo), span));
+                return Some(Exemplar {
+                    value,
+                    trace,
+                    unix_ms,
+                });
+            }
+        }
+        None
+    }
+
+    fn write(&self, value: f64, trace: Option<(u128, u64)>) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        if seq % 2 == 1
+            || self
+                .seq
+                .compare_exchange(seq, seq + 1, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+        {
+            return; // another writer: its exemplar is as good
+        }
+        let (trace, span) = trace.unwrap_or((0, 0));
+        let unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |d| d.as_millis() as u64);
+        self.value.store(value.to_bits(), Ordering::Relaxed);
+        self.trace_hi.store((trace >> 64) as u64, Ordering::Relaxed);
+        self.trace_lo.store(trace as u64, Ordering::Relaxed);
+        self.span.store(span, Ordering::Relaxed);
+        self.unix_ms.store(unix_ms.max(1), Ordering::Relaxed);
+        self.seq.store(seq + 2, Ordering::Release);
+    }
+}
+
+/// The exemplar slots of one series.
+pub(crate) struct SeriesExemplars {
+    store: Arc<Store>,
+    /// Bucket upper bounds (empty for a counter: one slot).
+    boundaries: Box<[f64]>,
+    slots: Box<[Slot]>,
+}
+
+impl SeriesExemplars {
+    /// Offers a measurement: cheap unless its bucket's slot is due.
+    #[inline]
+    pub(crate) fn offer(&self, value: f64, now: quanta::Instant) {
+        let bucket = if self.boundaries.is_empty() {
+            0
+        } else {
+            self.boundaries.partition_point(|b| *b < value)
+        };
+        let Some(slot) = self.slots.get(bucket) else {
+            return;
+        };
+        let now_ns = now.saturating_duration_since(self.store.epoch).as_nanos() as u64;
+        if now_ns < slot.next_ns.load(Ordering::Relaxed) {
+            return;
+        }
+        self.offer_slow(slot, value, now_ns);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn offer_slow(&self, slot: &Slot, value: f64, now_ns: u64) {
+        let trace = current_sampled_span();
+        let take = match self.store.filter {
+            ExemplarFilter::AlwaysOff => false,
+            ExemplarFilter::AlwaysOn => true,
+            ExemplarFilter::TraceBased => trace.is_some(),
+        };
+        let wait = if take { REFRESH } else { RETRY };
+        slot.next_ns
+            .store(now_ns + wait.as_nanos() as u64, Ordering::Relaxed);
+        if take {
+            slot.write(value, trace);
+        }
+    }
+
+    /// Writes `value` (with `trace`) into its bucket's slot now; the caller decided it is due.
+    pub(crate) fn put(&self, value: f64, trace: Option<(u128, u64)>) {
+        let bucket = self.boundaries.partition_point(|b| *b < value);
+        if let Some(slot) = self.slots.get(bucket) {
+            slot.write(value, trace);
+        }
+    }
+
+    pub(crate) fn get(&self, bucket: usize) -> Option<Exemplar> {
+        self.slots.get(bucket)?.read()
+    }
+
+    /// The slot of the bucket whose upper bound is `le` (`+Inf`: the last).
+    pub(crate) fn bucket_of(&self, le: f64) -> Option<usize> {
+        if le == f64::INFINITY {
+            return Some(self.boundaries.len());
+        }
+        self.boundaries.iter().position(|b| *b == le)
+    }
+}
+
+/// The trace and span id of the active OpenTelemetry span, when it is sampled.
+fn current_sampled_span() -> Option<(u128, u64)> {
+    opentelemetry::Context::map_current(|cx| {
+        let span = cx.span();
+        let sc = span.span_context();
+        (sc.is_valid() && sc.is_sampled()).then(|| {
+            (
+                u128::from_be_bytes(sc.trace_id().to_bytes()),
+                u64::from_be_bytes(sc.span_id().to_bytes()),
+            )
+        })
+    })
+}
+
+struct Store {
+    filter: ExemplarFilter,
+    epoch: quanta::Instant,
+    /// Prometheus family name → canonical label string → slots.
+    series: Mutex<HashMap<String, HashMap<String, Arc<SeriesExemplars>>>>,
+}
+
+/// The exemplars of one pipeline: handed to the instruments that record them
+/// ([`MarketplaceMetrics`](crate::marketplace::MarketplaceMetrics) and the HTTP layer of
+/// [`Telemetry`](crate::Telemetry)) and read by its scrape endpoint. Cheap to clone.
+#[derive(Clone)]
+pub struct Exemplars {
+    store: Arc<Store>,
+}
+
+impl std::fmt::Debug for Exemplars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exemplars")
+            .field("filter", &self.store.filter)
+            .finish()
+    }
+}
+
+/// `k="v"` pairs sorted by name, joined: the key a series is found by at scrape time.
+pub(crate) fn canonical<'a>(labels: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut pairs: Vec<(&str, &str)> = labels.collect();
+    pairs.sort_unstable();
+    let mut out = String::new();
+    for (k, v) in pairs {
+        out.push_str(k);
+        out.push('\u{1}');
+        out.push_str(v);
+        out.push('\u{2}');
+    }
+    out
+}
+
+/// A label key as the Prometheus bridge writes it (dots and dashes → `_`).
+pub(crate) fn prometheus_label(key: &str) -> String {
+    key.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+impl Exemplars {
+    /// A store with `filter`.
+    pub fn new(filter: ExemplarFilter) -> Self {
+        Exemplars {
+            store: Arc::new(Store {
+                filter,
+                epoch: quanta::Instant::now(),
+                series: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The filter.
+    pub fn filter(&self) -> ExemplarFilter {
+        self.store.filter
+    }
+
+    /// The slots of series `family{labels}` (Prometheus names), created on first use;
+    /// `None` when the filter is `always_off`.
+    pub(crate) fn series(
+        &self,
+        family: &str,
+        labels: &[opentelemetry::KeyValue],
+        boundaries: &[f64],
+    ) -> Option<Arc<SeriesExemplars>> {
+        if self.store.filter == ExemplarFilter::AlwaysOff {
+            return None;
+        }
+        let names: Vec<(String, String)> = labels
+            .iter()
+            .map(|kv| {
+                (
+                    prometheus_label(kv.key.as_str()),
+                    kv.value.as_str().into_owned(),
+                )
+            })
+            .collect();
+        let key = canonical(names.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let mut series = self.store.series.lock().ok()?;
+        let family = series.entry(family.to_string()).or_default();
+        Some(
+            family
+                .entry(key)
+                .or_insert_with(|| {
+                    Arc::new(SeriesExemplars {
+                        store: self.store.clone(),
+                        boundaries: boundaries.into(),
+                        slots: (0..=boundaries.len()).map(|_| Slot::default()).collect(),
+                    })
+                })
+                .clone(),
+        )
+    }
+
+    /// The slots of a scraped series, if it has any: `labels` as scraped, minus the labels the
+    /// bridge adds (`otel_scope_*`) and those in `ignore` (resource labels).
+    pub(crate) fn lookup(
+        &self,
+        family: &str,
+        labels: &[(&str, &str)],
+        ignore: &[String],
+    ) -> Option<Arc<SeriesExemplars>> {
+        let series = self.store.series.lock().ok()?;
+        let family = series.get(family)?;
+        let key = canonical(
+            labels
+                .iter()
+                .copied()
+                .filter(|(k, _)| !k.starts_with("otel_scope_") && !ignore.iter().any(|i| i == k)),
+        );
+        family.get(&key).cloned()
+    }
+}
