@@ -201,6 +201,52 @@ fn every_helper_call_allocates_nothing_after_warm_up() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// With exemplars kept and a sampled span active, no helper allocates: a due slot is written
+/// in place (the span context is read, not cloned into anything new).
+#[test]
+fn helpers_with_exemplars_in_a_sampled_span_allocate_nothing_after_warm_up() {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId};
+    let provider = SdkMeterProvider::builder()
+        .with_reader(ManualReader::builder().build())
+        .build();
+    let meter = provider.meter("alloc-exemplars");
+    let metrics = MarketplaceMetrics::builder(&meter)
+        .with_caches(["search", "package"])
+        .with_exemplars(marketplace_telemetry::Exemplars::new(
+            marketplace_telemetry::ExemplarFilter::TraceBased,
+        ))
+        .build();
+    let cache = metrics.cache("search");
+    let queue = metrics.operation::<Queue>("queue.consume", &[0.01, 0.1, 1.0]);
+    // A sampled span context that does not record: the exemplar path runs in full, the span
+    // enrichment (which appends to a recording span's attributes) does not.
+    let sampled = SpanContext::new(
+        TraceId::from_bytes([7; 16]),
+        SpanId::from_bytes([9; 8]),
+        TraceFlags::SAMPLED,
+        true,
+        Default::default(),
+    );
+    let _active = opentelemetry::Context::current()
+        .with_remote_span_context(sampled)
+        .attach();
+    let mut failures = Vec::new();
+    let helpers = helpers(&metrics, &cache, &queue);
+    for (_, helper) in &helpers {
+        helper();
+    }
+    // Past the refresh interval: the first counted call of each helper finds its bucket's
+    // slot due and writes it (the path that reads the span context and the wall clock).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    for (name, helper) in &helpers {
+        let n = allocations(1000, helper);
+        if n != 0 {
+            failures.push(format!("{name}: {n} allocations in 1000 calls"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
 /// Handles of the platform instruments and a multi-label operation.
 struct Platform {
     db: marketplace_telemetry::platform::DbClient,
