@@ -526,7 +526,7 @@ async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
         metrics.set_items(kind, 100);
     }
     let platform = app.platform.clone();
-    let router = router(app, HttpLayer::new(&telemetry.meter()));
+    let router = router(app, telemetry.http_layer());
 
     let port: u16 = arg("--port").unwrap_or(8080);
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;

@@ -768,6 +768,12 @@ pub fn shipped_prometheus_config(
 impl Prometheus {
     /// Starts Prometheus with a complete config file text.
     pub fn start_with_config(binary: &Path, config: &str) -> Prometheus {
+        Prometheus::start_with_flags(binary, config, &[])
+    }
+
+    /// [`start_with_config`](Self::start_with_config) with extra command-line flags (e.g.
+    /// `--enable-feature=exemplar-storage`).
+    pub fn start_with_flags(binary: &Path, config: &str, flags: &[&str]) -> Prometheus {
         let dir = temp_dir("prometheus");
         std::fs::write(dir.join("prometheus.yml"), config).unwrap();
         let (child, port) = spawn_on_free_port(
@@ -784,6 +790,7 @@ impl Prometheus {
                     dir.join("data").display()
                 ))
                 .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .args(flags)
                 .stdout(log.try_clone().unwrap())
                 .stderr(log);
                 cmd

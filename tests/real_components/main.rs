@@ -6,6 +6,7 @@
 mod common;
 
 mod collector_faults;
+mod exemplars_reach_prometheus;
 mod hostile_input_and_limits;
 mod real_collector_receives_all_signals;
 mod real_prometheus_scrapes_metrics;
