@@ -58,7 +58,8 @@ sed -e "s#127.0.0.1:9464#127.0.0.1:$SCRAPE_PORT#" -e "s#127.0.0.1:9093#127.0.0.1
     -e "s#  - rules/#  - $R/#" -e "s#scrape_interval: 15s#scrape_interval: 5s#" \
     collector-config/prometheus/prometheus.yml >"$D/prometheus.yml"
 prometheus --config.file="$D/prometheus.yml" --storage.tsdb.path="$D/prom" \
-  --web.listen-address=127.0.0.1:$PROM_PORT --web.enable-lifecycle >"$D/prometheus.log" 2>&1 & PIDS+=($!)
+  --web.listen-address=127.0.0.1:$PROM_PORT --web.enable-lifecycle \
+  --enable-feature=exemplar-storage >"$D/prometheus.log" 2>&1 & PIDS+=($!)
 wait_port $PROM_PORT; wait_port $AM_PORT
 
 cat <<EOF2

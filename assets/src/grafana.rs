@@ -8,12 +8,18 @@ use crate::model::{fmt_f, name, slos};
 use crate::{Options, Selector};
 
 pub(crate) fn target(expr: &str, legend: &str, ref_id: &str) -> Value {
-    json!({
+    let mut t = json!({
         "datasource": {"type": "prometheus", "uid": "${datasource}"},
         "expr": expr,
         "legendFormat": legend,
         "refId": ref_id,
-    })
+    });
+    // Queries over raw histogram buckets show the SDK's exemplars: a dot per bucket that opens
+    // its trace (datasource provisioning: `exemplarTraceIdDestinations`).
+    if expr.contains("_bucket") {
+        t["exemplar"] = json!(true);
+    }
+    t
 }
 
 pub(crate) fn panel(
@@ -332,6 +338,19 @@ pub(crate) fn overview(ns: Option<&str>) -> String {
         ],
         true,
         false,
+    ));
+    let search = name(&catalog::SEARCH_DURATION, ns);
+    panels.push(next(
+        "Search p95 latency with exemplars (a dot opens its trace)",
+        "timeseries",
+        "s",
+        vec![target(
+            &format!("histogram_quantile(0.95, sum by (le, item_type) (rate({search}_bucket{{{j}}}[$__rate_interval])))"),
+            "{{item_type}}",
+            "A",
+        )],
+        false,
+        true,
     ));
     dashboard(
         "marketplace-overview",

@@ -508,3 +508,52 @@ fn gen_assets_rejects_bad_objectives_naming_key_and_line() {
     );
     assert!(!out.join("assets").exists());
 }
+
+#[test]
+fn exemplars_are_stored_and_link_to_traces_in_grafana() {
+    let dir = assets_dir();
+    // The stack runs Prometheus with exemplar storage; the shipped config sizes it.
+    let stack = std::fs::read_to_string(dir.join("../scripts/stack.sh")).unwrap();
+    assert!(stack.contains("--enable-feature=exemplar-storage"));
+    let prom = std::fs::read_to_string(dir.join("prometheus/prometheus.yml")).unwrap();
+    assert!(prom.contains("max_exemplars:"));
+    // The Prometheus datasource sends exemplar trace ids to a provisioned traces datasource.
+    let ds = YamlLoader::load_from_str(
+        &std::fs::read_to_string(dir.join("grafana/provisioning/datasources/prometheus.yml"))
+            .unwrap(),
+    )
+    .unwrap();
+    let sources = ds[0]["datasources"].as_vec().unwrap();
+    let prometheus = sources
+        .iter()
+        .find(|d| d["type"].as_str() == Some("prometheus"))
+        .unwrap();
+    let dest = &prometheus["jsonData"]["exemplarTraceIdDestinations"][0];
+    assert_eq!(
+        dest["name"].as_str(),
+        Some("trace_id"),
+        "the label the SDK writes"
+    );
+    let uid = dest["datasourceUid"].as_str().unwrap();
+    assert!(
+        sources
+            .iter()
+            .any(|d| d["uid"].as_str() == Some(uid) && d["type"].as_str() == Some("tempo")),
+        "exemplars link to a provisioned traces datasource"
+    );
+    // Every panel over raw buckets shows exemplars; the search latency panel exists.
+    let mut bucket_targets = 0;
+    for entry in std::fs::read_dir(dir.join("grafana/dashboards")).unwrap() {
+        let dash: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        for panel in dash["panels"].as_array().unwrap() {
+            for t in panel["targets"].as_array().into_iter().flatten() {
+                if t["expr"].as_str().unwrap_or("").contains("_bucket") {
+                    bucket_targets += 1;
+                    assert_eq!(t["exemplar"], true, "{}", panel["title"]);
+                }
+            }
+        }
+    }
+    assert!(bucket_targets >= 5, "{bucket_targets}");
+}
