@@ -139,3 +139,13 @@ print("\n### clocks\n")
 print("| benchmark | median |\n|---|---|")
 for b in ["std_instant_now", "quanta_now", "quanta_raw", "std_elapsed"]:
     print(f"| {b} | {' / '.join(fmt(r[b]) if b in r else '–' for r in R)} |")
+
+print("\n### hot_path: exemplars (search finish(Ok); ratio to the same helper without a store, same context)\n")
+print("| benchmark | median | ÷ no store, same context |\n|---|---|---|")
+for name, b, base in [("no store, outside a span", "exemplars/no_store_outside_span", None),
+                      ("**trace_based, outside a span**", "exemplars/trace_based_outside_span", "exemplars/no_store_outside_span"),
+                      ("**always_off, outside a span**", "exemplars/always_off_outside_span", "exemplars/no_store_outside_span"),
+                      ("no store, in a sampled span", "exemplars/no_store_in_sampled_span", None),
+                      ("**trace_based, in a sampled span**", "exemplars/trace_based_in_sampled_span", "exemplars/no_store_in_sampled_span")]:
+    meds = " / ".join(fmt(r[b]) if b in r else "–" for r in R)
+    print(f"| {name} | {meds} | {cell(ratio(b, base)) if base else '–'} |")
