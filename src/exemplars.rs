@@ -2,10 +2,10 @@
 //! Prometheus bridge writes none, so we keep them ourselves, beside the series we own.
 //!
 //! Per series, one slot per histogram bucket (one for a counter): the value, trace id, span id
-//! and time of the last exemplar. The hot path pays one relaxed load and a compare (is the
-//! slot due?) — the span context is looked up only when the bucket's exemplar is older than
-//! [`REFRESH`]; a call outside a sampled span pushes the next try [`RETRY`] away, so code
-//! that runs outside spans stays at one load per call. A slot is written under a per-slot
+//! and time of the last exemplar. The hot path finds the measurement's bucket and compares the
+//! clock with the slot's next time: the span context is looked up only when that bucket's
+//! exemplar is older than [`REFRESH`]. When the lookup finds no sampled span, the whole series
+//! is left alone for [`RETRY`]: code that runs outside spans pays one load and a compare. A slot is written under a per-slot
 //! sequence lock (no lock, no allocation; a writer that finds it busy skips). The OpenMetrics
 //! renderer reads the slots at scrape time and appends `# {trace_id="…",span_id="…"} value ts`
 //! to the bucket's line.
@@ -126,6 +126,9 @@ impl Slot {
 /// The exemplar slots of one series.
 pub(crate) struct SeriesExemplars {
     store: Arc<Store>,
+    /// Nanoseconds (store clock) before which no slot of this series is looked at: the hot
+    /// path is this one load and compare until then.
+    next_ns: AtomicU64,
     /// Bucket upper bounds (empty for a counter: one slot).
     boundaries: Box<[f64]>,
     slots: Box<[Slot]>,
@@ -135,6 +138,15 @@ impl SeriesExemplars {
     /// Offers a measurement: cheap unless its bucket's slot is due.
     #[inline]
     pub(crate) fn offer(&self, value: f64, now: quanta::Instant) {
+        let now_ns = now.saturating_duration_since(self.store.epoch).as_nanos() as u64;
+        if now_ns < self.next_ns.load(Ordering::Relaxed) {
+            return;
+        }
+        self.offer_slow(value, now_ns);
+    }
+
+    #[inline(never)]
+    fn offer_slow(&self, value: f64, now_ns: u64) {
         let bucket = if self.boundaries.is_empty() {
             0
         } else {
@@ -143,27 +155,25 @@ impl SeriesExemplars {
         let Some(slot) = self.slots.get(bucket) else {
             return;
         };
-        let now_ns = now.saturating_duration_since(self.store.epoch).as_nanos() as u64;
         if now_ns < slot.next_ns.load(Ordering::Relaxed) {
             return;
         }
-        self.offer_slow(slot, value, now_ns);
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn offer_slow(&self, slot: &Slot, value: f64, now_ns: u64) {
         let trace = current_sampled_span();
         let take = match self.store.filter {
             ExemplarFilter::AlwaysOff => false,
             ExemplarFilter::AlwaysOn => true,
             ExemplarFilter::TraceBased => trace.is_some(),
         };
-        let wait = if take { REFRESH } else { RETRY };
-        slot.next_ns
-            .store(now_ns + wait.as_nanos() as u64, Ordering::Relaxed);
         if take {
+            slot.next_ns
+                .store(now_ns + REFRESH.as_nanos() as u64, Ordering::Relaxed);
             slot.write(value, trace);
+        } else {
+            // Not in a sampled span: leave the whole series alone for a while, so code that
+            // runs outside spans pays one load per call. (Inside sampled spans the gate stays
+            // open: a rare slow bucket gets its exemplar from the first request that lands in it.)
+            self.next_ns
+                .store(now_ns + RETRY.as_nanos() as u64, Ordering::Relaxed);
         }
     }
 
@@ -292,6 +302,7 @@ impl Exemplars {
                 .or_insert_with(|| {
                     Arc::new(SeriesExemplars {
                         store: self.store.clone(),
+                        next_ns: AtomicU64::new(0),
                         boundaries: boundaries.into(),
                         slots: (0..=boundaries.len()).map(|_| Slot::default()).collect(),
                     })
