@@ -45,6 +45,17 @@ pub enum Error {
         expected: &'static str,
     },
 
+    /// A configuration file (`OTEL_CONFIG_FILE`) property is invalid, unknown or not supported.
+    #[error("configuration file: `{path}`{}: {message}", .line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    InvalidConfigFile {
+        /// The property path, e.g. `tracer_provider.processors[0].batch.max_queue_size`.
+        path: String,
+        /// Its line in the file, when it could be found.
+        line: Option<usize>,
+        /// What is wrong (never a header value).
+        message: String,
+    },
+
     /// The gRPC exporter needs a Tokio runtime and none is running on this thread.
     #[error(
         "the OTLP gRPC exporter for {signal} needs a Tokio runtime: call init inside a runtime \

@@ -152,6 +152,13 @@ impl Telemetry {
             "telemetry started: {}",
             self.config.report()
         );
+        for warning in &self.config.config_warnings {
+            tracing::warn!(
+                name: "Telemetry.ConfigFileWarning",
+                target: "marketplace_telemetry",
+                "{warning}"
+            );
+        }
     }
 
     /// The effective configuration.

@@ -465,6 +465,71 @@ impl TelemetryConfigBuilder {
     where
         F: Fn(&str) -> Option<String>,
     {
-        resolve::resolve(self, &Env::new(&lookup))
+        let file = lookup(super::file::OTEL_CONFIG_FILE)
+            .map(|p| (p, None))
+            .or_else(|| {
+                lookup(super::file::OTEL_EXPERIMENTAL_CONFIG_FILE).map(|p| {
+                    (
+                        p,
+                        Some(
+                            "OTEL_EXPERIMENTAL_CONFIG_FILE is deprecated: use OTEL_CONFIG_FILE"
+                                .to_string(),
+                        ),
+                    )
+                })
+            })
+            .filter(|(p, _)| !p.trim().is_empty());
+        match file {
+            None => resolve::resolve(self, &Env::new(&lookup)),
+            Some((path, warning)) => {
+                let text = std::fs::read_to_string(path.trim()).map_err(|e| {
+                    crate::Error::InvalidConfigFile {
+                        path: String::new(),
+                        line: None,
+                        message: format!("cannot read {}: {e}", path.trim()),
+                    }
+                })?;
+                let mut config = self.build_from_yaml(&text, &lookup)?;
+                config.config_file = Some(path.trim().to_string());
+                config.config_warnings.extend(warning);
+                Ok(config)
+            }
+        }
+    }
+
+    /// Builds from a configuration document (schema `file_format` 1.0/1.1): the file's
+    /// settings, the builder's values over them, and from `lookup` only what substitution
+    /// asks for and the variables that are not `OTEL_*` (`RUST_LOG`, `MARKETPLACE_*`).
+    pub(crate) fn build_from_yaml(
+        self,
+        text: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<TelemetryConfig> {
+        let settings = super::file::parse(text, lookup)?;
+        let file_lookup = |name: &str| -> Option<String> {
+            if name.starts_with("OTEL_") || settings.env.contains_key(name) {
+                settings.env.get(name).cloned()
+            } else {
+                lookup(name)
+            }
+        };
+        let mut config = resolve::resolve(self, &Env::new(&file_lookup)).map_err(|e| match e {
+            crate::Error::InvalidEnv {
+                var,
+                value,
+                expected,
+            } => crate::Error::InvalidConfigFile {
+                path: settings
+                    .origin
+                    .get(var)
+                    .cloned()
+                    .unwrap_or_else(|| var.to_string()),
+                line: None,
+                message: format!("{value:?}: expected {expected}"),
+            },
+            other => other,
+        })?;
+        config.config_warnings = settings.warnings;
+        Ok(config)
     }
 }

@@ -14,6 +14,7 @@
 mod builder;
 mod endpoint;
 mod env;
+mod file;
 mod parse;
 mod report;
 mod resolve;
@@ -29,6 +30,7 @@ use crate::error::Result;
 pub use crate::signal::Signal;
 pub use builder::TelemetryConfigBuilder;
 pub use env::*;
+pub use file::{OTEL_CONFIG_FILE, OTEL_EXPERIMENTAL_CONFIG_FILE};
 pub use report::ConfigReport;
 pub use values::*;
 
@@ -113,6 +115,11 @@ pub struct TelemetryConfig {
     /// Cache names registered for `marketplace::Cache` handles (default
     /// `["default"]`).
     pub caches: Vec<String>,
+    /// The configuration file this came from (`OTEL_CONFIG_FILE`), if any.
+    pub config_file: Option<String>,
+    /// Notes about the configuration file (development properties ignored, deprecated
+    /// variable), logged at startup.
+    pub config_warnings: Vec<String>,
     /// Which measurements become exemplars (default `trace_based`).
     pub exemplar_filter: crate::ExemplarFilter,
     /// Built-in operations pre-bound by `Telemetry::marketplace` (`None`: all).
@@ -140,6 +147,68 @@ impl TelemetryConfig {
     /// ```
     pub fn from_env() -> Result<Self> {
         TelemetryConfigBuilder::default().build()
+    }
+
+    /// Reads an OpenTelemetry configuration file (YAML, `file_format` "1.0" or "1.1"), as
+    /// `OTEL_CONFIG_FILE` does; `${VAR}` substitution reads the process environment.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfigFile`](crate::Error::InvalidConfigFile) naming the property path.
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| crate::Error::InvalidConfigFile {
+            path: String::new(),
+            line: None,
+            message: format!("cannot read {}: {e}", path.display()),
+        })?;
+        let mut config = Self::from_yaml(&text)?;
+        config.config_file = Some(path.display().to_string());
+        Ok(config)
+    }
+
+    /// A configuration document as a string (see [`from_file`](Self::from_file)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfigFile`](crate::Error::InvalidConfigFile) naming the property path
+    /// (and its line): unknown properties, wrong types, properties not supported.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry::TelemetryConfig;
+    /// let config = TelemetryConfig::from_yaml(r#"
+    /// file_format: "1.1"
+    /// resource:
+    ///   attributes:
+    ///     - name: service.name
+    ///       value: registry
+    /// tracer_provider:
+    ///   processors:
+    ///     - batch:
+    ///         schedule_delay: 1000
+    ///         exporter:
+    ///           otlp_http:
+    ///             endpoint: ${COLLECTOR:-http://localhost:4318}/v1/traces
+    /// meter_provider:
+    ///   readers:
+    ///     - pull:
+    ///         exporter:
+    ///           prometheus/development:
+    ///             port: 9464
+    /// "#)?;
+    /// assert_eq!(config.service_name, "registry");
+    /// assert_eq!(config.batch.schedule_delay.as_millis(), 1000);
+    ///
+    /// let err = TelemetryConfig::from_yaml("file_format: \"1.1\"\ntracer_provider:\n  procesors: []\n")
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("tracer_provider.procesors"), "{err}");
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn from_yaml(text: &str) -> Result<Self> {
+        TelemetryConfigBuilder::default()
+            .build_from_yaml(text, &|name: &str| std::env::var(name).ok())
     }
 
     /// Starts a builder; its values win over the environment.

@@ -19,6 +19,9 @@ impl fmt::Display for ConfigReport<'_> {
                 c.service_name
             );
         }
+        if let Some(file) = &c.config_file {
+            write!(f, "config_file={file} (other OTEL_* variables ignored) ")?;
+        }
         write!(
             f,
             "service={} version={} traces={} metrics={} logs={}",

@@ -186,6 +186,8 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         log_writer: b.log_writer.unwrap_or_default(),
         metrics_namespace: b.metrics_namespace,
         caches: b.caches.unwrap_or_else(|| vec!["default".to_string()]),
+        config_file: None,
+        config_warnings: Vec::new(),
         prebound_operations: b.prebound_operations,
         exemplar_filter,
         prebound_item_types: b.prebound_item_types,

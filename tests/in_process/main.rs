@@ -7,6 +7,7 @@ mod common;
 
 mod architecture_doc;
 mod config_errors_name_the_variable;
+mod config_file;
 mod config_fuzz;
 mod export_outcomes_are_counted;
 mod helpers_record_outcomes;

@@ -1,0 +1,1023 @@
+//! Declarative configuration: an OpenTelemetry configuration file (`OTEL_CONFIG_FILE`, schema
+//! `file_format` 1.0 and 1.1) mapped onto the same settings the environment gives, so one
+//! validation path, one startup report and the same typed errors serve both — naming the
+//! property path (`tracer_provider.processors[0].batch.max_queue_size`) and its line instead
+//! of a variable.
+//!
+//! As the specification prescribes, when a file is given the other `OTEL_*` variables are
+//! ignored except through substitution (`${VAR}`, `${env:VAR}`, `${VAR:-default}`, `$$`), done
+//! on scalar values only (never keys), with the YAML type read after substitution.
+//!
+//! Strict: an unknown property, a wrong type, or a property of the schema this SDK does not
+//! implement is an error naming its path; `…/development` properties we do not implement are
+//! warnings (in the startup report).
+
+use std::collections::HashMap;
+
+use serde_norway::{Mapping, Value};
+
+use crate::error::{Error, Result};
+
+/// The variable naming the configuration file.
+pub const OTEL_CONFIG_FILE: &str = "OTEL_CONFIG_FILE";
+/// Its deprecated name (accepted with a warning).
+pub const OTEL_EXPERIMENTAL_CONFIG_FILE: &str = "OTEL_EXPERIMENTAL_CONFIG_FILE";
+
+/// A configuration file mapped onto the environment's settings.
+#[derive(Debug, Default)]
+pub(crate) struct FileSettings {
+    /// `OTEL_*` variable → value, as the file sets them.
+    pub(crate) env: HashMap<&'static str, String>,
+    /// `OTEL_*` variable → the property path it came from (for errors).
+    pub(crate) origin: HashMap<&'static str, String>,
+    /// Properties we accept without acting on (`…/development`), and other notes.
+    pub(crate) warnings: Vec<String>,
+}
+
+struct Ctx<'a> {
+    text: &'a str,
+    out: FileSettings,
+}
+
+/// A parse error at `path`, with the line of its last key when it can be found.
+fn error(text: &str, path: &str, message: impl Into<String>) -> Error {
+    let key = path
+        .rsplit('.')
+        .next()
+        .unwrap_or(path)
+        .split('[')
+        .next()
+        .unwrap_or("");
+    let line = (!key.is_empty())
+        .then(|| {
+            text.lines()
+                .position(|l| {
+                    let t = l.trim_start().trim_start_matches("- ");
+                    t.starts_with(&format!("{key}:"))
+                })
+                .map(|i| i + 1)
+        })
+        .flatten();
+    Error::InvalidConfigFile {
+        path: path.to_string(),
+        line,
+        message: message.into(),
+    }
+}
+
+// === substitution ===
+
+/// Substitutes `${VAR}`, `${env:VAR}`, `${VAR:-default}` and `$$` in one scalar; `Ok(None)`
+/// when there was nothing to substitute.
+pub(crate) fn substitute(
+    s: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> std::result::Result<Option<String>, String> {
+    if !s.contains('$') {
+        return Ok(None);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    let mut changed = false;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+            changed = true;
+        } else if let Some(body) = after.strip_prefix('{') {
+            let end = body
+                .find('}')
+                .ok_or_else(|| format!("unterminated substitution in {s:?}"))?;
+            let inner = &body[..end];
+            let inner = inner.strip_prefix("env:").unwrap_or(inner);
+            let (name, default) = match inner.split_once(":-") {
+                Some((n, d)) => (n, Some(d)),
+                None => (inner, None),
+            };
+            let valid = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(format!("invalid substitution ${{{inner}}}: expected ${{NAME}}, ${{env:NAME}} or ${{NAME:-default}}"));
+            }
+            match lookup(name).filter(|v| !v.is_empty()) {
+                Some(v) => out.push_str(&v),
+                None => out.push_str(default.unwrap_or("")),
+            }
+            rest = &body[end + 1..];
+            changed = true;
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(changed.then_some(out))
+}
+
+/// Substitution over every scalar of the document (keys untouched), then the scalar's type
+/// read from its substituted text (`"${PORT}"` with `PORT=9464` is the integer 9464). A result
+/// that would read as a mapping or sequence stays a string: substitution cannot add structure.
+fn substitute_all(
+    v: Value,
+    path: &str,
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Value> {
+    Ok(match v {
+        Value::String(s) => match substitute(&s, lookup).map_err(|m| error(text, path, m))? {
+            None => Value::String(s),
+            Some(new) => match serde_norway::from_str::<Value>(&new) {
+                Ok(v @ (Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_))) => v,
+                _ => Value::String(new),
+            },
+        },
+        Value::Sequence(items) => Value::Sequence(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| substitute_all(v, &format!("{path}[{i}]"), text, lookup))
+                .collect::<Result<_>>()?,
+        ),
+        Value::Mapping(m) => {
+            let mut out = Mapping::new();
+            for (k, v) in m {
+                let key = k.as_str().unwrap_or("?").to_string();
+                let p = if path.is_empty() {
+                    key
+                } else {
+                    format!("{path}.{key}")
+                };
+                out.insert(k, substitute_all(v, &p, text, lookup)?);
+            }
+            Value::Mapping(out)
+        }
+        other => other,
+    })
+}
+
+// === typed reading ===
+
+/// A mapping being read: every key must be taken, or it is reported.
+struct Obj<'a> {
+    path: String,
+    map: Option<&'a Mapping>,
+    taken: Vec<&'static str>,
+    /// Properties of the schema we do not implement (an error naming them).
+    unsupported: &'static [&'static str],
+}
+
+impl<'a> Obj<'a> {
+    fn new(
+        ctx: &Ctx<'_>,
+        path: &str,
+        v: &'a Value,
+        unsupported: &'static [&'static str],
+    ) -> Result<Self> {
+        let map = match v {
+            Value::Mapping(m) => Some(m),
+            Value::Null => None,
+            _ => return Err(error(ctx.text, path, "expected a mapping")),
+        };
+        Ok(Obj {
+            path: path.to_string(),
+            map,
+            taken: Vec::new(),
+            unsupported,
+        })
+    }
+
+    fn at(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    fn get(&mut self, key: &'static str) -> Option<&'a Value> {
+        self.taken.push(key);
+        self.map?.get(key).filter(|v| !v.is_null())
+    }
+
+    /// Whether `key` is present, even with no value (`console:`).
+    fn has(&mut self, key: &'static str) -> bool {
+        self.taken.push(key);
+        self.map.is_some_and(|m| m.contains_key(key))
+    }
+
+    /// A required property: when it is missing, a key that is none of `known` (a misspelling,
+    /// most likely) is reported first.
+    fn require(&mut self, ctx: &Ctx<'_>, key: &'static str, known: &[&str]) -> Result<&'a Value> {
+        if let Some(v) = self.get(key) {
+            return Ok(v);
+        }
+        if let Some(map) = self.map {
+            for k in map.keys().filter_map(Value::as_str) {
+                if !known.contains(&k)
+                    && !self.unsupported.contains(&k)
+                    && !k.ends_with("/development")
+                {
+                    return Err(error(ctx.text, &self.at(k), "unknown property"));
+                }
+            }
+        }
+        Err(error(ctx.text, &self.at(key), "required"))
+    }
+
+    /// Every key not taken: an error (unknown or unsupported), or a warning for
+    /// `…/development` properties.
+    fn finish(self, ctx: &mut Ctx<'_>) -> Result<()> {
+        let Some(map) = self.map else {
+            return Ok(());
+        };
+        for k in map.keys() {
+            let key = k.as_str().unwrap_or("?");
+            if self.taken.contains(&key) {
+                continue;
+            }
+            let path = self.at(key);
+            if key.ends_with("/development") {
+                ctx.out.warnings.push(format!(
+                    "{path}: development property not implemented, ignored"
+                ));
+            } else if self.unsupported.contains(&key) {
+                return Err(error(
+                    ctx.text,
+                    &path,
+                    "this property of the configuration schema is not supported by marketplace-telemetry yet",
+                ));
+            } else {
+                return Err(error(ctx.text, &path, "unknown property"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn scalar(ctx: &Ctx<'_>, path: &str, v: &Value) -> Result<String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        _ => Err(error(
+            ctx.text,
+            path,
+            "expected a string, number or boolean",
+        )),
+    }
+}
+
+fn integer(ctx: &Ctx<'_>, path: &str, v: &Value) -> Result<u64> {
+    v.as_u64().ok_or_else(|| {
+        error(
+            ctx.text,
+            path,
+            format!("expected a non-negative integer, got {}", describe(v)),
+        )
+    })
+}
+
+fn boolean(ctx: &Ctx<'_>, path: &str, v: &Value) -> Result<bool> {
+    v.as_bool().ok_or_else(|| {
+        error(
+            ctx.text,
+            path,
+            format!("expected true or false, got {}", describe(v)),
+        )
+    })
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "nothing".into(),
+        Value::Sequence(_) => "a list".into(),
+        Value::Mapping(_) => "a mapping".into(),
+        Value::Tagged(_) => "a tagged value".into(),
+    }
+}
+
+fn seq<'a>(ctx: &Ctx<'_>, path: &str, v: &'a Value) -> Result<&'a [Value]> {
+    v.as_sequence().map(|s| s.as_slice()).ok_or_else(|| {
+        error(
+            ctx.text,
+            path,
+            format!("expected a list, got {}", describe(v)),
+        )
+    })
+}
+
+impl Ctx<'_> {
+    fn set(&mut self, var: &'static str, value: String, path: String) {
+        self.out.env.insert(var, value);
+        self.out.origin.insert(var, path);
+    }
+}
+
+/// Percent-encodes what `OTEL_RESOURCE_ATTRIBUTES` / `…_HEADERS` treat as separators.
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b',' | b'=' | b'%' | b' ' | b'"' | b'\\' | b';' => out.push_str(&format!("%{b:02X}")),
+            _ => out.push(b as char),
+        }
+    }
+    out
+}
+
+// === the document ===
+
+/// Maps a configuration document onto the environment's settings.
+pub(crate) fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<FileSettings> {
+    let raw: Value = serde_norway::from_str(text).map_err(|e| Error::InvalidConfigFile {
+        path: String::new(),
+        line: e.location().map(|l| l.line()),
+        message: format!("not valid YAML: {e}"),
+    })?;
+    let doc = substitute_all(raw, "", text, lookup)?;
+    let mut ctx = Ctx {
+        text,
+        out: FileSettings::default(),
+    };
+    let mut top = Obj::new(
+        &ctx,
+        "",
+        &doc,
+        &["attribute_limits", "log_level", "distribution"],
+    )?;
+    match top.get("file_format") {
+        Some(v) => {
+            let f = scalar(&ctx, "file_format", v)?;
+            if !matches!(f.as_str(), "1.0" | "1.1") {
+                return Err(error(
+                    text,
+                    "file_format",
+                    format!("{f:?}: expected \"1.0\" or \"1.1\""),
+                ));
+            }
+        }
+        None => return Err(error(text, "file_format", "required: \"1.0\" or \"1.1\"")),
+    }
+    if let Some(v) = top.get("disabled") {
+        let d = boolean(&ctx, "disabled", v)?;
+        ctx.set("OTEL_SDK_DISABLED", d.to_string(), "disabled".into());
+    }
+    if let Some(v) = top.get("resource") {
+        resource(&mut ctx, v)?;
+    }
+    if let Some(v) = top.get("propagator") {
+        propagator(&mut ctx, v)?;
+    }
+    // A provider the file leaves out is off (the specification's no-op provider).
+    ctx.set(
+        "OTEL_TRACES_EXPORTER",
+        "none".into(),
+        "tracer_provider".into(),
+    );
+    ctx.set(
+        "OTEL_METRICS_EXPORTER",
+        "none".into(),
+        "meter_provider".into(),
+    );
+    ctx.set(
+        "OTEL_LOGS_EXPORTER",
+        "none".into(),
+        "logger_provider".into(),
+    );
+    if let Some(v) = top.get("tracer_provider") {
+        tracer_provider(&mut ctx, v)?;
+    }
+    if let Some(v) = top.get("meter_provider") {
+        meter_provider(&mut ctx, v)?;
+    }
+    if let Some(v) = top.get("logger_provider") {
+        logger_provider(&mut ctx, v)?;
+    }
+    top.finish(&mut ctx)?;
+    Ok(ctx.out)
+}
+
+fn resource(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
+    let mut r = Obj::new(ctx, "resource", v, &["schema_url"])?;
+    let mut pairs: Vec<String> = Vec::new();
+    if let Some(list) = r.get("attributes") {
+        for (i, a) in seq(ctx, "resource.attributes", list)?.iter().enumerate() {
+            let path = format!("resource.attributes[{i}]");
+            let mut o = Obj::new(ctx, &path, a, &[])?;
+            let name = o
+                .get("name")
+                .ok_or_else(|| error(ctx.text, &format!("{path}.name"), "required"))?;
+            let name = scalar(ctx, &format!("{path}.name"), name)?;
+            let value = o
+                .get("value")
+                .ok_or_else(|| error(ctx.text, &format!("{path}.value"), "required"))?;
+            let value = match value {
+                Value::Sequence(_) => {
+                    return Err(error(
+                        ctx.text,
+                        &format!("{path}.value"),
+                        "array attribute values are not supported yet",
+                    ))
+                }
+                v => scalar(ctx, &format!("{path}.value"), v)?,
+            };
+            if let Some(t) = o.get("type") {
+                let t = scalar(ctx, &format!("{path}.type"), t)?;
+                if !matches!(t.as_str(), "string" | "bool" | "int" | "double") {
+                    return Err(error(ctx.text, &format!("{path}.type"), format!("{t:?}: expected string, bool, int or double (arrays are not supported yet)")));
+                }
+            }
+            o.finish(ctx)?;
+            if name == "service.name" {
+                ctx.set("OTEL_SERVICE_NAME", value.clone(), format!("{path}.value"));
+            }
+            pairs.push(format!("{}={}", encode(&name), encode(&value)));
+        }
+    }
+    if let Some(list) = r.get("attributes_list") {
+        let l = scalar(ctx, "resource.attributes_list", list)?;
+        // Entries of `attributes` win over the list's.
+        let mut from_list: Vec<String> = l
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .filter(|s| {
+                let key = s.split('=').next().unwrap_or("");
+                !pairs.iter().any(|p| p.split('=').next() == Some(key))
+            })
+            .map(str::to_string)
+            .collect();
+        from_list.append(&mut pairs);
+        pairs = from_list;
+    }
+    r.finish(ctx)?;
+    if !pairs.is_empty() {
+        ctx.set(
+            "OTEL_RESOURCE_ATTRIBUTES",
+            pairs.join(","),
+            "resource.attributes".into(),
+        );
+    }
+    Ok(())
+}
+
+fn propagator(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
+    let mut p = Obj::new(ctx, "propagator", v, &[])?;
+    let mut names: Vec<String> = Vec::new();
+    if let Some(list) = p.get("composite") {
+        for (i, entry) in seq(ctx, "propagator.composite", list)?.iter().enumerate() {
+            let path = format!("propagator.composite[{i}]");
+            let map = entry.as_mapping().filter(|m| m.len() == 1).ok_or_else(|| {
+                error(
+                    ctx.text,
+                    &path,
+                    "expected one propagator name, e.g. `tracecontext:`",
+                )
+            })?;
+            if let Some(name) = map.keys().next().and_then(Value::as_str) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    if let Some(list) = p.get("composite_list") {
+        for name in scalar(ctx, "propagator.composite_list", list)?.split(',') {
+            let name = name.trim();
+            if !name.is_empty() && !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    p.finish(ctx)?;
+    if !names.is_empty() {
+        ctx.set(
+            "OTEL_PROPAGATORS",
+            names.join(","),
+            "propagator.composite".into(),
+        );
+    }
+    Ok(())
+}
+
+/// The variables of one signal's OTLP exporter.
+struct SignalVars {
+    endpoint: &'static str,
+    protocol: &'static str,
+    headers: &'static str,
+    timeout: &'static str,
+    compression: &'static str,
+    certificate: &'static str,
+}
+
+const TRACES: SignalVars = SignalVars {
+    endpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    protocol: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    headers: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    timeout: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+    compression: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+    certificate: "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+};
+const METRICS: SignalVars = SignalVars {
+    endpoint: "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    protocol: "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+    headers: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+    timeout: "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+    compression: "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+    certificate: "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+};
+const LOGS: SignalVars = SignalVars {
+    endpoint: "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+    protocol: "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+    headers: "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+    timeout: "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
+    compression: "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+    certificate: "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
+};
+
+/// Reads an exporter mapping (`otlp_grpc`, `otlp_http`, `console`); returns the exporter
+/// names it adds to the signal's `OTEL_*_EXPORTER` list.
+fn exporter(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    v: &Value,
+    vars: &SignalVars,
+    otlp_seen: &mut Option<String>,
+    metric: bool,
+) -> Result<&'static str> {
+    let mut e = Obj::new(ctx, path, v, &[])?;
+    let (grpc, http, console) = (e.has("otlp_grpc"), e.has("otlp_http"), e.has("console"));
+    e.finish(ctx)?;
+    if [grpc, http, console].iter().filter(|b| **b).count() != 1 {
+        return Err(error(
+            ctx.text,
+            path,
+            "expected exactly one exporter: otlp_grpc, otlp_http or console",
+        ));
+    }
+    if console {
+        return Ok("console");
+    }
+    let null = Value::Null;
+    let (kind, protocol) = if grpc {
+        ("otlp_grpc", "grpc")
+    } else {
+        ("otlp_http", "http/protobuf")
+    };
+    let v = v.get(kind).unwrap_or(&null);
+    let path = format!("{path}.{kind}");
+    if let Some(first) = otlp_seen.replace(path.clone()) {
+        return Err(error(ctx.text, &path, format!("a second OTLP exporter for this signal (the first is {first}): one per signal is supported")));
+    }
+    let unsupported: &'static [&'static str] = if metric {
+        &["temporality_preference", "default_histogram_aggregation"]
+    } else {
+        &[]
+    };
+    let mut o = Obj::new(ctx, &path, v, unsupported)?;
+    ctx.set(vars.protocol, protocol.into(), path.clone());
+    if let Some(v) = o.get("endpoint") {
+        let p = format!("{path}.endpoint");
+        let endpoint = scalar(ctx, &p, v)?;
+        ctx.set(vars.endpoint, endpoint, p);
+    }
+    let mut headers: Vec<String> = Vec::new();
+    if let Some(list) = o.get("headers") {
+        for (i, h) in seq(ctx, &format!("{path}.headers"), list)?
+            .iter()
+            .enumerate()
+        {
+            let hp = format!("{path}.headers[{i}]");
+            let mut ho = Obj::new(ctx, &hp, h, &[])?;
+            let name = ho
+                .get("name")
+                .ok_or_else(|| error(ctx.text, &format!("{hp}.name"), "required"))?;
+            let name = scalar(ctx, &format!("{hp}.name"), name)?;
+            let value = ho
+                .get("value")
+                .ok_or_else(|| error(ctx.text, &format!("{hp}.value"), "required"))?;
+            let value = scalar(ctx, &format!("{hp}.value"), value)?;
+            ho.finish(ctx)?;
+            headers.push(format!("{}={}", encode(&name), encode(&value)));
+        }
+    }
+    if let Some(v) = o.get("headers_list") {
+        let list = scalar(ctx, &format!("{path}.headers_list"), v)?;
+        for h in list.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+            let key = h.split('=').next().unwrap_or("");
+            if !headers.iter().any(|x| x.split('=').next() == Some(key)) {
+                headers.push(h.to_string());
+            }
+        }
+    }
+    if !headers.is_empty() {
+        ctx.set(vars.headers, headers.join(","), format!("{path}.headers"));
+    }
+    if let Some(v) = o.get("compression") {
+        let p = format!("{path}.compression");
+        let c = scalar(ctx, &p, v)?;
+        ctx.set(vars.compression, c, p);
+    }
+    if let Some(v) = o.get("timeout") {
+        let p = format!("{path}.timeout");
+        let t = integer(ctx, &p, v)?;
+        ctx.set(vars.timeout, t.to_string(), p);
+    }
+    if kind == "otlp_http" {
+        if let Some(v) = o.get("encoding") {
+            let p = format!("{path}.encoding");
+            let enc = scalar(ctx, &p, v)?;
+            if enc != "protobuf" {
+                return Err(error(
+                    ctx.text,
+                    &p,
+                    format!("{enc:?}: only protobuf is supported"),
+                ));
+            }
+        }
+    }
+    if let Some(v) = o.get("tls") {
+        let tp = format!("{path}.tls");
+        let mut t = Obj::new(ctx, &tp, v, &["cert_file", "key_file"])?;
+        if let Some(v) = t.get("ca_file") {
+            let p = format!("{tp}.ca_file");
+            let ca = scalar(ctx, &p, v)?;
+            ctx.set(vars.certificate, ca, p);
+        }
+        if kind == "otlp_grpc" {
+            if let Some(v) = t.get("insecure") {
+                let p = format!("{tp}.insecure");
+                // Plaintext is chosen by an `http://` endpoint; `insecure: true` only confirms it.
+                let _ = boolean(ctx, &p, v)?;
+            }
+        }
+        t.finish(ctx)?;
+    }
+    o.finish(ctx)?;
+    Ok("otlp")
+}
+
+fn join_exporters(list: &[&'static str]) -> String {
+    let mut names: Vec<&str> = list.iter().copied().filter(|n| *n != "none").collect();
+    names.dedup();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(",")
+    }
+}
+
+fn tracer_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
+    let mut t = Obj::new(ctx, "tracer_provider", v, &["limits", "id_generator"])?;
+    let mut exporters = Vec::new();
+    let mut otlp = None;
+    let processors = t.require(
+        ctx,
+        "processors",
+        &["processors", "sampler", "limits", "id_generator"],
+    )?;
+    for (i, p) in seq(ctx, "tracer_provider.processors", processors)?
+        .iter()
+        .enumerate()
+    {
+        let path = format!("tracer_provider.processors[{i}]");
+        let mut po = Obj::new(ctx, &path, p, &[])?;
+        if let Some(b) = po.get("batch") {
+            let bp = format!("{path}.batch");
+            let mut bo = Obj::new(ctx, &bp, b, &["export_timeout"])?;
+            for (key, var) in [
+                ("schedule_delay", "OTEL_BSP_SCHEDULE_DELAY"),
+                ("max_queue_size", "OTEL_BSP_MAX_QUEUE_SIZE"),
+                ("max_export_batch_size", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
+            ] {
+                if let Some(v) = bo.get(key) {
+                    let p = format!("{bp}.{key}");
+                    let n = integer(ctx, &p, v)?;
+                    ctx.set(var, n.to_string(), p);
+                }
+            }
+            let e = bo
+                .get("exporter")
+                .ok_or_else(|| error(ctx.text, &format!("{bp}.exporter"), "required"))?;
+            exporters.push(exporter(
+                ctx,
+                &format!("{bp}.exporter"),
+                e,
+                &TRACES,
+                &mut otlp,
+                false,
+            )?);
+            bo.finish(ctx)?;
+        } else if let Some(s) = po.get("simple") {
+            let sp = format!("{path}.simple");
+            let mut so = Obj::new(ctx, &sp, s, &[])?;
+            let e = so
+                .get("exporter")
+                .ok_or_else(|| error(ctx.text, &format!("{sp}.exporter"), "required"))?;
+            let name = exporter(ctx, &format!("{sp}.exporter"), e, &TRACES, &mut otlp, false)?;
+            if name == "otlp" {
+                return Err(error(ctx.text, &sp, "a simple processor with an OTLP exporter is not supported (it exports each span synchronously): use batch"));
+            }
+            exporters.push(name);
+            so.finish(ctx)?;
+        } else {
+            po.finish(ctx)?;
+            return Err(error(ctx.text, &path, "expected `batch` or `simple`"));
+        }
+        po.finish(ctx)?;
+    }
+    if let Some(s) = t.get("sampler") {
+        let (sampler, arg) = sampler(ctx, "tracer_provider.sampler", s, true)?;
+        ctx.set(
+            "OTEL_TRACES_SAMPLER",
+            sampler,
+            "tracer_provider.sampler".into(),
+        );
+        if let Some(arg) = arg {
+            ctx.set(
+                "OTEL_TRACES_SAMPLER_ARG",
+                arg,
+                "tracer_provider.sampler".into(),
+            );
+        }
+    }
+    t.finish(ctx)?;
+    ctx.set(
+        "OTEL_TRACES_EXPORTER",
+        join_exporters(&exporters),
+        "tracer_provider.processors".into(),
+    );
+    Ok(())
+}
+
+/// A sampler as `OTEL_TRACES_SAMPLER` (and its argument).
+fn sampler(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    v: &Value,
+    top: bool,
+) -> Result<(String, Option<String>)> {
+    let mut s = Obj::new(
+        ctx,
+        path,
+        v,
+        &["probability/development", "composite/development"],
+    )?;
+    let mut found: Option<(String, Option<String>)> = None;
+    if s.has("always_on") {
+        found = Some(("always_on".into(), None));
+    }
+    if s.has("always_off") {
+        found = Some(("always_off".into(), None));
+    }
+    if let Some(r) = s.get("trace_id_ratio_based") {
+        let rp = format!("{path}.trace_id_ratio_based");
+        let mut ro = Obj::new(ctx, &rp, r, &[])?;
+        let ratio = match ro.get("ratio") {
+            Some(v) => v.as_f64().ok_or_else(|| {
+                error(
+                    ctx.text,
+                    &format!("{rp}.ratio"),
+                    format!("expected a number from 0 to 1, got {}", describe(v)),
+                )
+            })?,
+            None => 1.0,
+        };
+        ro.finish(ctx)?;
+        found = Some(("traceidratio".into(), Some(ratio.to_string())));
+    } else if matches!(v.get("trace_id_ratio_based"), Some(Value::Null)) {
+        found = Some(("traceidratio".into(), Some("1".into())));
+    }
+    if let Some(p) = s.get("parent_based") {
+        let pp = format!("{path}.parent_based");
+        if !top {
+            return Err(error(
+                ctx.text,
+                &pp,
+                "a parent_based sampler inside parent_based is not supported",
+            ));
+        }
+        let mut po = Obj::new(ctx, &pp, p, &[])?;
+        let root = match po.get("root") {
+            Some(r) => sampler(ctx, &format!("{pp}.root"), r, false)?,
+            None => ("always_on".into(), None),
+        };
+        for (branch, default) in [
+            ("remote_parent_sampled", "always_on"),
+            ("remote_parent_not_sampled", "always_off"),
+            ("local_parent_sampled", "always_on"),
+            ("local_parent_not_sampled", "always_off"),
+        ] {
+            if let Some(b) = po.get(branch) {
+                let bp = format!("{pp}.{branch}");
+                let (name, _) = sampler(ctx, &bp, b, false)?;
+                if name != default {
+                    return Err(error(ctx.text, &bp, format!("only {default} is supported for this branch (the SDK's parent-based sampler), got {name}")));
+                }
+            }
+        }
+        po.finish(ctx)?;
+        found = Some(match root.0.as_str() {
+            "always_on" => ("parentbased_always_on".into(), None),
+            "always_off" => ("parentbased_always_off".into(), None),
+            _ => ("parentbased_traceidratio".into(), root.1),
+        });
+    } else if matches!(v.get("parent_based"), Some(Value::Null)) {
+        found = Some(("parentbased_always_on".into(), None));
+    }
+    s.finish(ctx)?;
+    found.ok_or_else(|| {
+        error(
+            ctx.text,
+            path,
+            "expected always_on, always_off, trace_id_ratio_based or parent_based",
+        )
+    })
+}
+
+fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
+    let mut m = Obj::new(ctx, "meter_provider", v, &["views"])?;
+    let mut exporters = Vec::new();
+    let mut otlp = None;
+    let readers = m.require(ctx, "readers", &["readers", "views", "exemplar_filter"])?;
+    for (i, r) in seq(ctx, "meter_provider.readers", readers)?
+        .iter()
+        .enumerate()
+    {
+        let path = format!("meter_provider.readers[{i}]");
+        let mut ro = Obj::new(ctx, &path, r, &[])?;
+        if let Some(p) = ro.get("pull") {
+            let pp = format!("{path}.pull");
+            let mut po = Obj::new(ctx, &pp, p, &["producers", "cardinality_limits"])?;
+            let e = po
+                .get("exporter")
+                .ok_or_else(|| error(ctx.text, &format!("{pp}.exporter"), "required"))?;
+            let ep = format!("{pp}.exporter");
+            let mut eo = Obj::new(ctx, &ep, e, &[])?;
+            if !eo.has("prometheus/development") {
+                return Err(error(ctx.text, &ep, "expected `prometheus/development`"));
+            }
+            let null = Value::Null;
+            let prom = e.get("prometheus/development").unwrap_or(&null);
+            let xp = format!("{ep}.prometheus/development");
+            let mut xo = Obj::new(
+                ctx,
+                &xp,
+                prom,
+                &[
+                    "scope_info_enabled",
+                    "target_info_enabled/development",
+                    "translation_strategy",
+                ],
+            )?;
+            if let Some(h) = xo.get("host") {
+                let p = format!("{xp}.host");
+                let host = scalar(ctx, &p, h)?;
+                ctx.set("OTEL_EXPORTER_PROMETHEUS_HOST", host, p);
+            }
+            if let Some(port) = xo.get("port") {
+                let p = format!("{xp}.port");
+                let n = integer(ctx, &p, port)?;
+                ctx.set("OTEL_EXPORTER_PROMETHEUS_PORT", n.to_string(), p);
+            }
+            if let Some(l) = xo.get("resource_constant_labels") {
+                let lp = format!("{xp}.resource_constant_labels");
+                let mut lo = Obj::new(ctx, &lp, l, &["excluded"])?;
+                if let Some(inc) = lo.get("included") {
+                    let keys: Vec<String> = seq(ctx, &format!("{lp}.included"), inc)?
+                        .iter()
+                        .map(|k| scalar(ctx, &format!("{lp}.included"), k))
+                        .collect::<Result<_>>()?;
+                    ctx.set(
+                        "MARKETPLACE_PROMETHEUS_RESOURCE_LABELS",
+                        keys.join(","),
+                        format!("{lp}.included"),
+                    );
+                }
+                lo.finish(ctx)?;
+            }
+            xo.finish(ctx)?;
+            eo.finish(ctx)?;
+            po.finish(ctx)?;
+            exporters.push("prometheus");
+        } else if let Some(p) = ro.get("periodic") {
+            let pp = format!("{path}.periodic");
+            let mut po = Obj::new(ctx, &pp, p, &["timeout", "producers", "cardinality_limits"])?;
+            if let Some(v) = po.get("interval") {
+                let p = format!("{pp}.interval");
+                let n = integer(ctx, &p, v)?;
+                ctx.set("OTEL_METRIC_EXPORT_INTERVAL", n.to_string(), p);
+            }
+            let e = po
+                .get("exporter")
+                .ok_or_else(|| error(ctx.text, &format!("{pp}.exporter"), "required"))?;
+            exporters.push(exporter(
+                ctx,
+                &format!("{pp}.exporter"),
+                e,
+                &METRICS,
+                &mut otlp,
+                true,
+            )?);
+            po.finish(ctx)?;
+        } else {
+            ro.finish(ctx)?;
+            return Err(error(ctx.text, &path, "expected `pull` or `periodic`"));
+        }
+        ro.finish(ctx)?;
+    }
+    if let Some(f) = m.get("exemplar_filter") {
+        let p = "meter_provider.exemplar_filter";
+        let filter = scalar(ctx, p, f)?;
+        ctx.set("OTEL_METRICS_EXEMPLAR_FILTER", filter, p.into());
+    }
+    m.finish(ctx)?;
+    ctx.set(
+        "OTEL_METRICS_EXPORTER",
+        join_exporters(&exporters),
+        "meter_provider.readers".into(),
+    );
+    Ok(())
+}
+
+fn logger_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
+    let mut l = Obj::new(ctx, "logger_provider", v, &["limits"])?;
+    let mut exporters = Vec::new();
+    let mut otlp = None;
+    let processors = l.require(ctx, "processors", &["processors", "limits"])?;
+    for (i, p) in seq(ctx, "logger_provider.processors", processors)?
+        .iter()
+        .enumerate()
+    {
+        let path = format!("logger_provider.processors[{i}]");
+        let mut po = Obj::new(ctx, &path, p, &["simple"])?;
+        let b = po
+            .get("batch")
+            .ok_or_else(|| error(ctx.text, &path, "expected `batch`"))?;
+        let bp = format!("{path}.batch");
+        let mut bo = Obj::new(ctx, &bp, b, &["export_timeout"])?;
+        for (key, var) in [
+            ("schedule_delay", "OTEL_BLRP_SCHEDULE_DELAY"),
+            ("max_queue_size", "OTEL_BLRP_MAX_QUEUE_SIZE"),
+            ("max_export_batch_size", "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"),
+        ] {
+            if let Some(v) = bo.get(key) {
+                let p = format!("{bp}.{key}");
+                let n = integer(ctx, &p, v)?;
+                ctx.set(var, n.to_string(), p);
+            }
+        }
+        let e = bo
+            .get("exporter")
+            .ok_or_else(|| error(ctx.text, &format!("{bp}.exporter"), "required"))?;
+        let name = exporter(ctx, &format!("{bp}.exporter"), e, &LOGS, &mut otlp, false)?;
+        if name == "console" {
+            return Err(error(ctx.text, &format!("{bp}.exporter.console"), "console log export is the tracing console output here (RUST_LOG, RUST_LOG_FORMAT); only OTLP exporters are supported"));
+        }
+        exporters.push(name);
+        bo.finish(ctx)?;
+        po.finish(ctx)?;
+    }
+    l.finish(ctx)?;
+    ctx.set(
+        "OTEL_LOGS_EXPORTER",
+        join_exporters(&exporters),
+        "logger_provider.processors".into(),
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn substitution_follows_the_data_model() {
+        let e = env(&[("A", "x"), ("EMPTY", "")]);
+        assert_eq!(substitute("${A}", &e).unwrap().as_deref(), Some("x"));
+        assert_eq!(
+            substitute("${env:A}-${B:-dflt}", &e).unwrap().as_deref(),
+            Some("x-dflt")
+        );
+        assert_eq!(substitute("${EMPTY:-d}", &e).unwrap().as_deref(), Some("d"));
+        assert_eq!(substitute("${UNSET}", &e).unwrap().as_deref(), Some(""));
+        assert_eq!(substitute("$${A}", &e).unwrap().as_deref(), Some("${A}"));
+        assert_eq!(substitute("cost $5", &e).unwrap(), None);
+        assert!(substitute("${1BAD}", &e).is_err());
+        assert!(substitute("${A", &e).is_err());
+    }
+}

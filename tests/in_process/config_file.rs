@@ -1,0 +1,256 @@
+//! `OTEL_CONFIG_FILE` / `TelemetryConfig::from_yaml`: an OpenTelemetry configuration file
+//! (schema 1.0/1.1) configures every signal through the same validation as the environment;
+//! substitution as the data model describes; strict errors naming the property path and line;
+//! other `OTEL_*` variables ignored when a file is given; never a panic on random input.
+
+use std::io::Write as _;
+
+use marketplace_telemetry::config::{Propagator, Protocol, Sampler};
+use marketplace_telemetry::{Error, ExemplarFilter, TelemetryConfig};
+use proptest::prelude::*;
+
+const FULL: &str = r#"
+file_format: "1.1"
+disabled: false
+resource:
+  attributes:
+    - name: service.name
+      value: registry
+    - name: deployment.environment.name
+      value: ${ENVIRONMENT:-staging}
+  attributes_list: team=packages,service.version=2.1.0
+  detection/development:
+    detectors: [{host: }]
+propagator:
+  composite:
+    - tracecontext:
+    - baggage:
+tracer_provider:
+  processors:
+    - batch:
+        schedule_delay: 2000
+        max_queue_size: 4096
+        max_export_batch_size: 256
+        exporter:
+          otlp_grpc:
+            endpoint: http://collector:4317
+            headers:
+              - name: authorization
+                value: Bearer ${API_TOKEN}
+            compression: gzip
+            timeout: 5000
+    - simple:
+        exporter:
+          console:
+  sampler:
+    parent_based:
+      root:
+        trace_id_ratio_based:
+          ratio: 0.25
+      remote_parent_sampled:
+        always_on:
+meter_provider:
+  readers:
+    - pull:
+        exporter:
+          prometheus/development:
+            host: 0.0.0.0
+            port: ${METRICS_PORT:-9464}
+    - periodic:
+        interval: 30000
+        exporter:
+          otlp_http:
+            endpoint: http://collector:4318/v1/metrics
+  exemplar_filter: always_off
+logger_provider:
+  processors:
+    - batch:
+        max_queue_size: 1024
+        exporter:
+          otlp_http:
+            endpoint: http://collector:4318/v1/logs
+"#;
+
+fn lookup(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    move |k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+fn write_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mt-config-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("otel.yaml");
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    path
+}
+
+#[test]
+fn a_file_configures_every_signal_and_other_otel_variables_are_ignored() {
+    let path = write_file("full", FULL);
+    let path_str: &'static str = Box::leak(path.display().to_string().into_boxed_str());
+    let vars: &'static [(&'static str, &'static str)] = Box::leak(Box::new([
+        ("OTEL_CONFIG_FILE", path_str),
+        ("API_TOKEN", "s3cr3t-token"),
+        ("METRICS_PORT", "9555"),
+        // Ignored: a file is given.
+        ("OTEL_SERVICE_NAME", "from-env"),
+        ("OTEL_TRACES_SAMPLER", "garbage"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "-1"),
+        ("RUST_LOG_FORMAT", "json"),
+    ]));
+    let c = TelemetryConfig::builder().build_from(lookup(vars)).unwrap();
+    assert_eq!(c.service_name, "registry");
+    assert_eq!(c.service_version.as_deref(), Some("2.1.0"));
+    assert!(c
+        .resource_attributes
+        .iter()
+        .any(|(k, v)| k == "deployment.environment.name" && v == "staging"));
+    assert!(c
+        .resource_attributes
+        .iter()
+        .any(|(k, v)| k == "team" && v == "packages"));
+    assert_eq!(
+        c.propagators,
+        vec![Propagator::TraceContext, Propagator::Baggage]
+    );
+    assert!(c.traces_exporters.otlp && c.traces_exporters.console);
+    assert_eq!(c.traces_otlp.endpoint, "http://collector:4317");
+    assert_eq!(c.traces_otlp.protocol, Protocol::Grpc);
+    assert_eq!(c.traces_otlp.timeout.as_millis(), 5000);
+    assert_eq!(c.batch.schedule_delay.as_millis(), 2000);
+    assert_eq!(c.batch.max_queue_size, 4096);
+    assert_eq!(c.batch.max_export_batch_size, 256);
+    assert_eq!(c.sampler, Sampler::ParentBasedTraceIdRatio(0.25));
+    assert!(c.metrics_exporters.prometheus && c.metrics_exporters.otlp);
+    assert_eq!(c.prometheus_addr.to_string(), "0.0.0.0:9555");
+    assert_eq!(c.metrics_otlp.protocol, Protocol::HttpProtobuf);
+    assert_eq!(c.metric_export_interval.as_millis(), 30000);
+    assert_eq!(c.exemplar_filter, ExemplarFilter::AlwaysOff);
+    assert!(c.logs_exporters.otlp);
+    assert_eq!(c.log_batch.max_queue_size, 1024);
+    assert_eq!(
+        c.log_format,
+        marketplace_telemetry::config::LogFormat::Json,
+        "non-OTEL variables still apply"
+    );
+    assert_eq!(c.config_file.as_deref(), Some(path_str));
+    assert!(
+        c.config_warnings
+            .iter()
+            .any(|w| w.contains("resource.detection/development")),
+        "{:?}",
+        c.config_warnings
+    );
+    // The secret reached the header, and shows nowhere.
+    let shown = format!("{c:?} {}", c.report());
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+    assert!(
+        c.report().to_string().contains("config_file="),
+        "{}",
+        c.report()
+    );
+}
+
+#[test]
+fn errors_name_the_property_path_and_line() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("file_format: \"1.1\"\ntracer_provider:\n  procesors: []\n", "tracer_provider.procesors", "unknown property"),
+        ("file_format: \"1.1\"\ntracer_provider:\n  processors:\n    - batch:\n        max_queue_size: big\n        exporter: {console: }\n", "tracer_provider.processors[0].batch.max_queue_size", "integer"),
+        ("file_format: \"1.1\"\ntracer_provider:\n  processors:\n    - batch:\n        max_queue_size: 0\n        exporter: {console: }\n", "tracer_provider.processors[0].batch.max_queue_size", "expected"),
+        ("file_format: \"1.1\"\nattribute_limits:\n  attribute_count_limit: 10\n", "attribute_limits", "not supported"),
+        ("file_format: \"1.1\"\nmeter_provider:\n  readers: []\n  views: []\n", "meter_provider.views", "not supported"),
+        ("file_format: \"2.0\"\n", "file_format", "1.0"),
+        ("disabled: true\n", "file_format", "required"),
+        ("file_format: \"1.1\"\npropagator:\n  composite_list: tracecontext,xray9\n", "propagator.composite", "expected"),
+        ("file_format: \"1.1\"\ntracer_provider:\n  processors:\n    - batch:\n        exporter:\n          otlp_grpc:\n            endpoint: http://a:4317\n          console:\n", "tracer_provider.processors[0].batch.exporter", "exactly one"),
+        ("file_format: \"1.1\"\ntracer_provider:\n  processors: []\n  sampler:\n    parent_based:\n      remote_parent_not_sampled:\n        always_on:\n", "tracer_provider.sampler.parent_based.remote_parent_not_sampled", "always_off"),
+        ("file_format: \"1.1\"\nresource:\n  attributes:\n    - name: a\n      value: ${1NVALID}\n", "resource.attributes[0].value", "substitution"),
+    ];
+    for (yaml, path, message) in cases {
+        let err = TelemetryConfig::from_yaml(yaml).expect_err(yaml);
+        match &err {
+            Error::InvalidConfigFile {
+                path: p,
+                message: m,
+                ..
+            } => {
+                assert_eq!(p, path, "{yaml}\n{err}");
+                assert!(m.contains(message), "{yaml}\n{err}");
+            }
+            other => panic!("{yaml}: expected InvalidConfigFile, got {other:?}"),
+        }
+    }
+    // The line of the offending key.
+    let err = TelemetryConfig::from_yaml(cases[1].0).unwrap_err();
+    assert!(err.to_string().contains("(line 5)"), "{err}");
+}
+
+#[test]
+fn a_malformed_header_never_shows_its_value() {
+    let yaml = "file_format: \"1.1\"\ntracer_provider:\n  processors:\n    - batch:\n        exporter:\n          otlp_http:\n            endpoint: http://a:4318/v1/traces\n            headers_list: \"authorization=Bearer S3NT1NEL,broken\"\n";
+    let err = TelemetryConfig::from_yaml(yaml).unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("S3NT1NEL"), "{shown}");
+    assert!(
+        shown.contains("tracer_provider.processors[0].batch.exporter.otlp_http.headers"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn substitution_types_values_after_substituting_and_never_adds_structure() {
+    // `${PORT}` becomes the integer; a value that would read as a mapping stays a string.
+    std::env::set_var("MT_TEST_PORT", "9777");
+    std::env::set_var("MT_TEST_NAME", "{a: b}");
+    let c = TelemetryConfig::from_yaml(
+        "file_format: \"1.1\"\nresource:\n  attributes:\n    - name: service.name\n      value: ${MT_TEST_NAME}\nmeter_provider:\n  readers:\n    - pull:\n        exporter:\n          prometheus/development:\n            port: ${MT_TEST_PORT}\n",
+    )
+    .unwrap();
+    assert_eq!(c.prometheus_addr.port(), 9777);
+    assert_eq!(c.service_name, "{a: b}");
+    // A missing provider is off; `$$` escapes.
+    let c = TelemetryConfig::from_yaml("file_format: \"1.0\"\nresource:\n  attributes:\n    - name: service.name\n      value: cost$$${MT_UNSET_VAR:-5}\n").unwrap();
+    assert_eq!(c.service_name, "cost$5");
+    assert!(!c.traces_exporters.otlp && !c.metrics_exporters.prometheus && !c.logs_exporters.otlp);
+}
+
+#[test]
+fn the_deprecated_variable_works_with_a_warning() {
+    let path = write_file("deprecated", "file_format: \"1.1\"\n");
+    let p: &'static str = Box::leak(path.display().to_string().into_boxed_str());
+    let vars: &'static [(&'static str, &'static str)] =
+        Box::leak(Box::new([("OTEL_EXPERIMENTAL_CONFIG_FILE", p)]));
+    let c = TelemetryConfig::builder().build_from(lookup(vars)).unwrap();
+    assert!(c.config_warnings.iter().any(|w| w.contains("deprecated")));
+    let vars: &'static [(&'static str, &'static str)] =
+        Box::leak(Box::new([("OTEL_CONFIG_FILE", "/nonexistent/otel.yaml")]));
+    let err = TelemetryConfig::builder()
+        .build_from(lookup(vars))
+        .unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/otel.yaml"), "{err}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    /// Random documents built from the schema's words, YAML punctuation and substitutions:
+    /// an error or a configuration, never a panic.
+    #[test]
+    fn random_documents_never_panic(parts in prop::collection::vec(prop::sample::select(vec![
+        "file_format: \"1.1\"\n", "tracer_provider:\n", "  processors:\n", "    - batch:\n",
+        "        exporter:\n", "          otlp_grpc:\n", "            endpoint: ${X:-http://a:4317}\n",
+        "  sampler:\n", "    parent_based:\n", "      root:\n", "        always_off:\n",
+        "meter_provider:\n", "  readers:\n", "    - pull:\n", "        exporter:\n",
+        "          prometheus/development:\n", "            port: ${P}\n", "resource:\n",
+        "  attributes:\n", "    - name: a\n", "      value: $${\n", "- \n", ": \n", "[\n", "{}\n",
+        "\"\n", "${\n", "  headers_list: a=b,c\n", "disabled: ${D:-true}\n", "\t\n", "&a x\n", "*a\n",
+    ]), 0..24)) {
+        let doc: String = parts.concat();
+        let _ = TelemetryConfig::from_yaml(&doc);
+    }
+}
