@@ -254,3 +254,22 @@ proptest! {
         let _ = TelemetryConfig::from_yaml(&doc);
     }
 }
+
+#[test]
+fn the_readme_example_file_is_valid() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("### A configuration file")
+        .nth(1)
+        .expect("README has the configuration file section");
+    let yaml = section
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a yaml block");
+    let c = TelemetryConfig::from_yaml(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    assert_eq!(c.service_name, "registry");
+    assert_eq!(c.sampler, Sampler::ParentBasedTraceIdRatio(0.1));
+    assert!(c.logs_exporters.otlp && c.metrics_exporters.prometheus && c.traces_exporters.otlp);
+}
