@@ -155,3 +155,87 @@ fn spans_recorded_after_a_collector_restart_arrive_and_the_host_never_waits() {
     );
     let _ = telemetry.shutdown();
 }
+
+/// The same three signals configured by a configuration file alone (`OTEL_CONFIG_FILE`), with
+/// the collector address substituted from the environment and a stray `OTEL_*` endpoint that
+/// the file makes irrelevant.
+#[test]
+fn a_configuration_file_alone_sends_all_signals_to_the_collector() {
+    let Some(rotel) = require("rotel", rotel()) else {
+        return;
+    };
+    let collector = Collector::start(&rotel, "rotel-file");
+    let dir = common::temp_dir("config-file");
+    let file = dir.join("otel.yaml");
+    std::fs::write(
+        &file,
+        r#"file_format: "1.1"
+resource:
+  attributes:
+    - name: service.name
+      value: rotel-file-svc
+tracer_provider:
+  processors:
+    - batch:
+        schedule_delay: 100
+        exporter:
+          otlp_grpc:
+            endpoint: http://127.0.0.1:${COLLECTOR_GRPC_PORT}
+meter_provider:
+  readers:
+    - pull:
+        exporter:
+          prometheus/development:
+            port: 0
+    - periodic:
+        interval: 500
+        exporter:
+          otlp_grpc:
+            endpoint: http://127.0.0.1:${COLLECTOR_GRPC_PORT}
+logger_provider:
+  processors:
+    - batch:
+        schedule_delay: 100
+        exporter:
+          otlp_grpc:
+            endpoint: http://127.0.0.1:${COLLECTOR_GRPC_PORT}
+"#,
+    )
+    .unwrap();
+    let port = collector.grpc.to_string();
+    let closed = format!("http://127.0.0.1:{}", common::free_port());
+    let config = TelemetryConfig::builder()
+        .with_log_writer(Capture::default().writer())
+        .build_from(env_map(&[
+            ("OTEL_CONFIG_FILE", file.to_str().unwrap()),
+            ("COLLECTOR_GRPC_PORT", &port),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &closed),
+        ]))
+        .unwrap();
+    assert!(config.report().to_string().contains("config_file="));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let telemetry = Telemetry::build(config).unwrap();
+        tracing::dispatcher::with_default(telemetry.dispatch(), || {
+            let span = tracing::info_span!("file_span");
+            let _g = span.enter();
+            tracing::info!("file log body");
+        });
+        telemetry
+            .meter()
+            .u64_counter("rotel.test.file")
+            .build()
+            .add(5, &[]);
+        telemetry
+            .shutdown()
+            .expect("shutdown flushes to a live collector");
+    });
+    collector
+        .sink_shows(&[
+            "file_span",
+            "rotel-file-svc",
+            "rotel.test.file",
+            "Body: Str(file log body)",
+        ])
+        .unwrap();
+}
