@@ -506,40 +506,56 @@ fn propagator(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
     Ok(())
 }
 
-/// The variables of one signal's OTLP exporter.
-struct SignalVars {
-    endpoint: &'static str,
-    protocol: &'static str,
-    headers: &'static str,
-    timeout: &'static str,
-    compression: &'static str,
-    certificate: &'static str,
+use super::env::{BatchVars, SignalVars, BLRP_VARS, BSP_VARS, SIGNAL_VARS};
+
+/// The OTLP variables of traces, metrics, logs (the environment's table).
+fn signal_vars(index: usize) -> &'static SignalVars {
+    &SIGNAL_VARS[index]
 }
 
-const TRACES: SignalVars = SignalVars {
-    endpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    protocol: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-    headers: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-    timeout: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-    compression: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
-    certificate: "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
-};
-const METRICS: SignalVars = SignalVars {
-    endpoint: "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-    protocol: "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
-    headers: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
-    timeout: "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
-    compression: "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
-    certificate: "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
-};
-const LOGS: SignalVars = SignalVars {
-    endpoint: "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
-    protocol: "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
-    headers: "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
-    timeout: "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
-    compression: "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
-    certificate: "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
-};
+/// A batch processor's `schedule_delay`, `max_queue_size`, `max_export_batch_size`, and
+/// its exporter; returns the exporter's name.
+fn batch(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    v: &Value,
+    vars: &BatchVars,
+    signal: usize,
+    otlp: &mut Option<String>,
+) -> Result<&'static str> {
+    let mut bo = Obj::new(ctx, path, v, &["export_timeout"])?;
+    for (key, var) in [
+        ("schedule_delay", vars.schedule_delay),
+        ("max_queue_size", vars.max_queue_size),
+        ("max_export_batch_size", vars.max_export_batch_size),
+    ] {
+        if let Some(v) = bo.get(key) {
+            let p = format!("{path}.{key}");
+            let n = integer(ctx, &p, v)?;
+            ctx.set(var, n.to_string(), p);
+        }
+    }
+    let e = bo.require(
+        ctx,
+        "exporter",
+        &[
+            "exporter",
+            "schedule_delay",
+            "max_queue_size",
+            "max_export_batch_size",
+        ],
+    )?;
+    let name = exporter(
+        ctx,
+        &format!("{path}.exporter"),
+        e,
+        signal_vars(signal),
+        otlp,
+        false,
+    )?;
+    bo.finish(ctx)?;
+    Ok(name)
+}
 
 /// Reads an exporter mapping (`otlp_grpc`, `otlp_http`, `console`); returns the exporter
 /// names it adds to the signal's `OTEL_*_EXPORTER` list.
@@ -690,37 +706,21 @@ fn tracer_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
         let mut po = Obj::new(ctx, &path, p, &[])?;
         if let Some(b) = po.get("batch") {
             let bp = format!("{path}.batch");
-            let mut bo = Obj::new(ctx, &bp, b, &["export_timeout"])?;
-            for (key, var) in [
-                ("schedule_delay", "OTEL_BSP_SCHEDULE_DELAY"),
-                ("max_queue_size", "OTEL_BSP_MAX_QUEUE_SIZE"),
-                ("max_export_batch_size", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
-            ] {
-                if let Some(v) = bo.get(key) {
-                    let p = format!("{bp}.{key}");
-                    let n = integer(ctx, &p, v)?;
-                    ctx.set(var, n.to_string(), p);
-                }
-            }
-            let e = bo
-                .get("exporter")
-                .ok_or_else(|| error(ctx.text, &format!("{bp}.exporter"), "required"))?;
-            exporters.push(exporter(
-                ctx,
-                &format!("{bp}.exporter"),
-                e,
-                &TRACES,
-                &mut otlp,
-                false,
-            )?);
-            bo.finish(ctx)?;
+            exporters.push(batch(ctx, &bp, b, &BSP_VARS, 0, &mut otlp)?);
         } else if let Some(s) = po.get("simple") {
             let sp = format!("{path}.simple");
             let mut so = Obj::new(ctx, &sp, s, &[])?;
             let e = so
                 .get("exporter")
                 .ok_or_else(|| error(ctx.text, &format!("{sp}.exporter"), "required"))?;
-            let name = exporter(ctx, &format!("{sp}.exporter"), e, &TRACES, &mut otlp, false)?;
+            let name = exporter(
+                ctx,
+                &format!("{sp}.exporter"),
+                e,
+                signal_vars(0),
+                &mut otlp,
+                false,
+            )?;
             if name == "otlp" {
                 return Err(error(ctx.text, &sp, "a simple processor with an OTLP exporter is not supported (it exports each span synchronously): use batch"));
             }
@@ -921,7 +921,7 @@ fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
                 ctx,
                 &format!("{pp}.exporter"),
                 e,
-                &METRICS,
+                signal_vars(1),
                 &mut otlp,
                 true,
             )?);
@@ -961,27 +961,11 @@ fn logger_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
             .get("batch")
             .ok_or_else(|| error(ctx.text, &path, "expected `batch`"))?;
         let bp = format!("{path}.batch");
-        let mut bo = Obj::new(ctx, &bp, b, &["export_timeout"])?;
-        for (key, var) in [
-            ("schedule_delay", "OTEL_BLRP_SCHEDULE_DELAY"),
-            ("max_queue_size", "OTEL_BLRP_MAX_QUEUE_SIZE"),
-            ("max_export_batch_size", "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"),
-        ] {
-            if let Some(v) = bo.get(key) {
-                let p = format!("{bp}.{key}");
-                let n = integer(ctx, &p, v)?;
-                ctx.set(var, n.to_string(), p);
-            }
-        }
-        let e = bo
-            .get("exporter")
-            .ok_or_else(|| error(ctx.text, &format!("{bp}.exporter"), "required"))?;
-        let name = exporter(ctx, &format!("{bp}.exporter"), e, &LOGS, &mut otlp, false)?;
+        let name = batch(ctx, &bp, b, &BLRP_VARS, 2, &mut otlp)?;
         if name == "console" {
             return Err(error(ctx.text, &format!("{bp}.exporter.console"), "console log export is the tracing console output here (RUST_LOG, RUST_LOG_FORMAT); only OTLP exporters are supported"));
         }
         exporters.push(name);
-        bo.finish(ctx)?;
         po.finish(ctx)?;
     }
     l.finish(ctx)?;
