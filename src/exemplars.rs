@@ -220,8 +220,8 @@ struct Store {
 }
 
 /// The exemplars of one pipeline: handed to the instruments that record them
-/// ([`MarketplaceMetrics`](crate::marketplace::MarketplaceMetrics) and the HTTP layer of
-/// [`Telemetry`](crate::Telemetry)) and read by its scrape endpoint. Cheap to clone.
+/// (`MarketplaceMetrics::with_exemplars`, the HTTP layer of `Telemetry::http_layer`) and
+/// read by its scrape endpoint. Cheap to clone.
 #[derive(Clone)]
 pub struct Exemplars {
     store: Arc<Store>,

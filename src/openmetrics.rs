@@ -12,6 +12,9 @@ use prometheus::proto::{Metric, MetricFamily, MetricType};
 
 use crate::exemplars::{Exemplar, Exemplars};
 
+/// Content type of the Prometheus text format 0.0.4.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
 /// Content type of the OpenMetrics text exposition.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -77,7 +80,7 @@ impl ExpositionFormat {
     /// The `Content-Type` of this format.
     pub fn content_type(self) -> &'static str {
         match self {
-            ExpositionFormat::Text => crate::scrape::CONTENT_TYPE,
+            ExpositionFormat::Text => CONTENT_TYPE,
             ExpositionFormat::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
         }
     }
@@ -105,19 +108,8 @@ fn number(v: f64, out: &mut String) {
     }
 }
 
+/// One sample line, with its exemplar if any (`# {trace_id="…",span_id="…"} value timestamp`).
 fn sample(
-    out: &mut String,
-    name: &str,
-    suffix: &str,
-    m: &Metric,
-    extra: Option<(&str, &str)>,
-    v: f64,
-) {
-    sample_with(out, name, suffix, m, extra, v, None);
-}
-
-/// One sample line, with an exemplar (`# {trace_id="…",span_id="…"} value timestamp`).
-fn sample_with(
     out: &mut String,
     name: &str,
     suffix: &str,
@@ -219,7 +211,7 @@ pub(crate) fn render(
                 store.lookup(name, &labels, ignore)
             });
             match kind {
-                MetricType::COUNTER => sample_with(
+                MetricType::COUNTER => sample(
                     &mut out,
                     family,
                     "_total",
@@ -228,15 +220,23 @@ pub(crate) fn render(
                     m.get_counter().get_value(),
                     slots.as_ref().and_then(|s| s.get(0)),
                 ),
-                MetricType::GAUGE if is_info => sample(&mut out, family, "_info", m, None, 1.0),
-                MetricType::GAUGE => {
-                    sample(&mut out, family, "", m, None, m.get_gauge().get_value())
+                MetricType::GAUGE if is_info => {
+                    sample(&mut out, family, "_info", m, None, 1.0, None)
                 }
+                MetricType::GAUGE => sample(
+                    &mut out,
+                    family,
+                    "",
+                    m,
+                    None,
+                    m.get_gauge().get_value(),
+                    None,
+                ),
                 MetricType::UNTYPED => {
                     // The bridge never writes untyped families; the value is there all the same.
                     #[allow(deprecated)]
                     let v = m.get_untyped().get_value();
-                    sample(&mut out, family, "", m, None, v)
+                    sample(&mut out, family, "", m, None, v, None)
                 }
                 MetricType::HISTOGRAM => {
                     let h = m.get_histogram();
@@ -249,7 +249,7 @@ pub(crate) fn render(
                         let exemplar = slots
                             .as_ref()
                             .and_then(|s| s.get(s.bucket_of(b.upper_bound())?));
-                        sample_with(
+                        sample(
                             &mut out,
                             family,
                             "_bucket",
@@ -263,7 +263,7 @@ pub(crate) fn render(
                         let exemplar = slots
                             .as_ref()
                             .and_then(|s| s.get(s.bucket_of(f64::INFINITY)?));
-                        sample_with(
+                        sample(
                             &mut out,
                             family,
                             "_bucket",
@@ -280,8 +280,9 @@ pub(crate) fn render(
                         m,
                         None,
                         h.get_sample_count() as f64,
+                        None,
                     );
-                    sample(&mut out, family, "_sum", m, None, h.get_sample_sum());
+                    sample(&mut out, family, "_sum", m, None, h.get_sample_sum(), None);
                 }
                 MetricType::SUMMARY => {
                     let s = m.get_summary();
@@ -296,10 +297,19 @@ pub(crate) fn render(
                             m,
                             Some(("quantile", &q)),
                             quantile.value(),
+                            None,
                         );
                     }
-                    sample(&mut out, family, "_count", m, None, s.sample_count() as f64);
-                    sample(&mut out, family, "_sum", m, None, s.sample_sum());
+                    sample(
+                        &mut out,
+                        family,
+                        "_count",
+                        m,
+                        None,
+                        s.sample_count() as f64,
+                        None,
+                    );
+                    sample(&mut out, family, "_sum", m, None, s.sample_sum(), None);
                 }
             }
         }

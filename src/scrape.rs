@@ -18,8 +18,7 @@ use crate::error::{Error, Result};
 use crate::exemplars::Exemplars;
 use crate::openmetrics::ExpositionFormat;
 
-/// Content type of the text exposition format we serve.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub use crate::openmetrics::CONTENT_TYPE;
 
 /// Renders the metrics registry in the Prometheus text format; cheap to clone.
 ///

@@ -325,7 +325,27 @@ pub const GENAI_DURATION_BUCKETS: &[f64] = &[
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 ];
 
+/// The attributes of the HTTP server duration and body-size histograms.
+const HTTP_LABELS: &[&str] = &[
+    "http.request.method",
+    "url.scheme",
+    "http.route",
+    "http.response.status_code",
+    "error.type",
+];
+
 macro_rules! spec {
+    ($name:literal, $kind:ident, $unit:literal, $desc:literal, $buckets:expr, $labels:ident, $semconv:expr) => {
+        InstrumentSpec {
+            name: $name,
+            kind: Kind::$kind,
+            unit: $unit,
+            description: $desc,
+            boundaries: $buckets,
+            labels: $labels,
+            semconv: $semconv,
+        }
+    };
     ($name:literal, $kind:ident, $unit:literal, $desc:literal, $buckets:expr, [$($l:literal),*], $semconv:expr) => {
         InstrumentSpec {
             name: $name,
@@ -346,13 +366,7 @@ pub const HTTP_SERVER_DURATION: InstrumentSpec = spec!(
     "s",
     "Duration of HTTP server requests.",
     HTTP_DURATION_BUCKETS,
-    [
-        "http.request.method",
-        "url.scheme",
-        "http.route",
-        "http.response.status_code",
-        "error.type"
-    ],
+    HTTP_LABELS,
     Some(SEMCONV)
 );
 /// `http.server.active_requests`
@@ -372,13 +386,7 @@ pub const HTTP_SERVER_REQUEST_BODY: InstrumentSpec = spec!(
     "By",
     "Size of HTTP server request bodies.",
     &[],
-    [
-        "http.request.method",
-        "url.scheme",
-        "http.route",
-        "http.response.status_code",
-        "error.type"
-    ],
+    HTTP_LABELS,
     Some(SEMCONV)
 );
 /// `http.server.response.body.size`
@@ -388,13 +396,7 @@ pub const HTTP_SERVER_RESPONSE_BODY: InstrumentSpec = spec!(
     "By",
     "Size of HTTP server response bodies.",
     &[],
-    [
-        "http.request.method",
-        "url.scheme",
-        "http.route",
-        "http.response.status_code",
-        "error.type"
-    ],
+    HTTP_LABELS,
     Some(SEMCONV)
 );
 
