@@ -71,6 +71,8 @@ pub struct TelemetryConfigBuilder {
     pub(super) prebound_item_types: Option<Vec<crate::marketplace::ItemType>>,
     pub(super) operation_events: Option<Option<tracing::Level>>,
     pub(super) prometheus_resource_labels: Option<Vec<String>>,
+    pub(super) span_limits: Option<super::values::SpanLimits>,
+    pub(super) log_record_limits: Option<super::values::LogRecordLimits>,
 }
 
 impl fmt::Debug for TelemetryConfigBuilder {
@@ -87,6 +89,45 @@ impl TelemetryConfigBuilder {
     /// Disables every signal (env: `OTEL_SDK_DISABLED`, default `false`).
     pub fn with_sdk_disabled(mut self, disabled: bool) -> Self {
         self.sdk_disabled = Some(disabled);
+        self
+    }
+
+    /// Span limits (env: `OTEL_SPAN_*`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`,
+    /// `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`, `OTEL_ATTRIBUTE_*`; default 128 of each, string
+    /// values unlimited). Each must be at most 1048576.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry::{config::SpanLimits, TelemetryConfig};
+    /// let mut limits = SpanLimits::default();
+    /// limits.attribute_value_length = Some(1024);
+    /// let config = TelemetryConfig::builder().with_span_limits(limits).build_from(|_| None)?;
+    /// assert_eq!(config.span_limits.attribute_value_length, Some(1024));
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn with_span_limits(mut self, limits: super::values::SpanLimits) -> Self {
+        self.span_limits = Some(limits);
+        self
+    }
+
+    /// Limits on log records exported over OTLP (env: `OTEL_LOGRECORD_*`, `OTEL_ATTRIBUTE_*`;
+    /// default 128 attributes, string values unlimited).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry::{config::LogRecordLimits, TelemetryConfig};
+    /// let mut limits = LogRecordLimits::default();
+    /// limits.attribute_count = 32;
+    /// let config = TelemetryConfig::builder()
+    ///     .with_log_record_limits(limits)
+    ///     .build_from(|_| None)?;
+    /// assert_eq!(config.log_record_limits.attribute_count, 32);
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn with_log_record_limits(mut self, limits: super::values::LogRecordLimits) -> Self {
+        self.log_record_limits = Some(limits);
         self
     }
 

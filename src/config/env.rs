@@ -74,6 +74,54 @@ pub const OTEL_METRICS_EXEMPLAR_FILTER: &str = "OTEL_METRICS_EXEMPLAR_FILTER";
 /// default), `error`, `warn`, `info`, `debug` or `trace`.
 pub const MARKETPLACE_OPERATION_EVENTS: &str = "MARKETPLACE_OPERATION_EVENTS";
 
+/// `true` asks for a plaintext gRPC connection. Endpoints here always carry their scheme
+/// (`http://` is plaintext, `https://` TLS), which the specification says wins: a value that
+/// contradicts the endpoint's scheme is refused rather than ignored.
+pub const OTEL_EXPORTER_OTLP_INSECURE: &str = "OTEL_EXPORTER_OTLP_INSECURE";
+/// PEM file of the client certificate presented to the collector (mTLS, gRPC with feature
+/// `tls`); needs `OTEL_EXPORTER_OTLP_CLIENT_KEY`.
+pub const OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE";
+/// PEM file of the client's private key (mTLS); needs `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`.
+pub const OTEL_EXPORTER_OTLP_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_CLIENT_KEY";
+/// Characters per string attribute value, every signal (default: unlimited).
+pub const OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: &str = "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT";
+/// Attributes per span, event, link and log record (default 128).
+pub const OTEL_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_ATTRIBUTE_COUNT_LIMIT";
+/// Characters per string span attribute value (over `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
+pub const OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: &str = "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT";
+/// Attributes per span (over `OTEL_ATTRIBUTE_COUNT_LIMIT`; default 128).
+pub const OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT";
+/// Events per span (default 128).
+pub const OTEL_SPAN_EVENT_COUNT_LIMIT: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";
+/// Links per span (default 128).
+pub const OTEL_SPAN_LINK_COUNT_LIMIT: &str = "OTEL_SPAN_LINK_COUNT_LIMIT";
+/// Attributes per span event (over `OTEL_ATTRIBUTE_COUNT_LIMIT`; default 128).
+pub const OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT";
+/// Attributes per span link (over `OTEL_ATTRIBUTE_COUNT_LIMIT`; default 128).
+pub const OTEL_LINK_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT";
+/// Characters per string log record attribute value (over `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
+pub const OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT: &str =
+    "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT";
+/// Attributes per log record (over `OTEL_ATTRIBUTE_COUNT_LIMIT`; default 128).
+pub const OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT";
+/// Batch span processor: bound on one export, milliseconds (default 30000; caps the OTLP
+/// exporter's timeout).
+pub const OTEL_BSP_EXPORT_TIMEOUT: &str = "OTEL_BSP_EXPORT_TIMEOUT";
+/// Batch log record processor: bound on one export, milliseconds (default 30000).
+pub const OTEL_BLRP_EXPORT_TIMEOUT: &str = "OTEL_BLRP_EXPORT_TIMEOUT";
+/// Bound on one OTLP metric export, milliseconds (default 30000).
+pub const OTEL_METRIC_EXPORT_TIMEOUT: &str = "OTEL_METRIC_EXPORT_TIMEOUT";
+/// Temporality the OTLP metric exporter asks for: `cumulative` (default), `delta`,
+/// `lowmemory`.
+pub const OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: &str =
+    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
+/// `explicit_bucket_histogram` (default) or `base2_exponential_bucket_histogram` (OTLP only).
+pub const OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: &str =
+    "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION";
+/// Level of the SDK's own diagnostics (`opentelemetry*` targets): `error`, `warn`, `info`,
+/// `debug`, `trace` or `none`. Default: warnings, unless `RUST_LOG` names those targets.
+pub const OTEL_LOG_LEVEL: &str = "OTEL_LOG_LEVEL";
+
 /// Per-signal forms of the OTLP variables, in the order traces, metrics, logs.
 pub(super) const SIGNAL_VARS: [SignalVars; 3] = [
     SignalVars {
@@ -84,6 +132,9 @@ pub(super) const SIGNAL_VARS: [SignalVars; 3] = [
         timeout: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
         compression: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
         certificate: "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+        client_certificate: "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+        client_key: "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+        insecure: "OTEL_EXPORTER_OTLP_TRACES_INSECURE",
     },
     SignalVars {
         signal: Signal::Metrics,
@@ -93,6 +144,9 @@ pub(super) const SIGNAL_VARS: [SignalVars; 3] = [
         timeout: "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
         compression: "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
         certificate: "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+        client_certificate: "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+        client_key: "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY",
+        insecure: "OTEL_EXPORTER_OTLP_METRICS_INSECURE",
     },
     SignalVars {
         signal: Signal::Logs,
@@ -102,6 +156,9 @@ pub(super) const SIGNAL_VARS: [SignalVars; 3] = [
         timeout: "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
         compression: "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
         certificate: "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
+        client_certificate: "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE",
+        client_key: "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY",
+        insecure: "OTEL_EXPORTER_OTLP_LOGS_INSECURE",
     },
 ];
 
@@ -119,24 +176,36 @@ pub const ALL_ENV_VARS: &[&str] = &[
     OTEL_EXPORTER_OTLP_TIMEOUT,
     OTEL_EXPORTER_OTLP_COMPRESSION,
     OTEL_EXPORTER_OTLP_CERTIFICATE,
+    OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
+    OTEL_EXPORTER_OTLP_CLIENT_KEY,
+    OTEL_EXPORTER_OTLP_INSECURE,
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
     "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
     "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
     "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
     "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+    "OTEL_EXPORTER_OTLP_TRACES_INSECURE",
     "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
     "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
     "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
     "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
     "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
     "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY",
+    "OTEL_EXPORTER_OTLP_METRICS_INSECURE",
     "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
     "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
     "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
     "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
     "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
     "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY",
+    "OTEL_EXPORTER_OTLP_LOGS_INSECURE",
     OTEL_TRACES_SAMPLER,
     OTEL_TRACES_SAMPLER_ARG,
     OTEL_PROPAGATORS,
@@ -146,8 +215,24 @@ pub const ALL_ENV_VARS: &[&str] = &[
     OTEL_BLRP_SCHEDULE_DELAY,
     OTEL_BLRP_MAX_QUEUE_SIZE,
     OTEL_BLRP_MAX_EXPORT_BATCH_SIZE,
+    OTEL_BSP_EXPORT_TIMEOUT,
+    OTEL_BLRP_EXPORT_TIMEOUT,
     OTEL_METRIC_EXPORT_INTERVAL,
+    OTEL_METRIC_EXPORT_TIMEOUT,
+    OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
+    OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION,
     OTEL_METRICS_EXEMPLAR_FILTER,
+    OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+    OTEL_ATTRIBUTE_COUNT_LIMIT,
+    OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+    OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT,
+    OTEL_SPAN_EVENT_COUNT_LIMIT,
+    OTEL_SPAN_LINK_COUNT_LIMIT,
+    OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT,
+    OTEL_LINK_ATTRIBUTE_COUNT_LIMIT,
+    OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+    OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT,
+    OTEL_LOG_LEVEL,
     OTEL_EXPORTER_PROMETHEUS_HOST,
     OTEL_EXPORTER_PROMETHEUS_PORT,
     RUST_LOG,
@@ -163,6 +248,9 @@ pub(super) struct SignalVars {
     pub(super) timeout: &'static str,
     pub(super) compression: &'static str,
     pub(super) certificate: &'static str,
+    pub(super) client_certificate: &'static str,
+    pub(super) client_key: &'static str,
+    pub(super) insecure: &'static str,
 }
 
 /// Where a batch processor's three settings come from.
@@ -170,6 +258,7 @@ pub(super) struct BatchVars {
     pub(super) schedule_delay: &'static str,
     pub(super) max_queue_size: &'static str,
     pub(super) max_export_batch_size: &'static str,
+    pub(super) export_timeout: &'static str,
     /// Builder field names, for [`Error::InvalidConfig`].
     pub(super) queue_field: &'static str,
     pub(super) batch_field: &'static str,
@@ -180,6 +269,7 @@ pub(super) const BSP_VARS: BatchVars = BatchVars {
     schedule_delay: OTEL_BSP_SCHEDULE_DELAY,
     max_queue_size: OTEL_BSP_MAX_QUEUE_SIZE,
     max_export_batch_size: OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+    export_timeout: OTEL_BSP_EXPORT_TIMEOUT,
     queue_field: "batch_max_queue_size",
     batch_field: "batch_max_export_batch_size",
     batch_expected: "a whole number from 1 to OTEL_BSP_MAX_QUEUE_SIZE",
@@ -189,6 +279,7 @@ pub(super) const BLRP_VARS: BatchVars = BatchVars {
     schedule_delay: OTEL_BLRP_SCHEDULE_DELAY,
     max_queue_size: OTEL_BLRP_MAX_QUEUE_SIZE,
     max_export_batch_size: OTEL_BLRP_MAX_EXPORT_BATCH_SIZE,
+    export_timeout: OTEL_BLRP_EXPORT_TIMEOUT,
     queue_field: "log_batch_max_queue_size",
     batch_field: "log_batch_max_export_batch_size",
     batch_expected: "a whole number from 1 to OTEL_BLRP_MAX_QUEUE_SIZE",

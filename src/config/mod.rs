@@ -86,6 +86,20 @@ pub struct TelemetryConfig {
     pub log_batch: BatchConfig,
     /// OTLP metric push interval.
     pub metric_export_interval: Duration,
+    /// Bound on one OTLP metric export (`OTEL_METRIC_EXPORT_TIMEOUT`, default 30 s): caps the
+    /// metric exporter's timeout.
+    pub metric_export_timeout: Duration,
+    /// Temporality the OTLP metric exporter asks for (the Prometheus reader is cumulative).
+    pub metrics_temporality: Temporality,
+    /// Histogram aggregation (base-2 exponential only without the Prometheus reader).
+    pub metrics_histogram_aggregation: HistogramAggregation,
+    /// Span limits, passed to the SDK (counts) and applied before export (value length).
+    pub span_limits: SpanLimits,
+    /// Limits on log records exported over OTLP.
+    pub log_record_limits: LogRecordLimits,
+    /// `OTEL_LOG_LEVEL`: the level of the SDK's own diagnostics, if set (else warnings, unless
+    /// `RUST_LOG` names the `opentelemetry` targets).
+    pub sdk_log_level: Option<tracing::level_filters::LevelFilter>,
     /// Where the scrape endpoint listens.
     pub prometheus_addr: SocketAddr,
     /// Whether to serve `/metrics` ourselves (otherwise mount [`crate::ScrapeHandler`]).

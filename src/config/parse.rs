@@ -16,6 +16,62 @@ pub(super) const FILTER_EXPECTED: &str =
     "tracing-subscriber EnvFilter directives, e.g. info,my_crate=debug";
 pub(super) const SAMPLER_EXPECTED: &str = "one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio";
 pub(super) const PEM_EXPECTED: &str = "the path of a readable PEM certificate file";
+pub(super) const KEY_EXPECTED: &str = "the path of a readable PEM private key file";
+/// Largest count or length limit accepted (a bigger one is a typo, not a limit).
+pub(super) const MAX_LIMIT: u32 = 1 << 20;
+pub(super) const LIMIT_EXPECTED: &str = "a whole number from 0 to 1048576";
+
+/// A count or length limit, `0..=MAX_LIMIT`.
+pub(super) fn parse_limit(v: &str) -> Option<u32> {
+    match v.trim().parse::<u32>() {
+        Ok(n) if n <= MAX_LIMIT => Some(n),
+        _ => None,
+    }
+}
+
+/// A path to a readable file holding a PEM private key (its contents are never printed).
+pub(super) fn parse_key_path(v: &str) -> Option<std::path::PathBuf> {
+    let path = std::path::PathBuf::from(v.trim());
+    let text = std::fs::read_to_string(&path).ok()?;
+    (text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----")).then_some(path)
+}
+
+/// `cumulative`, `delta`, `lowmemory` (case-insensitive, as the specification allows).
+pub(super) fn parse_temporality(v: &str) -> Option<super::values::Temporality> {
+    use super::values::Temporality;
+    match v.trim().to_ascii_lowercase().as_str() {
+        "cumulative" => Some(Temporality::Cumulative),
+        "delta" => Some(Temporality::Delta),
+        "lowmemory" => Some(Temporality::LowMemory),
+        _ => None,
+    }
+}
+
+/// `explicit_bucket_histogram`, `base2_exponential_bucket_histogram`.
+pub(super) fn parse_histogram_aggregation(
+    v: &str,
+) -> Option<super::values::HistogramAggregation> {
+    use super::values::HistogramAggregation;
+    match v.trim().to_ascii_lowercase().as_str() {
+        "explicit_bucket_histogram" => Some(HistogramAggregation::ExplicitBucket),
+        "base2_exponential_bucket_histogram" => Some(HistogramAggregation::Base2Exponential),
+        _ => None,
+    }
+}
+
+/// `OTEL_LOG_LEVEL`: a level name, or `none`/`off`.
+pub(super) fn parse_sdk_log_level(v: &str) -> Option<tracing::level_filters::LevelFilter> {
+    use tracing::level_filters::LevelFilter;
+    match v.trim().to_ascii_lowercase().as_str() {
+        "none" | "off" => Some(LevelFilter::OFF),
+        "error" => Some(LevelFilter::ERROR),
+        "warn" => Some(LevelFilter::WARN),
+        "info" => Some(LevelFilter::INFO),
+        "debug" => Some(LevelFilter::DEBUG),
+        "trace" => Some(LevelFilter::TRACE),
+        _ => None,
+    }
+}
 
 /// A path to an existing file that contains a PEM certificate block.
 pub(super) fn parse_pem_path(v: &str) -> Option<std::path::PathBuf> {

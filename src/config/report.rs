@@ -39,12 +39,17 @@ impl fmt::Display for ConfigReport<'_> {
             if exporters.otlp {
                 write!(
                     f,
-                    " {signal}_otlp={}({}, timeout={}ms, compression={}, headers={})",
+                    " {signal}_otlp={}({}, timeout={}ms, compression={}, headers={}{})",
                     super::endpoint::redact(&otlp.endpoint),
                     otlp.protocol.as_str(),
                     otlp.timeout.as_millis(),
                     otlp.compression.as_str(),
-                    otlp.headers
+                    otlp.headers,
+                    if otlp.client_identity.is_some() {
+                        ", client_certificate"
+                    } else {
+                        ""
+                    }
                 )?;
             }
         }
@@ -63,7 +68,7 @@ impl fmt::Display for ConfigReport<'_> {
         let propagators: Vec<&str> = c.propagators.iter().map(|p| p.as_str()).collect();
         write!(
             f,
-            " propagators={} bsp(delay={}ms, queue={}, batch={})",
+            " propagators={} bsp(delay={}ms, queue={}, batch={}, export_timeout={}ms)",
             if propagators.is_empty() {
                 "none".to_string()
             } else {
@@ -71,16 +76,24 @@ impl fmt::Display for ConfigReport<'_> {
             },
             c.batch.schedule_delay.as_millis(),
             c.batch.max_queue_size,
-            c.batch.max_export_batch_size
+            c.batch.max_export_batch_size,
+            c.batch.export_timeout.as_millis()
         )?;
+        if c.span_limits != super::values::SpanLimits::default() {
+            write!(f, " span_limits({:?})", c.span_limits)?;
+        }
         if c.logs_exporters.otlp {
             write!(
                 f,
-                " blrp(delay={}ms, queue={}, batch={})",
+                " blrp(delay={}ms, queue={}, batch={}, export_timeout={}ms)",
                 c.log_batch.schedule_delay.as_millis(),
                 c.log_batch.max_queue_size,
-                c.log_batch.max_export_batch_size
+                c.log_batch.max_export_batch_size,
+                c.log_batch.export_timeout.as_millis()
             )?;
+            if c.log_record_limits != super::values::LogRecordLimits::default() {
+                write!(f, " log_record_limits({:?})", c.log_record_limits)?;
+            }
         }
         if c.metrics_exporters.prometheus {
             if c.serve_scrape_endpoint {
@@ -92,8 +105,11 @@ impl fmt::Display for ConfigReport<'_> {
         if c.metrics_exporters.otlp {
             write!(
                 f,
-                " metric_interval={}ms",
-                c.metric_export_interval.as_millis()
+                " metric_interval={}ms metric_export_timeout={}ms temporality={} histograms={}",
+                c.metric_export_interval.as_millis(),
+                c.metric_export_timeout.as_millis(),
+                c.metrics_temporality.as_str(),
+                c.metrics_histogram_aggregation.as_str()
             )?;
         }
         write!(
@@ -102,6 +118,10 @@ impl fmt::Display for ConfigReport<'_> {
             c.log_format.as_str(),
             c.log_filter,
             c.traces_filter
-        )
+        )?;
+        if let Some(level) = c.sdk_log_level {
+            write!(f, " sdk_log_level={level}")?;
+        }
+        Ok(())
     }
 }

@@ -9,8 +9,8 @@ use super::endpoint;
 use super::env::*;
 use super::parse::*;
 use super::values::{
-    BatchConfig, Exporters, Headers, OtlpConfig, Propagator, Protocol, Sampler,
-    DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, DEFAULT_PROMETHEUS_PORT, MAX_QUEUE_SIZE,
+    BatchConfig, ClientIdentity, Exporters, Headers, HistogramAggregation, LogRecordLimits,
+    OtlpConfig, Propagator, Protocol, Sampler, SpanLimits, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, DEFAULT_PROMETHEUS_PORT, MAX_QUEUE_SIZE,
 };
 use super::TelemetryConfig;
 use crate::error::{Error, Result};
@@ -98,6 +98,23 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
             .parse(OTEL_METRIC_EXPORT_INTERVAL, parse_millis, MILLIS_EXPECTED)?
             .unwrap_or(Duration::from_secs(60)),
     };
+    let metric_export_timeout = env
+        .parse(OTEL_METRIC_EXPORT_TIMEOUT, parse_millis, MILLIS_EXPECTED)?
+        .unwrap_or(Duration::from_secs(30));
+    let metrics_temporality = env
+        .parse(
+            OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
+            parse_temporality,
+            "cumulative, delta or lowmemory",
+        )?
+        .unwrap_or_default();
+    let metrics_histogram_aggregation = histogram_aggregation(env, metrics_exporters)?;
+    let (span_limits, log_record_limits) = limits(env, b.span_limits, b.log_record_limits)?;
+    let sdk_log_level = env.parse(
+        OTEL_LOG_LEVEL,
+        parse_sdk_log_level,
+        "error, warn, info, debug, trace or none",
+    )?;
     let prometheus_addr = scrape_addr(env, b.prometheus_host, b.prometheus_port)?;
 
     let log_filter = match b.log_filter {
@@ -174,6 +191,12 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         batch: spans_batch,
         log_batch,
         metric_export_interval,
+        metric_export_timeout,
+        metrics_temporality,
+        metrics_histogram_aggregation,
+        span_limits,
+        log_record_limits,
+        sdk_log_level,
         prometheus_addr,
         serve_scrape_endpoint: b.serve_scrape_endpoint.unwrap_or(true),
         panic_hook: b.panic_hook.unwrap_or(true),
@@ -194,6 +217,91 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         operation_events,
         prometheus_resource_labels,
     })
+}
+
+/// `base2_exponential_bucket_histogram` needs a metric pipeline without the Prometheus
+/// reader: opentelemetry-sdk 0.33 picks aggregations per provider (views), not per reader, and
+/// the Prometheus exporter drops exponential histograms.
+fn histogram_aggregation<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    exporters: Exporters,
+) -> Result<HistogramAggregation> {
+    let var = OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION;
+    let aggregation = env
+        .parse(
+            var,
+            parse_histogram_aggregation,
+            "explicit_bucket_histogram or base2_exponential_bucket_histogram",
+        )?
+        .unwrap_or_default();
+    if aggregation == HistogramAggregation::Base2Exponential && exporters.prometheus {
+        return Err(Error::InvalidEnv {
+            var,
+            value: aggregation.as_str().to_string(),
+            expected: "explicit_bucket_histogram while the prometheus exporter is on \
+                       (opentelemetry-sdk 0.33 chooses a histogram's aggregation for every \
+                       reader at once and Prometheus cannot show exponential histograms); \
+                       base2_exponential_bucket_histogram needs OTEL_METRICS_EXPORTER=otlp",
+        });
+    }
+    Ok(aggregation)
+}
+
+/// Span and log record limits: code > signal-specific variable > `OTEL_ATTRIBUTE_*` > default.
+fn limits<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    code_spans: Option<SpanLimits>,
+    code_logs: Option<LogRecordLimits>,
+) -> Result<(SpanLimits, LogRecordLimits)> {
+    let limit = |var| env.parse(var, parse_limit, LIMIT_EXPECTED);
+    let count = limit(OTEL_ATTRIBUTE_COUNT_LIMIT)?;
+    let length = limit(OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT)?;
+    let defaults = SpanLimits::default();
+    let spans = match code_spans {
+        Some(l) => l,
+        None => SpanLimits {
+            attribute_count: limit(OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT)?
+                .or(count)
+                .unwrap_or(defaults.attribute_count),
+            attribute_value_length: limit(OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT)?.or(length),
+            event_count: limit(OTEL_SPAN_EVENT_COUNT_LIMIT)?.unwrap_or(defaults.event_count),
+            link_count: limit(OTEL_SPAN_LINK_COUNT_LIMIT)?.unwrap_or(defaults.link_count),
+            event_attribute_count: limit(OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT)?
+                .or(count)
+                .unwrap_or(defaults.event_attribute_count),
+            link_attribute_count: limit(OTEL_LINK_ATTRIBUTE_COUNT_LIMIT)?
+                .or(count)
+                .unwrap_or(defaults.link_attribute_count),
+        },
+    };
+    let logs = match code_logs {
+        Some(l) => l,
+        None => LogRecordLimits {
+            attribute_count: limit(OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT)?
+                .or(count)
+                .unwrap_or(LogRecordLimits::default().attribute_count),
+            attribute_value_length: limit(OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT)?.or(length),
+        },
+    };
+    for (field, value) in [
+        ("span_limits", spans.attribute_count),
+        ("span_limits", spans.event_count),
+        ("span_limits", spans.link_count),
+        ("span_limits", spans.event_attribute_count),
+        ("span_limits", spans.link_attribute_count),
+        ("span_limits", spans.attribute_value_length.unwrap_or(0)),
+        ("log_record_limits", logs.attribute_count),
+        ("log_record_limits", logs.attribute_value_length.unwrap_or(0)),
+    ] {
+        if value > MAX_LIMIT {
+            return Err(Error::InvalidConfig {
+                field,
+                value: value.to_string(),
+                expected: LIMIT_EXPECTED,
+            });
+        }
+    }
+    Ok((spans, logs))
 }
 
 const RESOURCE_LABELS_EXPECTED: &str =
@@ -344,6 +452,19 @@ fn otlp<F: Fn(&str) -> Option<String>>(
             COMPRESSION_EXPECTED,
         )?,
         certificate: env.parse(OTEL_EXPORTER_OTLP_CERTIFICATE, parse_pem_path, PEM_EXPECTED)?,
+        client_certificate: env
+            .parse(
+                OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
+                parse_pem_path,
+                PEM_EXPECTED,
+            )?
+            .map(|p| (p, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)),
+        client_key: env
+            .parse(OTEL_EXPORTER_OTLP_CLIENT_KEY, parse_key_path, KEY_EXPECTED)?
+            .map(|p| (p, OTEL_EXPORTER_OTLP_CLIENT_KEY)),
+        insecure: env
+            .parse(OTEL_EXPORTER_OTLP_INSECURE, parse_bool, "true or false")?
+            .map(|b| (b, OTEL_EXPORTER_OTLP_INSECURE)),
     };
     let [traces, metrics, logs] = &SIGNAL_VARS;
     Ok([
@@ -370,6 +491,9 @@ struct GenericOtlp {
     timeout: Option<Duration>,
     compression: Option<super::values::Compression>,
     certificate: Option<std::path::PathBuf>,
+    client_certificate: Option<(std::path::PathBuf, &'static str)>,
+    client_key: Option<(std::path::PathBuf, &'static str)>,
+    insecure: Option<(bool, &'static str)>,
 }
 
 fn otlp_signal<F: Fn(&str) -> Option<String>>(
@@ -464,6 +588,25 @@ fn otlp_signal<F: Fn(&str) -> Option<String>>(
             .parse(vars.certificate, parse_pem_path, PEM_EXPECTED)?
             .or_else(|| generic.certificate.clone()),
     };
+    let client_identity = client_identity(env, generic, vars, &endpoint)?;
+    let insecure = env
+        .parse(vars.insecure, parse_bool, "true or false")?
+        .map(|b| (b, vars.insecure))
+        .or(generic.insecure);
+    if let Some((insecure, var)) = insecure {
+        let https = endpoint.starts_with("https://");
+        if insecure == https {
+            return Err(Error::InvalidEnv {
+                var,
+                value: insecure.to_string(),
+                expected: if https {
+                    "false (or unset) with an https:// endpoint: the endpoint's scheme decides, and https:// is TLS"
+                } else {
+                    "true (or unset) with an http:// endpoint: the endpoint's scheme decides, and http:// is plaintext; use https:// for TLS"
+                },
+            });
+        }
+    }
     Ok(OtlpConfig {
         endpoint,
         protocol,
@@ -471,7 +614,49 @@ fn otlp_signal<F: Fn(&str) -> Option<String>>(
         timeout,
         compression,
         ca_certificate,
+        client_identity,
     })
+}
+
+/// The client certificate and key (mTLS): signal variable over generic, both or neither, and
+/// only for an `https://` endpoint.
+fn client_identity<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    generic: &GenericOtlp,
+    vars: &SignalVars,
+    endpoint: &str,
+) -> Result<Option<ClientIdentity>> {
+    let certificate = env
+        .parse(vars.client_certificate, parse_pem_path, PEM_EXPECTED)?
+        .map(|p| (p, vars.client_certificate))
+        .or_else(|| generic.client_certificate.clone());
+    let key = env
+        .parse(vars.client_key, parse_key_path, KEY_EXPECTED)?
+        .map(|p| (p, vars.client_key))
+        .or_else(|| generic.client_key.clone());
+    match (certificate, key) {
+        (None, None) => Ok(None),
+        (Some((path, var)), None) => Err(Error::InvalidEnv {
+            var,
+            value: path.display().to_string(),
+            expected: "a client certificate together with its key (OTEL_EXPORTER_OTLP_CLIENT_KEY or the signal's _CLIENT_KEY)",
+        }),
+        (None, Some((path, var))) => Err(Error::InvalidEnv {
+            var,
+            value: path.display().to_string(),
+            expected: "a client key together with its certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE or the signal's _CLIENT_CERTIFICATE)",
+        }),
+        (Some((certificate, var)), Some((key, _))) => {
+            if !endpoint.starts_with("https://") {
+                return Err(Error::InvalidEnv {
+                    var,
+                    value: certificate.display().to_string(),
+                    expected: "a client certificate for an https:// endpoint (a certificate is presented only over TLS)",
+                });
+            }
+            Ok(Some(ClientIdentity { certificate, key }))
+        }
+    }
 }
 
 // === sampling, batching, scrape ===
@@ -581,9 +766,13 @@ fn batch<F: Fn(&str) -> Option<String>>(
             None => defaults.max_export_batch_size.min(max_queue_size),
         },
     };
+    let export_timeout = env
+        .parse(vars.export_timeout, parse_millis, MILLIS_EXPECTED)?
+        .unwrap_or(defaults.export_timeout);
     Ok(BatchConfig {
         schedule_delay,
         max_queue_size,
         max_export_batch_size,
+        export_timeout,
     })
 }

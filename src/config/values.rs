@@ -270,6 +270,20 @@ pub struct OtlpConfig {
     pub compression: Compression,
     /// CA certificate (PEM file) trusted for `https://` endpoints, instead of the webpki roots.
     pub ca_certificate: Option<std::path::PathBuf>,
+    /// Client certificate and private key (PEM files) presented to the collector (mTLS), set
+    /// together or not at all.
+    pub client_identity: Option<ClientIdentity>,
+}
+
+/// A client certificate and its private key (PEM files) for mutual TLS. Only the paths are
+/// kept (and printed); the key is read when the exporter is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientIdentity {
+    /// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`: the client's certificate chain.
+    pub certificate: std::path::PathBuf,
+    /// `OTEL_EXPORTER_OTLP_CLIENT_KEY`: its private key.
+    pub key: std::path::PathBuf,
 }
 
 impl OtlpConfig {
@@ -288,6 +302,14 @@ impl OtlpConfig {
     pub fn redacted_endpoint(&self) -> std::borrow::Cow<'_, str> {
         super::endpoint::redact(&self.endpoint)
     }
+
+    /// These settings with the timeout capped at a processor's or reader's export timeout.
+    pub(crate) fn bounded(&self, export_timeout: Duration) -> OtlpConfig {
+        OtlpConfig {
+            timeout: self.timeout.min(export_timeout),
+            ..self.clone()
+        }
+    }
 }
 
 impl fmt::Debug for OtlpConfig {
@@ -299,6 +321,7 @@ impl fmt::Debug for OtlpConfig {
             .field("timeout", &self.timeout)
             .field("compression", &self.compression)
             .field("ca_certificate", &self.ca_certificate)
+            .field("client_identity", &self.client_identity)
             .finish()
     }
 }
@@ -314,6 +337,9 @@ pub struct BatchConfig {
     pub max_queue_size: usize,
     /// Items per export, `1..=max_queue_size` (default 512).
     pub max_export_batch_size: usize,
+    /// Bound on one export (`OTEL_BSP_EXPORT_TIMEOUT`, `OTEL_BLRP_EXPORT_TIMEOUT`; default
+    /// 30 s): the OTLP exporter's own timeout is capped at it.
+    pub export_timeout: Duration,
 }
 
 impl BatchConfig {
@@ -349,6 +375,142 @@ impl Default for BatchConfig {
             schedule_delay: Duration::from_millis(5000),
             max_queue_size: 2048,
             max_export_batch_size: 512,
+            export_timeout: Duration::from_millis(30_000),
+        }
+    }
+}
+
+/// Span limits (`OTEL_SPAN_*`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`,
+/// `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`, falling back to `OTEL_ATTRIBUTE_*`). Counts are applied by
+/// the SDK (what is over is dropped and counted as dropped); the value length by truncating
+/// string values (and strings in arrays) before export.
+///
+/// # Examples
+///
+/// ```
+/// use marketplace_telemetry::TelemetryConfig;
+/// let config = TelemetryConfig::builder()
+///     .build_from(|k| (k == "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT").then(|| "256".to_string()))?;
+/// assert_eq!(config.span_limits.attribute_value_length, Some(256));
+/// assert_eq!(config.span_limits.attribute_count, 128);
+/// # Ok::<(), marketplace_telemetry::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SpanLimits {
+    /// Attributes per span (default 128).
+    pub attribute_count: u32,
+    /// Characters per string attribute value (default: unlimited).
+    pub attribute_value_length: Option<u32>,
+    /// Events per span (default 128).
+    pub event_count: u32,
+    /// Links per span (default 128).
+    pub link_count: u32,
+    /// Attributes per span event (default 128).
+    pub event_attribute_count: u32,
+    /// Attributes per span link (default 128).
+    pub link_attribute_count: u32,
+}
+
+impl Default for SpanLimits {
+    fn default() -> Self {
+        SpanLimits {
+            attribute_count: 128,
+            attribute_value_length: None,
+            event_count: 128,
+            link_count: 128,
+            event_attribute_count: 128,
+            link_attribute_count: 128,
+        }
+    }
+}
+
+/// Log record limits (`OTEL_LOGRECORD_*`, falling back to `OTEL_ATTRIBUTE_*`), applied to the
+/// records exported over OTLP: attributes past the count are dropped, string values truncated.
+///
+/// # Examples
+///
+/// ```
+/// use marketplace_telemetry::config::LogRecordLimits;
+/// assert_eq!(LogRecordLimits::default().attribute_count, 128);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogRecordLimits {
+    /// Attributes per log record (default 128).
+    pub attribute_count: u32,
+    /// Characters per string attribute value (default: unlimited).
+    pub attribute_value_length: Option<u32>,
+}
+
+impl Default for LogRecordLimits {
+    fn default() -> Self {
+        LogRecordLimits {
+            attribute_count: 128,
+            attribute_value_length: None,
+        }
+    }
+}
+
+/// The aggregation temporality the OTLP metric exporter asks for
+/// (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`). The Prometheus reader is always
+/// cumulative.
+///
+/// # Examples
+///
+/// ```
+/// use marketplace_telemetry::config::Temporality;
+/// assert_eq!(Temporality::default().as_str(), "cumulative");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Temporality {
+    /// Every instrument cumulative (the default).
+    #[default]
+    Cumulative,
+    /// Counters, histograms and observable counters as deltas; up-down counters cumulative.
+    Delta,
+    /// Synchronous counters and histograms as deltas; the rest cumulative.
+    LowMemory,
+}
+
+impl Temporality {
+    /// The specification's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Temporality::Cumulative => "cumulative",
+            Temporality::Delta => "delta",
+            Temporality::LowMemory => "lowmemory",
+        }
+    }
+}
+
+/// How histograms are aggregated for OTLP push
+/// (`OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION`).
+///
+/// # Examples
+///
+/// ```
+/// use marketplace_telemetry::config::HistogramAggregation;
+/// assert_eq!(HistogramAggregation::default().as_str(), "explicit_bucket_histogram");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HistogramAggregation {
+    /// Fixed buckets (each instrument's advised boundaries, else the SDK's).
+    #[default]
+    ExplicitBucket,
+    /// Base-2 exponential buckets (160 buckets, scale up to 20), OTLP only: the Prometheus
+    /// reader cannot show them.
+    Base2Exponential,
+}
+
+impl HistogramAggregation {
+    /// The specification's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistogramAggregation::ExplicitBucket => "explicit_bucket_histogram",
+            HistogramAggregation::Base2Exponential => "base2_exponential_bucket_histogram",
         }
     }
 }

@@ -32,12 +32,15 @@ pub(super) fn build_provider(
             let exporter = super::otlp::build_exporter!(
                 Signal::Logs,
                 opentelemetry_otlp::LogExporter::builder(),
-                &config.logs_otlp,
+                &config.logs_otlp.bounded(config.log_batch.export_timeout),
                 runtime
             )?;
-            let exporter = super::export_counters::Counted::new(
-                exporter,
-                super::export_counters::slot(meter, Signal::Logs),
+            let exporter = super::limits::LogLimits::new(
+                super::export_counters::Counted::new(
+                    exporter,
+                    super::export_counters::slot(meter, Signal::Logs),
+                ),
+                config.log_record_limits,
             );
             // Built here rather than with `with_batch_exporter`, whose processor reads the
             // `OTEL_BLRP_*` variables unchecked (a huge queue would abort on allocation, 0 would
@@ -55,7 +58,10 @@ pub(super) fn build_provider(
         }
     }
     if exporters.console {
-        builder = builder.with_simple_exporter(opentelemetry_stdout::LogExporter::default());
+        builder = builder.with_simple_exporter(super::limits::LogLimits::new(
+            opentelemetry_stdout::LogExporter::default(),
+            config.log_record_limits,
+        ));
     }
     Ok(Some(builder.build()))
 }

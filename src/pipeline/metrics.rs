@@ -54,10 +54,16 @@ pub(crate) fn build_provider(
         }
         #[cfg(any(feature = "grpc", feature = "http"))]
         {
+            use opentelemetry_sdk::metrics::Temporality as T;
+            let temporality = match config.metrics_temporality {
+                crate::config::Temporality::Cumulative => T::Cumulative,
+                crate::config::Temporality::Delta => T::Delta,
+                crate::config::Temporality::LowMemory => T::LowMemory,
+            };
             let exporter = super::otlp::build_exporter!(
                 Signal::Metrics,
-                opentelemetry_otlp::MetricExporter::builder(),
-                &config.metrics_otlp,
+                opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality),
+                &config.metrics_otlp.bounded(config.metric_export_timeout),
                 runtime
             )?;
             let exporter = super::export_counters::Counted::new(exporter, otlp_counters.clone());
@@ -74,6 +80,27 @@ pub(crate) fn build_provider(
                 .with_interval(config.metric_export_interval)
                 .build(),
         );
+    }
+    if config.metrics_histogram_aggregation == crate::config::HistogramAggregation::Base2Exponential
+    {
+        // Every histogram: the SDK has no per-reader default aggregation, and the config
+        // refused this choice when the Prometheus reader is on.
+        builder = builder.with_view(|i: &opentelemetry_sdk::metrics::Instrument| {
+            (i.kind() == opentelemetry_sdk::metrics::InstrumentKind::Histogram)
+                .then(|| {
+                    opentelemetry_sdk::metrics::Stream::builder()
+                        .with_aggregation(
+                            opentelemetry_sdk::metrics::Aggregation::Base2ExponentialHistogram {
+                                max_size: 160,
+                                max_scale: 20,
+                                record_min_max: true,
+                            },
+                        )
+                        .build()
+                        .ok()
+                })
+                .flatten()
+        });
     }
     let provider = builder.build();
     // Only an OTLP metric exporter has exports to count (no zero series otherwise).

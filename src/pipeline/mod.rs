@@ -8,6 +8,7 @@
 #[cfg(any(feature = "grpc", feature = "http"))]
 mod export_counters;
 pub(crate) mod guarded_meter;
+mod limits;
 mod logs;
 mod metrics;
 pub(crate) mod otlp;

@@ -18,6 +18,12 @@ use crate::signal::Signal;
 #[cfg(any(feature = "grpc", feature = "http"))]
 pub(crate) fn preflight(signal: Signal, config: &OtlpConfig) -> Result<()> {
     let https = config.endpoint.trim_start().starts_with("https://");
+    if config.client_identity.is_some() && !cfg!(feature = "tls") {
+        return Err(Error::FeatureDisabled {
+            what: format!("a client certificate (mTLS) for OTLP {}", signal.as_str()),
+            feature: "tls",
+        });
+    }
     if config.ca_certificate.is_some() && !cfg!(feature = "tls") {
         return Err(Error::FeatureDisabled {
             what: format!("a CA certificate for OTLP {}", signal.as_str()),
@@ -51,7 +57,7 @@ pub(crate) fn preflight(signal: Signal, config: &OtlpConfig) -> Result<()> {
                     feature: "http",
                 });
             }
-            if https || config.ca_certificate.is_some() {
+            if https || config.ca_certificate.is_some() || config.client_identity.is_some() {
                 // The blocking reqwest client is built without a TLS stack: refuse rather than
                 // fail at every export.
                 return Err(Error::FeatureDisabled {
@@ -98,19 +104,34 @@ where
         .with_timeout(config.timeout)
         .with_metadata(metadata);
     #[cfg(feature = "tls")]
-    let builder = match config
-        .ca_certificate
-        .as_ref()
-        .and_then(|path| std::fs::read(path).ok())
-    {
+    let builder = {
+        use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig, Identity};
         // Checked readable by the config parser; a file that vanished since falls back to the
-        // webpki roots, and the handshake fails loudly rather than going plaintext.
-        Some(pem) => builder.with_tls_config(
-            opentelemetry_otlp::tonic_types::transport::ClientTlsConfig::new().ca_certificate(
-                opentelemetry_otlp::tonic_types::transport::Certificate::from_pem(pem),
-            ),
-        ),
-        None => builder,
+        // webpki roots (or no client certificate), and the handshake fails loudly rather than
+        // going plaintext.
+        let ca = config
+            .ca_certificate
+            .as_ref()
+            .and_then(|path| std::fs::read(path).ok());
+        let identity = config.client_identity.as_ref().and_then(|id| {
+            Some(Identity::from_pem(
+                std::fs::read(&id.certificate).ok()?,
+                std::fs::read(&id.key).ok()?,
+            ))
+        });
+        if ca.is_none() && identity.is_none() {
+            builder
+        } else {
+            let mut tls = ClientTlsConfig::new();
+            tls = match ca {
+                Some(pem) => tls.ca_certificate(Certificate::from_pem(pem)),
+                None => tls.with_enabled_roots(),
+            };
+            if let Some(identity) = identity {
+                tls = tls.identity(identity);
+            }
+            builder.with_tls_config(tls)
+        }
     };
     match config.compression {
         crate::config::Compression::Gzip => {

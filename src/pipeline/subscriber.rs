@@ -137,6 +137,7 @@ pub(crate) fn build_subscriber(
     let console_filter = quiet_sdk(
         env_filter(&config.log_filter, "log_filter", &[])?,
         &config.log_filter,
+        config.sdk_log_level,
     )
     .and(ExportErrorRateLimit::new(EXPORT_ERROR_LOG_WINDOW));
     let console: BoxedLayer = match config.log_format {
@@ -218,8 +219,20 @@ fn env_filter(directives: &str, field: &'static str, deny: &[&str]) -> Result<En
 /// `opentelemetry*` target and enable nothing below INFO globally, `opentelemetry=warn` is
 /// added (a target prefix: it covers `opentelemetry_sdk`, `opentelemetry_otlp`, …). Their
 /// warnings and errors still print; `RUST_LOG=debug` or `opentelemetry=info` brings the rest.
-fn quiet_sdk(filter: EnvFilter, directives: &str) -> EnvFilter {
+/// `OTEL_LOG_LEVEL` (`sdk_level`) sets that level instead, unless `RUST_LOG` names an
+/// `opentelemetry*` target itself (the more specific setting wins).
+fn quiet_sdk(
+    filter: EnvFilter,
+    directives: &str,
+    sdk_level: Option<tracing::level_filters::LevelFilter>,
+) -> EnvFilter {
     let mentions_sdk = directives.contains("opentelemetry");
+    if let (Some(level), false) = (sdk_level, mentions_sdk) {
+        return match format!("opentelemetry={level}").parse() {
+            Ok(directive) => filter.add_directive(directive),
+            Err(_) => filter,
+        };
+    }
     let global_verbose = directives.split(',').map(str::trim).any(|d| {
         !d.contains('=')
             && !d.contains('[')

@@ -21,9 +21,15 @@ pub(crate) fn build_provider(
     if !exporters.any() {
         return Ok(None);
     }
+    let limits = config.span_limits;
     let mut builder = SdkTracerProvider::builder()
         .with_resource(resource.clone())
-        .with_sampler(sampler(config.sampler));
+        .with_sampler(sampler(config.sampler))
+        .with_max_attributes_per_span(limits.attribute_count)
+        .with_max_events_per_span(limits.event_count)
+        .with_max_links_per_span(limits.link_count)
+        .with_max_attributes_per_event(limits.event_attribute_count)
+        .with_max_attributes_per_link(limits.link_attribute_count);
     if exporters.otlp {
         #[cfg(not(any(feature = "grpc", feature = "http")))]
         {
@@ -35,10 +41,13 @@ pub(crate) fn build_provider(
             let exporter = super::otlp::build_exporter!(
                 Signal::Traces,
                 opentelemetry_otlp::SpanExporter::builder(),
-                &config.traces_otlp,
+                &config.traces_otlp.bounded(config.batch.export_timeout),
                 runtime
             )?;
             use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor};
+            // Every field set: the SDK's default builder reads the `OTEL_BSP_*` variables
+            // unchecked. The export timeout is the exporter's (capped above): the SDK's
+            // thread-based processor keeps `max_export_timeout` but does not use it.
             let batch = BatchConfigBuilder::default()
                 .with_max_queue_size(config.batch.max_queue_size)
                 .with_max_export_batch_size(config.batch.max_export_batch_size)
@@ -48,15 +57,27 @@ pub(crate) fn build_provider(
                 exporter,
                 super::export_counters::slot(meter, Signal::Traces),
             );
-            builder = builder.with_span_processor(
-                BatchSpanProcessor::builder(exporter)
+            let processor = match limits.attribute_value_length {
+                Some(n) => BatchSpanProcessor::builder(super::limits::SpanValueLength::new(
+                    exporter, n,
+                ))
+                .with_batch_config(batch)
+                .build(),
+                None => BatchSpanProcessor::builder(exporter)
                     .with_batch_config(batch)
                     .build(),
-            );
+            };
+            builder = builder.with_span_processor(processor);
         }
     }
     if exporters.console {
-        builder = builder.with_simple_exporter(opentelemetry_stdout::SpanExporter::default());
+        let console = opentelemetry_stdout::SpanExporter::default();
+        builder = match limits.attribute_value_length {
+            Some(n) => {
+                builder.with_simple_exporter(super::limits::SpanValueLength::new(console, n))
+            }
+            None => builder.with_simple_exporter(console),
+        };
     }
     Ok(Some(builder.build()))
 }
