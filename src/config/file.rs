@@ -351,7 +351,7 @@ pub(crate) fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
         &ctx,
         "",
         &doc,
-        &["attribute_limits", "log_level", "distribution"],
+        &["distribution"],
     )?;
     match top.get("file_format") {
         Some(v) => {
@@ -369,6 +369,28 @@ pub(crate) fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
     if let Some(v) = top.get("disabled") {
         let d = boolean(&ctx, "disabled", v)?;
         ctx.set("OTEL_SDK_DISABLED", d.to_string(), "disabled".into());
+    }
+    if let Some(v) = top.get("log_level") {
+        let level = scalar(&ctx, "log_level", v)?;
+        ctx.set(
+            "OTEL_LOG_LEVEL",
+            severity_level(&ctx, &level)?.into(),
+            "log_level".into(),
+        );
+    }
+    if let Some(v) = top.get("attribute_limits") {
+        limits(
+            &mut ctx,
+            "attribute_limits",
+            v,
+            &[
+                ("attribute_count_limit", "OTEL_ATTRIBUTE_COUNT_LIMIT"),
+                (
+                    "attribute_value_length_limit",
+                    "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+                ),
+            ],
+        )?;
     }
     if let Some(v) = top.get("resource") {
         resource(&mut ctx, v)?;
@@ -403,6 +425,49 @@ pub(crate) fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
     }
     top.finish(&mut ctx)?;
     Ok(ctx.out)
+}
+
+/// A schema `SeverityNumber` (`debug`, `info2`, `fatal`, …) as an `OTEL_LOG_LEVEL` level.
+fn severity_level(ctx: &Ctx<'_>, v: &str) -> Result<&'static str> {
+    let base = v.strip_suffix(['2', '3', '4']).unwrap_or(v);
+    match base {
+        "trace" => Ok("trace"),
+        "debug" => Ok("debug"),
+        "info" => Ok("info"),
+        "warn" => Ok("warn"),
+        "error" | "fatal" => Ok("error"),
+        _ => Err(error(
+            ctx.text,
+            "log_level",
+            format!("{v:?}: expected a severity such as trace, debug, info, warn, error or fatal (optionally followed by 2, 3 or 4)"),
+        )),
+    }
+}
+
+/// A limits mapping: each `(property, variable)` read as a non-negative integer.
+fn limits(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    v: &Value,
+    properties: &[(&'static str, &'static str)],
+) -> Result<()> {
+    let mut o = Obj::new(ctx, path, v, &[])?;
+    for (key, var) in properties {
+        if let Some(v) = o.get(key) {
+            let p = format!("{path}.{key}");
+            let n = integer(ctx, &p, v)?;
+            ctx.set(var, n.to_string(), p);
+        }
+    }
+    o.finish(ctx)
+}
+
+/// A timeout in milliseconds where the schema's 0 means "no limit" (our longest, one hour).
+fn timeout_ms(ctx: &Ctx<'_>, path: &str, v: &Value) -> Result<String> {
+    Ok(match integer(ctx, path, v)? {
+        0 => super::values::MAX_DURATION_MS.to_string(),
+        n => n.to_string(),
+    })
 }
 
 fn resource(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
@@ -523,7 +588,12 @@ fn batch(
     signal: usize,
     otlp: &mut Option<String>,
 ) -> Result<&'static str> {
-    let mut bo = Obj::new(ctx, path, v, &["export_timeout"])?;
+    let mut bo = Obj::new(ctx, path, v, &[])?;
+    if let Some(v) = bo.get("export_timeout") {
+        let p = format!("{path}.export_timeout");
+        let t = timeout_ms(ctx, &p, v)?;
+        ctx.set(vars.export_timeout, t, p);
+    }
     for (key, var) in [
         ("schedule_delay", vars.schedule_delay),
         ("max_queue_size", vars.max_queue_size),
@@ -543,6 +613,7 @@ fn batch(
             "schedule_delay",
             "max_queue_size",
             "max_export_batch_size",
+            "export_timeout",
         ],
     )?;
     let name = exporter(
@@ -591,12 +662,25 @@ fn exporter(
     if let Some(first) = otlp_seen.replace(path.clone()) {
         return Err(error(ctx.text, &path, format!("a second OTLP exporter for this signal (the first is {first}): one per signal is supported")));
     }
-    let unsupported: &'static [&'static str] = if metric {
-        &["temporality_preference", "default_histogram_aggregation"]
-    } else {
-        &[]
-    };
-    let mut o = Obj::new(ctx, &path, v, unsupported)?;
+    let mut o = Obj::new(ctx, &path, v, &[])?;
+    if metric {
+        if let Some(v) = o.get("temporality_preference") {
+            let p = format!("{path}.temporality_preference");
+            let t = scalar(ctx, &p, v)?;
+            // The schema spells `low_memory`; the environment `lowmemory`.
+            let t = if t == "low_memory" { "lowmemory".into() } else { t };
+            ctx.set("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", t, p);
+        }
+        if let Some(v) = o.get("default_histogram_aggregation") {
+            let p = format!("{path}.default_histogram_aggregation");
+            let a = scalar(ctx, &p, v)?;
+            ctx.set(
+                "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
+                a,
+                p,
+            );
+        }
+    }
     ctx.set(vars.protocol, protocol.into(), path.clone());
     if let Some(v) = o.get("endpoint") {
         let p = format!("{path}.endpoint");
@@ -642,8 +726,8 @@ fn exporter(
     }
     if let Some(v) = o.get("timeout") {
         let p = format!("{path}.timeout");
-        let t = integer(ctx, &p, v)?;
-        ctx.set(vars.timeout, t.to_string(), p);
+        let t = timeout_ms(ctx, &p, v)?;
+        ctx.set(vars.timeout, t, p);
     }
     if kind == "otlp_http" {
         if let Some(v) = o.get("encoding") {
@@ -660,17 +744,24 @@ fn exporter(
     }
     if let Some(v) = o.get("tls") {
         let tp = format!("{path}.tls");
-        let mut t = Obj::new(ctx, &tp, v, &["cert_file", "key_file"])?;
-        if let Some(v) = t.get("ca_file") {
-            let p = format!("{tp}.ca_file");
-            let ca = scalar(ctx, &p, v)?;
-            ctx.set(vars.certificate, ca, p);
+        let mut t = Obj::new(ctx, &tp, v, &[])?;
+        for (key, var) in [
+            ("ca_file", vars.certificate),
+            ("cert_file", vars.client_certificate),
+            ("key_file", vars.client_key),
+        ] {
+            if let Some(v) = t.get(key) {
+                let p = format!("{tp}.{key}");
+                let file = scalar(ctx, &p, v)?;
+                ctx.set(var, file, p);
+            }
         }
         if kind == "otlp_grpc" {
             if let Some(v) = t.get("insecure") {
                 let p = format!("{tp}.insecure");
-                // Plaintext is chosen by an `http://` endpoint; `insecure: true` only confirms it.
-                let _ = boolean(ctx, &p, v)?;
+                // Checked against the endpoint's scheme, as the environment's variable is.
+                let insecure = boolean(ctx, &p, v)?;
+                ctx.set(vars.insecure, insecure.to_string(), p);
             }
         }
         t.finish(ctx)?;
@@ -690,7 +781,28 @@ fn join_exporters(list: &[&'static str]) -> String {
 }
 
 fn tracer_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
-    let mut t = Obj::new(ctx, "tracer_provider", v, &["limits", "id_generator"])?;
+    let mut t = Obj::new(ctx, "tracer_provider", v, &["id_generator"])?;
+    if let Some(l) = t.get("limits") {
+        limits(
+            ctx,
+            "tracer_provider.limits",
+            l,
+            &[
+                ("attribute_count_limit", "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT"),
+                (
+                    "attribute_value_length_limit",
+                    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+                ),
+                ("event_count_limit", "OTEL_SPAN_EVENT_COUNT_LIMIT"),
+                ("link_count_limit", "OTEL_SPAN_LINK_COUNT_LIMIT"),
+                (
+                    "event_attribute_count_limit",
+                    "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
+                ),
+                ("link_attribute_count_limit", "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT"),
+            ],
+        )?;
+    }
     let mut exporters = Vec::new();
     let mut otlp = None;
     let processors = t.require(
@@ -908,11 +1020,16 @@ fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
             exporters.push("prometheus");
         } else if let Some(p) = ro.get("periodic") {
             let pp = format!("{path}.periodic");
-            let mut po = Obj::new(ctx, &pp, p, &["timeout", "producers", "cardinality_limits"])?;
+            let mut po = Obj::new(ctx, &pp, p, &["producers", "cardinality_limits"])?;
             if let Some(v) = po.get("interval") {
                 let p = format!("{pp}.interval");
                 let n = integer(ctx, &p, v)?;
                 ctx.set("OTEL_METRIC_EXPORT_INTERVAL", n.to_string(), p);
+            }
+            if let Some(v) = po.get("timeout") {
+                let p = format!("{pp}.timeout");
+                let t = timeout_ms(ctx, &p, v)?;
+                ctx.set("OTEL_METRIC_EXPORT_TIMEOUT", t, p);
             }
             let e = po
                 .get("exporter")
@@ -947,7 +1064,21 @@ fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
 }
 
 fn logger_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
-    let mut l = Obj::new(ctx, "logger_provider", v, &["limits"])?;
+    let mut l = Obj::new(ctx, "logger_provider", v, &[])?;
+    if let Some(lim) = l.get("limits") {
+        limits(
+            ctx,
+            "logger_provider.limits",
+            lim,
+            &[
+                ("attribute_count_limit", "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT"),
+                (
+                    "attribute_value_length_limit",
+                    "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+                ),
+            ],
+        )?;
+    }
     let mut exporters = Vec::new();
     let mut otlp = None;
     let processors = l.require(ctx, "processors", &["processors", "limits"])?;

@@ -163,7 +163,10 @@ fn errors_name_the_property_path_and_line() {
         ("file_format: \"1.1\"\ntracer_provider:\n  procesors: []\n", "tracer_provider.procesors", "unknown property"),
         ("file_format: \"1.1\"\ntracer_provider:\n  processors:\n    - batch:\n        max_queue_size: big\n        exporter: {console: }\n", "tracer_provider.processors[0].batch.max_queue_size", "integer"),
         ("file_format: \"1.1\"\ntracer_provider:\n  processors:\n    - batch:\n        max_queue_size: 0\n        exporter: {console: }\n", "tracer_provider.processors[0].batch.max_queue_size", "expected"),
-        ("file_format: \"1.1\"\nattribute_limits:\n  attribute_count_limit: 10\n", "attribute_limits", "not supported"),
+        ("file_format: \"1.1\"\nattribute_limits:\n  attribute_count_limit: 2000000\n", "attribute_limits.attribute_count_limit", "1048576"),
+        ("file_format: \"1.1\"\ntracer_provider:\n  processors: []\n  limits:\n    event_count_limit: -1\n", "tracer_provider.limits.event_count_limit", "non-negative"),
+        ("file_format: \"1.1\"\nlog_level: loud\n", "log_level", "severity"),
+        ("file_format: \"1.1\"\nmeter_provider:\n  readers:\n    - periodic:\n        exporter:\n          otlp_grpc:\n            temporality_preference: sometimes\n", "meter_provider.readers[0].periodic.exporter.otlp_grpc.temporality_preference", "cumulative"),
         ("file_format: \"1.1\"\nmeter_provider:\n  readers: []\n  views: []\n", "meter_provider.views", "not supported"),
         ("file_format: \"2.0\"\n", "file_format", "1.0"),
         ("disabled: true\n", "file_format", "required"),
@@ -272,4 +275,94 @@ fn the_readme_example_file_is_valid() {
     assert_eq!(c.service_name, "registry");
     assert_eq!(c.sampler, Sampler::ParentBasedTraceIdRatio(0.1));
     assert!(c.logs_exporters.otlp && c.metrics_exporters.prometheus && c.traces_exporters.otlp);
+}
+
+#[test]
+fn limits_timeouts_tls_temporality_and_log_level_map_onto_the_environment_settings() {
+    let dir = std::env::temp_dir().join(format!("mt-config-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["client".to_string()]).unwrap();
+    std::fs::write(dir.join("client.pem"), cert.cert.pem()).unwrap();
+    std::fs::write(dir.join("client.key"), cert.signing_key.serialize_pem()).unwrap();
+    let yaml = format!(
+        r#"
+file_format: "1.1"
+log_level: debug2
+attribute_limits:
+  attribute_count_limit: 64
+  attribute_value_length_limit: 4096
+tracer_provider:
+  limits:
+    attribute_count_limit: 32
+    event_count_limit: 16
+  processors:
+    - batch:
+        export_timeout: 2500
+        exporter:
+          otlp_grpc:
+            endpoint: https://collector:4317
+            timeout: 0
+            tls:
+              cert_file: {dir}/client.pem
+              key_file: {dir}/client.key
+              insecure: false
+meter_provider:
+  readers:
+    - periodic:
+        timeout: 7000
+        exporter:
+          otlp_http:
+            endpoint: http://collector:4318/v1/metrics
+            temporality_preference: low_memory
+            default_histogram_aggregation: base2_exponential_bucket_histogram
+logger_provider:
+  limits:
+    attribute_value_length_limit: 100
+  processors:
+    - batch:
+        export_timeout: 0
+        exporter:
+          otlp_http:
+            endpoint: http://collector:4318/v1/logs
+"#,
+        dir = dir.display()
+    );
+    let config = TelemetryConfig::from_yaml(&yaml).unwrap();
+    assert_eq!(
+        config.sdk_log_level,
+        Some(tracing::level_filters::LevelFilter::DEBUG)
+    );
+    let s = config.span_limits;
+    // tracer_provider.limits over attribute_limits, which the rest fall back to.
+    assert_eq!(
+        (s.attribute_count, s.event_count, s.event_attribute_count),
+        (32, 16, 64)
+    );
+    assert_eq!(s.attribute_value_length, Some(4096));
+    let l = config.log_record_limits;
+    assert_eq!((l.attribute_count, l.attribute_value_length), (64, Some(100)));
+    assert_eq!(config.batch.export_timeout.as_millis(), 2500);
+    // The schema's 0 ("no limit") is our longest bound, one hour.
+    assert_eq!(config.log_batch.export_timeout.as_secs(), 3600);
+    assert_eq!(config.traces_otlp.timeout.as_secs(), 3600);
+    let id = config.traces_otlp.client_identity.as_ref().expect("mTLS");
+    assert!(id.certificate.ends_with("client.pem") && id.key.ends_with("client.key"));
+    assert_eq!(config.metric_export_timeout.as_millis(), 7000);
+    assert_eq!(
+        config.metrics_temporality,
+        marketplace_telemetry::config::Temporality::LowMemory
+    );
+    assert_eq!(
+        config.metrics_histogram_aggregation,
+        marketplace_telemetry::config::HistogramAggregation::Base2Exponential
+    );
+
+    // `insecure: true` against an https:// endpoint is refused, naming the property.
+    let contradiction = yaml.replace("insecure: false", "insecure: true");
+    let err = TelemetryConfig::from_yaml(&contradiction).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("tracer_provider.processors[0].batch.exporter.otlp_grpc.tls.insecure"),
+        "{err}"
+    );
 }
