@@ -22,6 +22,17 @@ pub(crate) const REFRESH: Duration = Duration::from_secs(1);
 /// After a call that could not give an exemplar (no sampled span), the next try is this far.
 pub(crate) const RETRY: Duration = Duration::from_millis(100);
 
+/// What the default Prometheus translation appends to a family name (a unit, `_total`), for
+/// finding a series scraped under the suffix-less translation.
+const UNIT_AND_TOTAL_SUFFIXES: &[&str] = &[
+    "_seconds",
+    "_bytes",
+    "_ratio",
+    "_total",
+    "_seconds_total",
+    "_bytes_total",
+];
+
 /// Which measurements may become exemplars (`OTEL_METRICS_EXEMPLAR_FILTER`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -320,7 +331,17 @@ impl Exemplars {
         ignore: &[String],
     ) -> Option<Arc<SeriesExemplars>> {
         let series = self.store.series.lock().ok()?;
-        let family = series.get(family)?;
+        // Series are kept under their suffixed names (`…_seconds`, `…_total`); a scrape
+        // translated without suffixes names the family without them.
+        let family = series.get(family).or_else(|| {
+            series
+                .iter()
+                .find(|(name, _)| {
+                    name.strip_prefix(family)
+                        .is_some_and(|rest| UNIT_AND_TOTAL_SUFFIXES.contains(&rest))
+                })
+                .map(|(_, v)| v)
+        })?;
         let key = canonical(
             labels
                 .iter()

@@ -72,6 +72,7 @@ pub struct TelemetryConfigBuilder {
     pub(super) operation_events: Option<Option<tracing::Level>>,
     pub(super) prometheus_resource_labels: Option<Vec<String>>,
     pub(super) span_limits: Option<super::values::SpanLimits>,
+    pub(super) prometheus_translation: Option<super::values::PrometheusTranslation>,
     pub(super) log_record_limits: Option<super::values::LogRecordLimits>,
 }
 
@@ -89,6 +90,31 @@ impl TelemetryConfigBuilder {
     /// Disables every signal (env: `OTEL_SDK_DISABLED`, default `false`).
     pub fn with_sdk_disabled(mut self, disabled: bool) -> Self {
         self.sdk_disabled = Some(disabled);
+        self
+    }
+
+    /// How metric names become Prometheus names (env:
+    /// `MARKETPLACE_PROMETHEUS_TRANSLATION_STRATEGY`; default
+    /// `underscore_escaping_with_suffixes`, the names the shipped assets query).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use marketplace_telemetry::{config::PrometheusTranslation, TelemetryConfig};
+    /// let config = TelemetryConfig::builder()
+    ///     .with_prometheus_translation(PrometheusTranslation::UnderscoreEscapingWithoutSuffixes)
+    ///     .build_from(|_| None)?;
+    /// assert_eq!(
+    ///     config.prometheus_translation.as_str(),
+    ///     "underscore_escaping_without_suffixes"
+    /// );
+    /// # Ok::<(), marketplace_telemetry::Error>(())
+    /// ```
+    pub fn with_prometheus_translation(
+        mut self,
+        strategy: super::values::PrometheusTranslation,
+    ) -> Self {
+        self.prometheus_translation = Some(strategy);
         self
     }
 

@@ -122,6 +122,17 @@ pub const OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: &str =
 /// `debug`, `trace` or `none`. Default: warnings, unless `RUST_LOG` names those targets.
 pub const OTEL_LOG_LEVEL: &str = "OTEL_LOG_LEVEL";
 
+/// Prometheus name translation (the schema's `translation_strategy`):
+/// `underscore_escaping_with_suffixes` (default) or `underscore_escaping_without_suffixes`.
+pub const MARKETPLACE_PROMETHEUS_TRANSLATION_STRATEGY: &str =
+    "MARKETPLACE_PROMETHEUS_TRANSLATION_STRATEGY";
+/// `true` puts `otel_scope_name`/`otel_scope_version` labels on every scraped series (the
+/// schema's `scope_info_enabled`); default `false` here (one scope: the labels only add
+/// cost), `true` when a configuration file leaves it out, as the schema says.
+pub const MARKETPLACE_PROMETHEUS_SCOPE_INFO: &str = "MARKETPLACE_PROMETHEUS_SCOPE_INFO";
+/// `false` drops the `target_info` series (the schema's `target_info_enabled`); default `true`.
+pub const MARKETPLACE_PROMETHEUS_TARGET_INFO: &str = "MARKETPLACE_PROMETHEUS_TARGET_INFO";
+
 /// Per-signal forms of the OTLP variables, in the order traces, metrics, logs.
 pub(super) const SIGNAL_VARS: [SignalVars; 3] = [
     SignalVars {
@@ -233,6 +244,9 @@ pub const ALL_ENV_VARS: &[&str] = &[
     OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT,
     OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT,
     OTEL_LOG_LEVEL,
+    MARKETPLACE_PROMETHEUS_TRANSLATION_STRATEGY,
+    MARKETPLACE_PROMETHEUS_SCOPE_INFO,
+    MARKETPLACE_PROMETHEUS_TARGET_INFO,
     OTEL_EXPORTER_PROMETHEUS_HOST,
     OTEL_EXPORTER_PROMETHEUS_PORT,
     RUST_LOG,

@@ -347,12 +347,7 @@ pub(crate) fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
         text,
         out: FileSettings::default(),
     };
-    let mut top = Obj::new(
-        &ctx,
-        "",
-        &doc,
-        &["distribution"],
-    )?;
+    let mut top = Obj::new(&ctx, "", &doc, &["distribution"])?;
     match top.get("file_format") {
         Some(v) => {
             let f = scalar(&ctx, "file_format", v)?;
@@ -668,7 +663,11 @@ fn exporter(
             let p = format!("{path}.temporality_preference");
             let t = scalar(ctx, &p, v)?;
             // The schema spells `low_memory`; the environment `lowmemory`.
-            let t = if t == "low_memory" { "lowmemory".into() } else { t };
+            let t = if t == "low_memory" {
+                "lowmemory".into()
+            } else {
+                t
+            };
             ctx.set("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", t, p);
         }
         if let Some(v) = o.get("default_histogram_aggregation") {
@@ -799,7 +798,10 @@ fn tracer_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
                     "event_attribute_count_limit",
                     "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
                 ),
-                ("link_attribute_count_limit", "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT"),
+                (
+                    "link_attribute_count_limit",
+                    "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
+                ),
             ],
         )?;
     }
@@ -978,16 +980,27 @@ fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
             let null = Value::Null;
             let prom = e.get("prometheus/development").unwrap_or(&null);
             let xp = format!("{ep}.prometheus/development");
-            let mut xo = Obj::new(
-                ctx,
-                &xp,
-                prom,
-                &[
-                    "scope_info_enabled",
-                    "target_info_enabled/development",
-                    "translation_strategy",
-                ],
-            )?;
+            let mut xo = Obj::new(ctx, &xp, prom, &[])?;
+            // The schema's default is `true` (ours without a file is `false`).
+            let scope_info = match xo.get("scope_info_enabled") {
+                Some(v) => boolean(ctx, &format!("{xp}.scope_info_enabled"), v)?,
+                None => true,
+            };
+            ctx.set(
+                "MARKETPLACE_PROMETHEUS_SCOPE_INFO",
+                scope_info.to_string(),
+                format!("{xp}.scope_info_enabled"),
+            );
+            if let Some(v) = xo.get("target_info_enabled/development") {
+                let p = format!("{xp}.target_info_enabled/development");
+                let enabled = boolean(ctx, &p, v)?;
+                ctx.set("MARKETPLACE_PROMETHEUS_TARGET_INFO", enabled.to_string(), p);
+            }
+            if let Some(v) = xo.get("translation_strategy") {
+                let p = format!("{xp}.translation_strategy");
+                let strategy = scalar(ctx, &p, v)?;
+                ctx.set("MARKETPLACE_PROMETHEUS_TRANSLATION_STRATEGY", strategy, p);
+            }
             if let Some(h) = xo.get("host") {
                 let p = format!("{xp}.host");
                 let host = scalar(ctx, &p, h)?;
@@ -1071,7 +1084,10 @@ fn logger_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
             "logger_provider.limits",
             lim,
             &[
-                ("attribute_count_limit", "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT"),
+                (
+                    "attribute_count_limit",
+                    "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT",
+                ),
                 (
                     "attribute_value_length_limit",
                     "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",

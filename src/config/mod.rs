@@ -102,6 +102,12 @@ pub struct TelemetryConfig {
     pub sdk_log_level: Option<tracing::level_filters::LevelFilter>,
     /// Where the scrape endpoint listens.
     pub prometheus_addr: SocketAddr,
+    /// How metric names become Prometheus names (default: escaped, with suffixes).
+    pub prometheus_translation: PrometheusTranslation,
+    /// Whether scraped series carry `otel_scope_*` labels (default `false`).
+    pub prometheus_scope_info: bool,
+    /// Whether the scrape has the `target_info` series (default `true`).
+    pub prometheus_target_info: bool,
     /// Whether to serve `/metrics` ourselves (otherwise mount [`crate::ScrapeHandler`]).
     pub serve_scrape_endpoint: bool,
     /// Whether [`init_telemetry`](crate::init_telemetry) installs the panic hook (default

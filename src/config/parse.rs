@@ -48,13 +48,28 @@ pub(super) fn parse_temporality(v: &str) -> Option<super::values::Temporality> {
 }
 
 /// `explicit_bucket_histogram`, `base2_exponential_bucket_histogram`.
-pub(super) fn parse_histogram_aggregation(
-    v: &str,
-) -> Option<super::values::HistogramAggregation> {
+pub(super) fn parse_histogram_aggregation(v: &str) -> Option<super::values::HistogramAggregation> {
     use super::values::HistogramAggregation;
     match v.trim().to_ascii_lowercase().as_str() {
         "explicit_bucket_histogram" => Some(HistogramAggregation::ExplicitBucket),
         "base2_exponential_bucket_histogram" => Some(HistogramAggregation::Base2Exponential),
+        _ => None,
+    }
+}
+
+pub(super) const TRANSLATION_EXPECTED: &str = "underscore_escaping_with_suffixes or underscore_escaping_without_suffixes (no_utf8_escaping_with_suffixes and no_translation keep UTF-8 names, which the prometheus crate's registry and Prometheus before 3.0 refuse)";
+
+/// A Prometheus translation strategy, with or without the schema's `/development` mark.
+pub(super) fn parse_translation(v: &str) -> Option<super::values::PrometheusTranslation> {
+    use super::values::PrometheusTranslation;
+    let v = v.trim();
+    match v.strip_suffix("/development").unwrap_or(v) {
+        "underscore_escaping_with_suffixes" => {
+            Some(PrometheusTranslation::UnderscoreEscapingWithSuffixes)
+        }
+        "underscore_escaping_without_suffixes" => {
+            Some(PrometheusTranslation::UnderscoreEscapingWithoutSuffixes)
+        }
         _ => None,
     }
 }

@@ -10,7 +10,8 @@ use super::env::*;
 use super::parse::*;
 use super::values::{
     BatchConfig, ClientIdentity, Exporters, Headers, HistogramAggregation, LogRecordLimits,
-    OtlpConfig, Propagator, Protocol, Sampler, SpanLimits, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, DEFAULT_PROMETHEUS_PORT, MAX_QUEUE_SIZE,
+    OtlpConfig, Propagator, Protocol, Sampler, SpanLimits, DEFAULT_GRPC_ENDPOINT,
+    DEFAULT_HTTP_ENDPOINT, DEFAULT_PROMETHEUS_PORT, MAX_QUEUE_SIZE,
 };
 use super::TelemetryConfig;
 use crate::error::{Error, Result};
@@ -116,6 +117,30 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         "error, warn, info, debug, trace or none",
     )?;
     let prometheus_addr = scrape_addr(env, b.prometheus_host, b.prometheus_port)?;
+    let prometheus_translation = match b.prometheus_translation {
+        Some(t) => t,
+        None => env
+            .parse(
+                MARKETPLACE_PROMETHEUS_TRANSLATION_STRATEGY,
+                parse_translation,
+                TRANSLATION_EXPECTED,
+            )?
+            .unwrap_or_default(),
+    };
+    let prometheus_scope_info = env
+        .parse(
+            MARKETPLACE_PROMETHEUS_SCOPE_INFO,
+            parse_bool,
+            "true or false",
+        )?
+        .unwrap_or(false);
+    let prometheus_target_info = env
+        .parse(
+            MARKETPLACE_PROMETHEUS_TARGET_INFO,
+            parse_bool,
+            "true or false",
+        )?
+        .unwrap_or(true);
 
     let log_filter = match b.log_filter {
         Some(f) => validate_filter(&f).ok_or(Error::InvalidConfig {
@@ -198,6 +223,9 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         log_record_limits,
         sdk_log_level,
         prometheus_addr,
+        prometheus_translation,
+        prometheus_scope_info,
+        prometheus_target_info,
         serve_scrape_endpoint: b.serve_scrape_endpoint.unwrap_or(true),
         panic_hook: b.panic_hook.unwrap_or(true),
         log_filter,
@@ -291,7 +319,10 @@ fn limits<F: Fn(&str) -> Option<String>>(
         ("span_limits", spans.link_attribute_count),
         ("span_limits", spans.attribute_value_length.unwrap_or(0)),
         ("log_record_limits", logs.attribute_count),
-        ("log_record_limits", logs.attribute_value_length.unwrap_or(0)),
+        (
+            "log_record_limits",
+            logs.attribute_value_length.unwrap_or(0),
+        ),
     ] {
         if value > MAX_LIMIT {
             return Err(Error::InvalidConfig {

@@ -452,6 +452,47 @@ impl Default for LogRecordLimits {
     }
 }
 
+/// How OpenTelemetry metric names become Prometheus names on the scrape (the configuration
+/// schema's `translation_strategy`). The two strategies that keep UTF-8 names
+/// (`no_utf8_escaping_with_suffixes`, `no_translation`) are refused by the configuration: the
+/// `prometheus` crate's registry accepts only `[a-zA-Z_:][a-zA-Z0-9_:]*` names, as does
+/// Prometheus before 3.0.
+///
+/// # Examples
+///
+/// ```
+/// use marketplace_telemetry::config::PrometheusTranslation;
+/// assert_eq!(
+///     PrometheusTranslation::default().as_str(),
+///     "underscore_escaping_with_suffixes"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PrometheusTranslation {
+    /// `http.server.request.duration` (unit `s`) → `http_server_request_duration_seconds`;
+    /// counters end in `_total` (the default; what the shipped assets query).
+    #[default]
+    UnderscoreEscapingWithSuffixes,
+    /// Escaped, without unit or `_total` suffixes: `http_server_request_duration` (classic
+    /// Prometheus naming; the shipped rules and dashboards do not match these names).
+    UnderscoreEscapingWithoutSuffixes,
+}
+
+impl PrometheusTranslation {
+    /// The schema's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrometheusTranslation::UnderscoreEscapingWithSuffixes => {
+                "underscore_escaping_with_suffixes"
+            }
+            PrometheusTranslation::UnderscoreEscapingWithoutSuffixes => {
+                "underscore_escaping_without_suffixes"
+            }
+        }
+    }
+}
+
 /// The aggregation temporality the OTLP metric exporter asks for
 /// (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`). The Prometheus reader is always
 /// cumulative.

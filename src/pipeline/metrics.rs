@@ -27,11 +27,20 @@ pub(crate) fn build_provider(
     let otlp_counters = super::export_counters::CounterSlot::default();
     if exporters.prometheus {
         let reg = prometheus::Registry::new();
-        let reader = opentelemetry_prometheus::exporter()
+        let mut exporter = opentelemetry_prometheus::exporter()
             .with_registry(reg.clone())
-            // Every point would carry otel_scope_* labels: noise on each series, never queried
-            // by our assets, and a cost on every scrape. target_info keeps the resource.
-            .scope_info_enabled(false)
+            // By default no otel_scope_* labels: noise on each series, never queried by our
+            // assets, and a cost on every scrape. target_info keeps the resource.
+            .scope_info_enabled(config.prometheus_scope_info);
+        if !config.prometheus_target_info {
+            exporter = exporter.without_target_info();
+        }
+        if config.prometheus_translation
+            == crate::config::PrometheusTranslation::UnderscoreEscapingWithoutSuffixes
+        {
+            exporter = exporter.without_units().without_counter_suffixes();
+        }
+        let reader = exporter
             // Chosen resource attributes as labels on every series (service.version →
             // service_version): version and environment comparisons without a target_info join.
             .with_resource_selector(opentelemetry_prometheus::ResourceSelector::KeyAllowList(

@@ -58,11 +58,11 @@ pub(crate) fn build_provider(
                 super::export_counters::slot(meter, Signal::Traces),
             );
             let processor = match limits.attribute_value_length {
-                Some(n) => BatchSpanProcessor::builder(super::limits::SpanValueLength::new(
-                    exporter, n,
-                ))
-                .with_batch_config(batch)
-                .build(),
+                Some(n) => {
+                    BatchSpanProcessor::builder(super::limits::SpanValueLength::new(exporter, n))
+                        .with_batch_config(batch)
+                        .build()
+                }
                 None => BatchSpanProcessor::builder(exporter)
                     .with_batch_config(batch)
                     .build(),

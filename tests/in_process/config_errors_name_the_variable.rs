@@ -58,12 +58,18 @@ const GARBAGE: &[(&str, &str)] = &[
     ("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "1"),
     ("OTEL_EXPORTER_OTLP_METRICS_INSECURE", "on"),
     ("OTEL_EXPORTER_OTLP_LOGS_INSECURE", "insecure"),
-    ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/nonexistent/client.pem"),
+    (
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+        "/nonexistent/client.pem",
+    ),
     ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "Cargo.toml"),
     ("OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE", "/"),
     ("OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE", "missing.pem"),
     ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "Cargo.toml"),
-    ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "/nonexistent/client.key"),
+    (
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+        "/nonexistent/client.key",
+    ),
     ("OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", "/"),
     ("OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", "README.md"),
     ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "-1"),
@@ -79,9 +85,21 @@ const GARBAGE: &[(&str, &str)] = &[
     ("OTEL_BSP_EXPORT_TIMEOUT", "30s"),
     ("OTEL_BLRP_EXPORT_TIMEOUT", "0"),
     ("OTEL_METRIC_EXPORT_TIMEOUT", "-30000"),
-    ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "deltas"),
-    ("OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", "exponential"),
+    (
+        "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+        "deltas",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
+        "exponential",
+    ),
     ("OTEL_LOG_LEVEL", "verbose"),
+    (
+        "MARKETPLACE_PROMETHEUS_TRANSLATION_STRATEGY",
+        "no_translation",
+    ),
+    ("MARKETPLACE_PROMETHEUS_SCOPE_INFO", "yes"),
+    ("MARKETPLACE_PROMETHEUS_TARGET_INFO", "0"),
 ];
 
 #[test]

@@ -340,7 +340,10 @@ logger_provider:
     );
     assert_eq!(s.attribute_value_length, Some(4096));
     let l = config.log_record_limits;
-    assert_eq!((l.attribute_count, l.attribute_value_length), (64, Some(100)));
+    assert_eq!(
+        (l.attribute_count, l.attribute_value_length),
+        (64, Some(100))
+    );
     assert_eq!(config.batch.export_timeout.as_millis(), 2500);
     // The schema's 0 ("no limit") is our longest bound, one hour.
     assert_eq!(config.log_batch.export_timeout.as_secs(), 3600);

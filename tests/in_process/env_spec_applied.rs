@@ -43,7 +43,10 @@ fn contradictory_settings_are_refused_naming_the_variable() {
     assert_eq!(named(&err), "OTEL_EXPORTER_OTLP_INSECURE");
     assert!(err.to_string().contains("http:// is plaintext"), "{err}");
     let err = refused(&[
-        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://collector:4317"),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "https://collector:4317",
+        ),
         ("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "true"),
     ]);
     assert_eq!(named(&err), "OTEL_EXPORTER_OTLP_TRACES_INSECURE");
@@ -95,7 +98,10 @@ fn contradictory_settings_are_refused_naming_the_variable() {
         named(&err),
         "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION"
     );
-    assert!(err.to_string().contains("OTEL_METRICS_EXPORTER=otlp"), "{err}");
+    assert!(
+        err.to_string().contains("OTEL_METRICS_EXPORTER=otlp"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -144,7 +150,12 @@ async fn span_and_log_record_limits_reach_the_collector() {
         tracing::dispatcher::with_default(telemetry.dispatch(), || {
             let span = tracing::info_span!("limited", query = "héllo world", count = 12345);
             let _g = span.enter();
-            tracing::info!(first = "abcdef", second = "xy", third = "dropped", "limited record");
+            tracing::info!(
+                first = "abcdef",
+                second = "xy",
+                third = "dropped",
+                "limited record"
+            );
             tracing::info!("a second event, over the span's event limit");
         });
         let _ = telemetry.force_flush();
@@ -324,7 +335,11 @@ fn otel_log_level_sets_the_sdks_own_diagnostics() {
             .filter(|l| l.contains(" DEBUG ") && l.contains("opentelemetry"))
             .count()
     };
-    assert_eq!(sdk_lines(&[]), 0, "the SDK's debug lines are off by default");
+    assert_eq!(
+        sdk_lines(&[]),
+        0,
+        "the SDK's debug lines are off by default"
+    );
     assert!(
         sdk_lines(&[("OTEL_LOG_LEVEL", "debug")]) > 0,
         "OTEL_LOG_LEVEL=debug shows the SDK's debug diagnostics"

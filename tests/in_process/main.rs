@@ -16,6 +16,7 @@ mod http_layer;
 mod openmetrics;
 mod otlp_receiver_gets_instrumented_spans;
 mod platform_instruments;
+mod prometheus_translation;
 mod readme_matches_catalog;
 mod recording_never_blocks;
 mod scrape_endpoint;

@@ -123,7 +123,8 @@ fn https_over_http_protobuf_is_a_typed_error_never_plaintext() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_tls_sends_the_configured_client_certificate() {
     let server = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let client = rcgen::generate_simple_self_signed(vec!["marketplace-client".to_string()]).unwrap();
+    let client =
+        rcgen::generate_simple_self_signed(vec!["marketplace-client".to_string()]).unwrap();
     let dir = common::temp_dir("mtls");
     let write = |name: &str, text: String| {
         let path = dir.join(name);
@@ -148,7 +149,10 @@ async fn mutual_tls_sends_the_configured_client_certificate() {
         let telemetry = send_span(&ep, Some(&c));
         std::thread::sleep(Duration::from_secs(1));
         let _ = telemetry.shutdown();
-        assert!(r.spans().is_empty(), "a span went through without a client certificate");
+        assert!(
+            r.spans().is_empty(),
+            "a span went through without a client certificate"
+        );
     })
     .await
     .unwrap();
@@ -185,9 +189,15 @@ fn a_client_certificate_over_http_protobuf_is_a_typed_error() {
         .with_log_writer(Capture::default().writer())
         .with_scrape_endpoint(false)
         .build_from(env_map(&[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector.example:4318"),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "https://collector.example:4318",
+            ),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
-            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", cert.to_str().unwrap()),
+            (
+                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                cert.to_str().unwrap(),
+            ),
             ("OTEL_EXPORTER_OTLP_CLIENT_KEY", key.to_str().unwrap()),
         ]))
         .unwrap();
