@@ -369,3 +369,89 @@ logger_provider:
         "{err}"
     );
 }
+
+/// Today's defaults written as a file: the startup report (the effective configuration) is the
+/// same as with no file and no variables at all.
+#[test]
+fn the_file_equivalent_of_the_defaults_is_the_default_configuration() {
+    const DEFAULTS: &str = r#"
+file_format: "1.1"
+propagator:
+  composite: [{tracecontext: }, {baggage: }]
+tracer_provider:
+  processors:
+    - batch:
+        schedule_delay: 5000
+        export_timeout: 30000
+        max_queue_size: 2048
+        max_export_batch_size: 512
+        exporter:
+          otlp_grpc:
+            endpoint: http://localhost:4317
+            timeout: 10000
+  sampler:
+    parent_based:
+      root:
+        always_on:
+meter_provider:
+  readers:
+    - pull:
+        exporter:
+          prometheus/development:
+            host: 127.0.0.1
+            port: 9464
+            scope_info_enabled: false
+"#;
+    let path = write_file("defaults", DEFAULTS);
+    let from_file = TelemetryConfig::builder()
+        .build_from(lookup_owned(vec![(
+            "OTEL_CONFIG_FILE".into(),
+            path.display().to_string(),
+        )]))
+        .unwrap();
+    let without = TelemetryConfig::builder().build_from(|_| None).unwrap();
+    let file_report = from_file.report().to_string();
+    let prefix = format!(
+        "config_file={} (other OTEL_* variables ignored) ",
+        path.display()
+    );
+    assert_eq!(
+        file_report.strip_prefix(&prefix),
+        Some(without.report().to_string().as_str()),
+        "\n{file_report}"
+    );
+    assert!(from_file.config_warnings.is_empty());
+    assert_eq!(
+        from_file.prometheus_scope_info,
+        without.prometheus_scope_info
+    );
+}
+
+/// The commented example shipped for the demo's deployment parses, with its substitutions.
+#[test]
+fn the_shipped_example_file_is_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/otel-config.yaml");
+    let config = TelemetryConfig::builder()
+        .build_from(lookup_owned(vec![
+            ("OTEL_CONFIG_FILE".into(), path.display().to_string()),
+            ("DEPLOY_ENV".into(), "prod".into()),
+            ("TRACE_RATIO".into(), "0.25".into()),
+        ]))
+        .unwrap();
+    assert_eq!(config.service_name, "marketplace-demo");
+    assert!(config
+        .resource_attributes
+        .contains(&("deployment.environment.name".into(), "prod".into())));
+    assert_eq!(config.sampler, Sampler::ParentBasedTraceIdRatio(0.25));
+    assert!(config.metrics_exporters.prometheus && config.metrics_exporters.otlp);
+    assert!(config.logs_exporters.otlp);
+    assert!(
+        config.config_warnings.is_empty(),
+        "{:?}",
+        config.config_warnings
+    );
+}
+
+fn lookup_owned(vars: Vec<(String, String)>) -> impl Fn(&str) -> Option<String> {
+    move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+}
