@@ -714,6 +714,8 @@ pub fn start_demo_with_args(
             cmd.args(["--port", "0", "--concurrency", "8"])
                 .args(extra_args)
                 .env("OTEL_EXPORTER_PROMETHEUS_PORT", scrape_port.to_string())
+                // What examples/otel-config.yaml substitutes for its scrape port.
+                .env("SCRAPE_PORT", scrape_port.to_string())
                 .env("RUST_LOG_FORMAT", "json")
                 // Traces on (so logs carry ids) to a closed port: the demo must not care.
                 .env("OTEL_EXPORTER_OTLP_ENDPOINT", &closed)

@@ -239,3 +239,85 @@ logger_provider:
         ])
         .unwrap();
 }
+
+/// The demo configured only by the shipped `examples/otel-config.yaml` — over gRPC as shipped,
+/// and over HTTP/protobuf with its exporters switched to `otlp_http` — sends traces, metrics and
+/// logs that reach the sink with the file's resource, and runs the file's sampler.
+fn demo_with_the_example_file(http: bool) {
+    let Some(rotel) = require("rotel", rotel()) else {
+        return;
+    };
+    let name = if http {
+        "rotel-demo-http"
+    } else {
+        "rotel-demo-grpc"
+    };
+    let collector = Collector::start(&rotel, name);
+    let dir = common::temp_dir(name);
+    let shipped =
+        std::fs::read_to_string(common::repo_root().join("examples/otel-config.yaml")).unwrap();
+    let (file, endpoint) = if http {
+        let variant = dir.join("otel-config-http.yaml");
+        let text = shipped.replace("otlp_grpc:", "otlp_http:").replace(
+            "endpoint: ${COLLECTOR_GRPC_ENDPOINT:-http://localhost:4317}",
+            "endpoint: ${COLLECTOR_HTTP_ENDPOINT}/v1/SIGNAL",
+        );
+        // One path per signal, in the order the file lists them.
+        let text = text
+            .replacen("/v1/SIGNAL", "/v1/traces", 1)
+            .replacen("/v1/SIGNAL", "/v1/metrics", 1)
+            .replacen("/v1/SIGNAL", "/v1/logs", 1);
+        std::fs::write(&variant, text).unwrap();
+        (variant, format!("http://127.0.0.1:{}", collector.http))
+    } else {
+        (
+            common::repo_root().join("examples/otel-config.yaml"),
+            format!("http://127.0.0.1:{}", collector.grpc),
+        )
+    };
+    let environment = format!("{name}-env");
+    let log = dir.join("demo.log");
+    let demo = common::start_demo(
+        &log,
+        &[
+            ("OTEL_CONFIG_FILE", file.to_str().unwrap()),
+            ("COLLECTOR_GRPC_ENDPOINT", &endpoint),
+            ("COLLECTOR_HTTP_ENDPOINT", &endpoint),
+            ("DEPLOY_ENV", &environment),
+            ("SERVICE_NAME", name),
+            ("TRACE_RATIO", "1.0"),
+            ("BSP_SCHEDULE_DELAY", "200"),
+            ("METRIC_EXPORT_INTERVAL", "500"),
+        ],
+    );
+    let shown = collector.sink_shows(&[
+        name,
+        &environment,
+        "marketplace.search.duration",
+        "search done",
+    ]);
+    drop(demo);
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    shown.unwrap();
+    assert!(
+        log.contains("config_file=") && log.contains("sampler=parentbased_traceidratio"),
+        "the startup report names the file and its sampler:\n{log}"
+    );
+    let protocol = if http { "(http/protobuf" } else { "(grpc" };
+    assert_eq!(
+        log.matches(&format!("{protocol}, timeout=")).count(),
+        3,
+        "traces, metrics and logs all over {protocol}:\n{log}"
+    );
+}
+
+#[test]
+fn the_demo_configured_by_the_example_file_reaches_the_collector_over_grpc() {
+    demo_with_the_example_file(false);
+}
+
+#[cfg(feature = "http")]
+#[test]
+fn the_demo_configured_by_the_example_file_reaches_the_collector_over_http() {
+    demo_with_the_example_file(true);
+}
