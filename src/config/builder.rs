@@ -585,18 +585,25 @@ impl TelemetryConfigBuilder {
                 var,
                 value,
                 expected,
-            } => crate::Error::InvalidConfigFile {
-                path: settings
+            } => {
+                let path = settings
                     .origin
                     .get(var)
                     .cloned()
-                    .unwrap_or_else(|| var.to_string()),
-                line: None,
-                message: format!("{value:?}: expected {expected}"),
-            },
+                    .unwrap_or_else(|| var.to_string());
+                crate::Error::InvalidConfigFile {
+                    line: super::file::line_of(text, &path),
+                    path,
+                    message: format!("{value:?}: expected {expected}"),
+                }
+            }
             other => other,
         })?;
         config.config_warnings = settings.warnings;
+        config.metric_views = settings.views;
+        if let Some((limits, _)) = settings.cardinality {
+            config.cardinality_limits = limits;
+        }
         Ok(config)
     }
 }

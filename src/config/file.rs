@@ -32,6 +32,10 @@ pub(crate) struct FileSettings {
     pub(crate) origin: HashMap<&'static str, String>,
     /// Properties we accept without acting on (`…/development`), and other notes.
     pub(crate) warnings: Vec<String>,
+    /// `meter_provider.views`, in order.
+    pub(crate) views: Vec<super::values::MetricView>,
+    /// The readers' `cardinality_limits` (one set for all readers) and where it came from.
+    pub(crate) cardinality: Option<(super::values::CardinalityLimits, String)>,
 }
 
 struct Ctx<'a> {
@@ -41,28 +45,37 @@ struct Ctx<'a> {
 
 /// A parse error at `path`, with the line of its last key when it can be found.
 fn error(text: &str, path: &str, message: impl Into<String>) -> Error {
-    let key = path
-        .rsplit('.')
-        .next()
-        .unwrap_or(path)
-        .split('[')
-        .next()
-        .unwrap_or("");
-    let line = (!key.is_empty())
-        .then(|| {
-            text.lines()
-                .position(|l| {
-                    let t = l.trim_start().trim_start_matches("- ");
-                    t.starts_with(&format!("{key}:"))
-                })
-                .map(|i| i + 1)
-        })
-        .flatten();
     Error::InvalidConfigFile {
         path: path.to_string(),
-        line,
+        line: line_of(text, path),
         message: message.into(),
     }
+}
+
+/// The line of `path`'s last key: each key of the path looked for after the line of the one
+/// before it (`tracer_provider.processors[0].batch.max_queue_size` → the `max_queue_size:`
+/// under that `batch:`), if the text has them.
+pub(crate) fn line_of(text: &str, path: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut from = 0;
+    let mut found = None;
+    for key in path.split('.').map(|k| k.split('[').next().unwrap_or(k)) {
+        if key.is_empty() {
+            continue;
+        }
+        let at = lines[from..].iter().position(|l| {
+            let t = l
+                .trim_start()
+                .trim_start_matches("- ")
+                .trim_start_matches('{');
+            t.starts_with(&format!("{key}:"))
+                || l.contains(&format!("{{{key}:"))
+                || l.contains(&format!(", {key}:"))
+        })?;
+        from += at;
+        found = Some(from + 1);
+    }
+    found
 }
 
 // === substitution ===
@@ -956,7 +969,7 @@ fn sampler(
 }
 
 fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
-    let mut m = Obj::new(ctx, "meter_provider", v, &["views"])?;
+    let mut m = Obj::new(ctx, "meter_provider", v, &[])?;
     let mut exporters = Vec::new();
     let mut otlp = None;
     let readers = m.require(ctx, "readers", &["readers", "views", "exemplar_filter"])?;
@@ -968,7 +981,10 @@ fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
         let mut ro = Obj::new(ctx, &path, r, &[])?;
         if let Some(p) = ro.get("pull") {
             let pp = format!("{path}.pull");
-            let mut po = Obj::new(ctx, &pp, p, &["producers", "cardinality_limits"])?;
+            let mut po = Obj::new(ctx, &pp, p, &["producers"])?;
+            if let Some(c) = po.get("cardinality_limits") {
+                cardinality_limits(ctx, &format!("{pp}.cardinality_limits"), c)?;
+            }
             let e = po
                 .get("exporter")
                 .ok_or_else(|| error(ctx.text, &format!("{pp}.exporter"), "required"))?;
@@ -1033,7 +1049,10 @@ fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
             exporters.push("prometheus");
         } else if let Some(p) = ro.get("periodic") {
             let pp = format!("{path}.periodic");
-            let mut po = Obj::new(ctx, &pp, p, &["producers", "cardinality_limits"])?;
+            let mut po = Obj::new(ctx, &pp, p, &["producers"])?;
+            if let Some(c) = po.get("cardinality_limits") {
+                cardinality_limits(ctx, &format!("{pp}.cardinality_limits"), c)?;
+            }
             if let Some(v) = po.get("interval") {
                 let p = format!("{pp}.interval");
                 let n = integer(ctx, &p, v)?;
@@ -1062,6 +1081,12 @@ fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
         }
         ro.finish(ctx)?;
     }
+    if let Some(list) = m.get("views") {
+        for (i, view) in seq(ctx, "meter_provider.views", list)?.iter().enumerate() {
+            let parsed = metric_view(ctx, &format!("meter_provider.views[{i}]"), view)?;
+            ctx.out.views.push(parsed);
+        }
+    }
     if let Some(f) = m.get("exemplar_filter") {
         let p = "meter_provider.exemplar_filter";
         let filter = scalar(ctx, p, f)?;
@@ -1074,6 +1099,254 @@ fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
         "meter_provider.readers".into(),
     );
     Ok(())
+}
+
+/// A reader's `cardinality_limits`. opentelemetry-sdk 0.33 limits per stream, not per reader:
+/// one set applies to every reader, so two readers that disagree are an error.
+fn cardinality_limits(ctx: &mut Ctx<'_>, path: &str, v: &Value) -> Result<()> {
+    let mut o = Obj::new(ctx, path, v, &[])?;
+    let mut limits = super::values::CardinalityLimits::default();
+    for (key, slot) in [
+        ("default", &mut limits.default),
+        ("counter", &mut limits.counter),
+        ("up_down_counter", &mut limits.up_down_counter),
+        ("histogram", &mut limits.histogram),
+        ("gauge", &mut limits.gauge),
+        ("observable_counter", &mut limits.observable_counter),
+        (
+            "observable_up_down_counter",
+            &mut limits.observable_up_down_counter,
+        ),
+        ("observable_gauge", &mut limits.observable_gauge),
+    ] {
+        if let Some(v) = o.get(key) {
+            *slot = Some(positive_limit(ctx, &format!("{path}.{key}"), v)?);
+        }
+    }
+    o.finish(ctx)?;
+    if let Some((first, first_path)) = &ctx.out.cardinality {
+        if *first != limits {
+            return Err(error(ctx.text, path, format!("differs from {first_path}: opentelemetry-sdk 0.33 applies cardinality limits to every reader at once, so all readers must give the same")));
+        }
+    }
+    ctx.out.cardinality = Some((limits, path.to_string()));
+    Ok(())
+}
+
+/// A cardinality limit: a whole number from 1 to 1048576.
+fn positive_limit(ctx: &Ctx<'_>, path: &str, v: &Value) -> Result<usize> {
+    match integer(ctx, path, v)? {
+        n @ 1..=1_048_576 => Ok(n as usize),
+        n => Err(error(
+            ctx.text,
+            path,
+            format!("{n}: expected a whole number from 1 to 1048576"),
+        )),
+    }
+}
+
+fn instrument_kind(
+    ctx: &Ctx<'_>,
+    path: &str,
+    name: &str,
+) -> Result<opentelemetry_sdk::metrics::InstrumentKind> {
+    use opentelemetry_sdk::metrics::InstrumentKind as K;
+    Ok(match name {
+        "counter" => K::Counter,
+        "up_down_counter" => K::UpDownCounter,
+        "histogram" => K::Histogram,
+        "gauge" => K::Gauge,
+        "observable_counter" => K::ObservableCounter,
+        "observable_up_down_counter" => K::ObservableUpDownCounter,
+        "observable_gauge" => K::ObservableGauge,
+        other => return Err(error(ctx.text, path, format!("{other:?}: expected counter, up_down_counter, histogram, gauge, observable_counter, observable_up_down_counter or observable_gauge"))),
+    })
+}
+
+/// One `meter_provider.views[i]` entry.
+fn metric_view(ctx: &mut Ctx<'_>, path: &str, v: &Value) -> Result<super::values::MetricView> {
+    use opentelemetry_sdk::metrics::Aggregation;
+    let mut view = super::values::MetricView::default();
+    let mut o = Obj::new(ctx, path, v, &[])?;
+    let selector = o.require(ctx, "selector", &["selector", "stream"])?;
+    let sp = format!("{path}.selector");
+    let mut so = Obj::new(ctx, &sp, selector, &[])?;
+    let text = |so: &mut Obj<'_>, key: &'static str| -> Result<Option<String>> {
+        match so.get(key) {
+            Some(v) => scalar(ctx, &format!("{sp}.{key}"), v).map(Some),
+            None => Ok(None),
+        }
+    };
+    view.instrument_name = text(&mut so, "instrument_name")?;
+    view.unit = text(&mut so, "unit")?;
+    view.meter_name = text(&mut so, "meter_name")?;
+    view.meter_version = text(&mut so, "meter_version")?;
+    view.meter_schema_url = text(&mut so, "meter_schema_url")?;
+    if let Some(kind) = text(&mut so, "instrument_type")? {
+        view.instrument_type = Some(instrument_kind(
+            ctx,
+            &format!("{sp}.instrument_type"),
+            &kind,
+        )?);
+    }
+    so.finish(ctx)?;
+    let stream = o.require(ctx, "stream", &["selector", "stream"])?;
+    let st = format!("{path}.stream");
+    let mut to = Obj::new(ctx, &st, stream, &[])?;
+    if let Some(v) = to.get("name") {
+        let p = format!("{st}.name");
+        let exact = view
+            .instrument_name
+            .as_deref()
+            .is_some_and(|n| !n.contains(['*', '?']));
+        if !exact {
+            return Err(error(ctx.text, &p, "a stream name needs a selector naming one instrument exactly (instrument_name without wildcards): several instruments cannot share one name"));
+        }
+        view.name = Some(scalar(ctx, &p, v)?);
+    }
+    if let Some(v) = to.get("description") {
+        view.description = Some(scalar(ctx, &format!("{st}.description"), v)?);
+    }
+    if let Some(v) = to.get("aggregation_cardinality_limit") {
+        view.cardinality_limit = Some(positive_limit(
+            ctx,
+            &format!("{st}.aggregation_cardinality_limit"),
+            v,
+        )?);
+    }
+    if let Some(v) = to.get("attribute_keys") {
+        let ap = format!("{st}.attribute_keys");
+        let mut ao = Obj::new(ctx, &ap, v, &[])?;
+        if let Some(inc) = ao.get("included") {
+            let mut keys = Vec::new();
+            for k in seq(ctx, &format!("{ap}.included"), inc)? {
+                let key = scalar(ctx, &format!("{ap}.included"), k)?;
+                if key.contains(['*', '?']) {
+                    return Err(error(ctx.text, &format!("{ap}.included"), format!("{key:?}: wildcards are not supported here (opentelemetry-sdk 0.33 keeps an allow list of exact keys)")));
+                }
+                keys.push(key);
+            }
+            view.attribute_keys = Some(keys);
+        }
+        if ao.has("excluded") {
+            return Err(error(ctx.text, &format!("{ap}.excluded"), "not supported: opentelemetry-sdk 0.33 keeps an allow list of attribute keys only (list the keys to keep in `included`)"));
+        }
+        ao.finish(ctx)?;
+    }
+    if let Some(v) = to.get("aggregation") {
+        let ap = format!("{st}.aggregation");
+        let mut ao = Obj::new(ctx, &ap, v, &[])?;
+        let mut found = Vec::new();
+        for key in ["default", "drop", "sum", "last_value"] {
+            if ao.has(key) {
+                found.push(match key {
+                    "default" => Aggregation::Default,
+                    "drop" => Aggregation::Drop,
+                    "sum" => Aggregation::Sum,
+                    _ => Aggregation::LastValue,
+                });
+            }
+        }
+        if ao.has("explicit_bucket_histogram") {
+            let hp = format!("{ap}.explicit_bucket_histogram");
+            let null = Value::Null;
+            let h = v.get("explicit_bucket_histogram").unwrap_or(&null);
+            let mut ho = Obj::new(ctx, &hp, h, &[])?;
+            let boundaries = match ho.get("boundaries") {
+                Some(b) => {
+                    let bp = format!("{hp}.boundaries");
+                    let mut out = Vec::new();
+                    for x in seq(ctx, &bp, b)? {
+                        match x.as_f64() {
+                            Some(f) if f.is_finite() && out.last().is_none_or(|l| *l < f) => {
+                                out.push(f)
+                            }
+                            _ => {
+                                return Err(error(
+                                    ctx.text,
+                                    &bp,
+                                    format!(
+                                        "expected finite numbers in increasing order, got {}",
+                                        describe(x)
+                                    ),
+                                ))
+                            }
+                        }
+                    }
+                    out
+                }
+                None => vec![
+                    0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0,
+                    5000.0, 7500.0, 10000.0,
+                ],
+            };
+            let record_min_max = match ho.get("record_min_max") {
+                Some(b) => boolean(ctx, &format!("{hp}.record_min_max"), b)?,
+                None => true,
+            };
+            ho.finish(ctx)?;
+            found.push(Aggregation::ExplicitBucketHistogram {
+                boundaries,
+                record_min_max,
+            });
+        }
+        if ao.has("base2_exponential_bucket_histogram") {
+            let hp = format!("{ap}.base2_exponential_bucket_histogram");
+            let null = Value::Null;
+            let h = v.get("base2_exponential_bucket_histogram").unwrap_or(&null);
+            let mut ho = Obj::new(ctx, &hp, h, &[])?;
+            let max_scale = match ho.get("max_scale") {
+                Some(x) => match x.as_i64() {
+                    Some(n @ -10..=20) => n as i8,
+                    _ => {
+                        return Err(error(
+                            ctx.text,
+                            &format!("{hp}.max_scale"),
+                            format!(
+                                "expected a whole number from -10 to 20, got {}",
+                                describe(x)
+                            ),
+                        ))
+                    }
+                },
+                None => 20,
+            };
+            let max_size = match ho.get("max_size") {
+                Some(x) => match x.as_u64() {
+                    Some(n @ 2..=16384) => n as u32,
+                    _ => {
+                        return Err(error(
+                            ctx.text,
+                            &format!("{hp}.max_size"),
+                            format!(
+                                "expected a whole number from 2 to 16384, got {}",
+                                describe(x)
+                            ),
+                        ))
+                    }
+                },
+                None => 160,
+            };
+            let record_min_max = match ho.get("record_min_max") {
+                Some(b) => boolean(ctx, &format!("{hp}.record_min_max"), b)?,
+                None => true,
+            };
+            ho.finish(ctx)?;
+            found.push(Aggregation::Base2ExponentialHistogram {
+                max_size,
+                max_scale,
+                record_min_max,
+            });
+        }
+        ao.finish(ctx)?;
+        if found.len() != 1 {
+            return Err(error(ctx.text, &ap, "expected exactly one of default, drop, sum, last_value, explicit_bucket_histogram, base2_exponential_bucket_histogram"));
+        }
+        view.aggregation = found.pop();
+    }
+    to.finish(ctx)?;
+    o.finish(ctx)?;
+    Ok(view)
 }
 
 fn logger_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {

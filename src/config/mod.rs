@@ -150,6 +150,10 @@ pub struct TelemetryConfig {
     pub operation_events: Option<tracing::Level>,
     /// Resource attribute keys put on every scraped series as labels (default none).
     pub prometheus_resource_labels: Vec<String>,
+    /// Metric views (from a configuration file), first match applies.
+    pub metric_views: Vec<MetricView>,
+    /// Cardinality limits by instrument kind (from a configuration file's readers).
+    pub cardinality_limits: CardinalityLimits,
 }
 
 impl TelemetryConfig {

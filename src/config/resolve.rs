@@ -244,6 +244,8 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         prebound_item_types: b.prebound_item_types,
         operation_events,
         prometheus_resource_labels,
+        metric_views: Vec::new(),
+        cardinality_limits: Default::default(),
     })
 }
 

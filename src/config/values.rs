@@ -603,3 +603,156 @@ impl<'a> MakeWriter<'a> for LogWriter {
         (self.0)()
     }
 }
+
+/// A metric view from a configuration file (`meter_provider.views`): the instruments it
+/// selects and the stream they become. Views are matched in order and the first that selects
+/// an instrument applies (the Prometheus reader could not show two streams of one instrument).
+///
+/// # Examples
+///
+/// ```
+/// let config = marketplace_telemetry::TelemetryConfig::from_yaml(r#"
+/// file_format: "1.1"
+/// meter_provider:
+///   readers:
+///     - pull: {exporter: {prometheus/development: {port: 0}}}
+///   views:
+///     - selector: {instrument_name: marketplace.search.duration}
+///       stream: {aggregation: {explicit_bucket_histogram: {boundaries: [0.1, 1]}}}
+/// "#)?;
+/// assert_eq!(config.metric_views.len(), 1);
+/// # Ok::<(), marketplace_telemetry::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct MetricView {
+    /// Instrument name, exact or with `*` (any run) and `?` (one character) wildcards.
+    pub instrument_name: Option<String>,
+    /// Instrument kind.
+    pub instrument_type: Option<opentelemetry_sdk::metrics::InstrumentKind>,
+    /// Instrument unit, exact.
+    pub unit: Option<String>,
+    /// Meter (instrumentation scope) name, exact.
+    pub meter_name: Option<String>,
+    /// Meter version, exact.
+    pub meter_version: Option<String>,
+    /// Meter schema URL, exact.
+    pub meter_schema_url: Option<String>,
+    /// The stream's name, if renamed.
+    pub name: Option<String>,
+    /// The stream's description, if replaced.
+    pub description: Option<String>,
+    /// The stream's aggregation, if not the instrument's default.
+    pub aggregation: Option<opentelemetry_sdk::metrics::Aggregation>,
+    /// Series kept per stream before the overflow series (default: the reader's limit).
+    pub cardinality_limit: Option<usize>,
+    /// The attribute keys kept (exact keys; others are dropped), if limited.
+    pub attribute_keys: Option<Vec<String>>,
+}
+
+impl MetricView {
+    /// Whether this view selects `instrument`.
+    pub(crate) fn selects(&self, instrument: &opentelemetry_sdk::metrics::Instrument) -> bool {
+        let scope = instrument.scope();
+        self.instrument_name
+            .as_deref()
+            .is_none_or(|p| glob_match(p, instrument.name()))
+            && self.instrument_type.is_none_or(|k| k == instrument.kind())
+            && self.unit.as_deref().is_none_or(|u| u == instrument.unit())
+            && self.meter_name.as_deref().is_none_or(|n| n == scope.name())
+            && self
+                .meter_version
+                .as_deref()
+                .is_none_or(|v| scope.version() == Some(v))
+            && self
+                .meter_schema_url
+                .as_deref()
+                .is_none_or(|u| scope.schema_url() == Some(u))
+    }
+}
+
+/// `*` matches any run of characters (none included), `?` exactly one; the rest literally.
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// Cardinality limits per instrument kind (`cardinality_limits` of a reader): series kept per
+/// stream before the overflow series. `None`: the SDK's 2000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct CardinalityLimits {
+    /// Every kind without its own limit.
+    pub default: Option<usize>,
+    /// Counters.
+    pub counter: Option<usize>,
+    /// Up-down counters.
+    pub up_down_counter: Option<usize>,
+    /// Histograms.
+    pub histogram: Option<usize>,
+    /// Gauges.
+    pub gauge: Option<usize>,
+    /// Observable counters.
+    pub observable_counter: Option<usize>,
+    /// Observable up-down counters.
+    pub observable_up_down_counter: Option<usize>,
+    /// Observable gauges.
+    pub observable_gauge: Option<usize>,
+}
+
+impl CardinalityLimits {
+    /// The limit for instruments of `kind`, if any is set.
+    pub(crate) fn for_kind(
+        &self,
+        kind: opentelemetry_sdk::metrics::InstrumentKind,
+    ) -> Option<usize> {
+        use opentelemetry_sdk::metrics::InstrumentKind as K;
+        let specific = match kind {
+            K::Counter => self.counter,
+            K::UpDownCounter => self.up_down_counter,
+            K::Histogram => self.histogram,
+            K::Gauge => self.gauge,
+            K::ObservableCounter => self.observable_counter,
+            K::ObservableUpDownCounter => self.observable_up_down_counter,
+            K::ObservableGauge => self.observable_gauge,
+        };
+        specific.or(self.default)
+    }
+}
+
+#[cfg(test)]
+mod glob_tests {
+    use super::glob_match;
+
+    #[test]
+    fn wildcards_match_as_the_schema_describes() {
+        assert!(glob_match("marketplace.*", "marketplace.search.duration"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match(
+            "http.server.request.?uration",
+            "http.server.request.duration"
+        ));
+        assert!(glob_match("*.duration", "rdf.query.duration"));
+        assert!(!glob_match("*.duration", "rdf.query.durations"));
+        assert!(!glob_match("marketplace.?", "marketplace."));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("exact", "exactly"));
+    }
+}

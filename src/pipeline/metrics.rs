@@ -90,26 +90,8 @@ pub(crate) fn build_provider(
                 .build(),
         );
     }
-    if config.metrics_histogram_aggregation == crate::config::HistogramAggregation::Base2Exponential
-    {
-        // Every histogram: the SDK has no per-reader default aggregation, and the config
-        // refused this choice when the Prometheus reader is on.
-        builder = builder.with_view(|i: &opentelemetry_sdk::metrics::Instrument| {
-            (i.kind() == opentelemetry_sdk::metrics::InstrumentKind::Histogram)
-                .then(|| {
-                    opentelemetry_sdk::metrics::Stream::builder()
-                        .with_aggregation(
-                            opentelemetry_sdk::metrics::Aggregation::Base2ExponentialHistogram {
-                                max_size: 160,
-                                max_scale: 20,
-                                record_min_max: true,
-                            },
-                        )
-                        .build()
-                        .ok()
-                })
-                .flatten()
-        });
+    if let Some(view) = view(config) {
+        builder = builder.with_view(view);
     }
     let provider = builder.build();
     // Only an OTLP metric exporter has exports to count (no zero series otherwise).
@@ -121,4 +103,69 @@ pub(crate) fn build_provider(
         ));
     }
     Ok(MetricsPipeline { provider, registry })
+}
+
+/// One SDK view for everything configured: the first configured view that selects an
+/// instrument gives its stream; the reader's cardinality limit for its kind and the default
+/// histogram aggregation apply where that view (or no view) sets none. `None` when nothing is
+/// configured (the SDK's defaults, no per-instrument call).
+fn view(
+    config: &TelemetryConfig,
+) -> Option<
+    impl Fn(&opentelemetry_sdk::metrics::Instrument) -> Option<opentelemetry_sdk::metrics::Stream>
+        + Send
+        + Sync
+        + 'static,
+> {
+    use opentelemetry_sdk::metrics::{Aggregation, InstrumentKind, Stream};
+    let views = config.metric_views.clone();
+    let limits = config.cardinality_limits;
+    let exponential = config.metrics_histogram_aggregation
+        == crate::config::HistogramAggregation::Base2Exponential;
+    if views.is_empty() && limits == crate::config::CardinalityLimits::default() && !exponential {
+        return None;
+    }
+    Some(move |i: &opentelemetry_sdk::metrics::Instrument| {
+        let chosen = views.iter().find(|v| v.selects(i));
+        let limit = chosen
+            .and_then(|v| v.cardinality_limit)
+            .or_else(|| limits.for_kind(i.kind()));
+        let aggregation = chosen.and_then(|v| v.aggregation.clone()).or_else(|| {
+            (exponential && i.kind() == InstrumentKind::Histogram).then_some(
+                // Every histogram: the SDK has no per-reader default aggregation, and the
+                // config refused this choice when the Prometheus reader is on.
+                Aggregation::Base2ExponentialHistogram {
+                    max_size: 160,
+                    max_scale: 20,
+                    record_min_max: true,
+                },
+            )
+        });
+        if chosen.is_none() && limit.is_none() && aggregation.is_none() {
+            return None;
+        }
+        let mut stream = Stream::builder();
+        if let Some(v) = chosen {
+            if let Some(name) = &v.name {
+                stream = stream.with_name(name.clone());
+            }
+            if let Some(description) = &v.description {
+                stream = stream.with_description(description.clone());
+            }
+            if let Some(keys) = &v.attribute_keys {
+                stream = stream.with_allowed_attribute_keys(
+                    keys.iter().map(|k| opentelemetry::Key::new(k.clone())),
+                );
+            }
+        }
+        if let Some(aggregation) = aggregation {
+            stream = stream.with_aggregation(aggregation);
+        }
+        if let Some(limit) = limit {
+            stream = stream.with_cardinality_limit(limit);
+        }
+        // Every value was checked by the configuration (limits positive, boundaries
+        // increasing), so the build does not fail; if it did, the instrument keeps its default.
+        stream.build().ok()
+    })
 }

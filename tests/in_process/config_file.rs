@@ -167,7 +167,6 @@ fn errors_name_the_property_path_and_line() {
         ("file_format: \"1.1\"\ntracer_provider:\n  processors: []\n  limits:\n    event_count_limit: -1\n", "tracer_provider.limits.event_count_limit", "non-negative"),
         ("file_format: \"1.1\"\nlog_level: loud\n", "log_level", "severity"),
         ("file_format: \"1.1\"\nmeter_provider:\n  readers:\n    - periodic:\n        exporter:\n          otlp_grpc:\n            temporality_preference: sometimes\n", "meter_provider.readers[0].periodic.exporter.otlp_grpc.temporality_preference", "cumulative"),
-        ("file_format: \"1.1\"\nmeter_provider:\n  readers: []\n  views: []\n", "meter_provider.views", "not supported"),
         ("file_format: \"2.0\"\n", "file_format", "1.0"),
         ("disabled: true\n", "file_format", "required"),
         ("file_format: \"1.1\"\npropagator:\n  composite_list: tracecontext,xray9\n", "propagator.composite", "expected"),
@@ -189,8 +188,11 @@ fn errors_name_the_property_path_and_line() {
             other => panic!("{yaml}: expected InvalidConfigFile, got {other:?}"),
         }
     }
-    // The line of the offending key.
+    // The line of the offending key, for type errors and for values the shared validation
+    // refuses alike.
     let err = TelemetryConfig::from_yaml(cases[1].0).unwrap_err();
+    assert!(err.to_string().contains("(line 5)"), "{err}");
+    let err = TelemetryConfig::from_yaml(cases[2].0).unwrap_err();
     assert!(err.to_string().contains("(line 5)"), "{err}");
 }
 
@@ -454,4 +456,116 @@ fn the_shipped_example_file_is_valid() {
 
 fn lookup_owned(vars: Vec<(String, String)>) -> impl Fn(&str) -> Option<String> {
     move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+}
+
+/// `meter_provider.views` and a reader's `cardinality_limits` change what the scrape shows.
+#[test]
+fn views_and_cardinality_limits_shape_the_scrape() {
+    let config = TelemetryConfig::from_yaml(
+        r#"
+file_format: "1.1"
+meter_provider:
+  readers:
+    - pull:
+        exporter:
+          prometheus/development:
+            port: 0
+            scope_info_enabled: false
+        cardinality_limits:
+          default: 2000
+          counter: 3
+  views:
+    - selector: {instrument_name: view.test.latency}
+      stream:
+        name: view.test.renamed
+        aggregation:
+          explicit_bucket_histogram:
+            boundaries: [0.5, 2.5]
+        attribute_keys:
+          included: [route]
+    - selector: {instrument_name: "view.test.drop*", instrument_type: counter}
+      stream:
+        aggregation: {drop: }
+"#,
+    )
+    .unwrap();
+    assert_eq!(config.metric_views.len(), 2);
+    let telemetry = marketplace_telemetry::Telemetry::build(config).unwrap();
+    let meter = telemetry.meter();
+    let h = meter
+        .f64_histogram("view.test.latency")
+        .with_unit("s")
+        .build();
+    h.record(
+        1.0,
+        &[
+            opentelemetry::KeyValue::new("route", "/a"),
+            opentelemetry::KeyValue::new("user", "u1"),
+        ],
+    );
+    meter.u64_counter("view.test.dropped").build().add(1, &[]);
+    let c = meter.u64_counter("view.test.many").build();
+    for i in 0..10 {
+        c.add(1, &[opentelemetry::KeyValue::new("i", i64::from(i))]);
+    }
+    let body = telemetry.scrape_handler().unwrap().render();
+    let _ = telemetry.shutdown();
+    // Renamed, re-bucketed, only the allowed attribute kept.
+    assert!(
+        body.contains("view_test_renamed_seconds_bucket{route=\"/a\",le=\"2.5\"} 1"),
+        "{body}"
+    );
+    assert!(!body.contains("view_test_latency"), "{body}");
+    assert!(!body.contains("user=\"u1\""), "{body}");
+    // Dropped.
+    assert!(!body.contains("view_test_dropped"), "{body}");
+    // Three series, then everything else in the overflow series.
+    let many: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("view_test_many_total{"))
+        .collect();
+    assert_eq!(many.len(), 4, "{many:?}");
+    assert!(many.contains(&"view_test_many_total{otel_metric_overflow=\"true\"} 7"));
+    assert!(
+        many.iter()
+            .any(|l| l.contains("otel_metric_overflow=\"true\"")),
+        "{many:?}"
+    );
+}
+
+#[test]
+fn view_mistakes_are_errors_naming_the_property() {
+    let base = "file_format: \"1.1\"\nmeter_provider:\n  readers:\n    - pull: {exporter: {prometheus/development: {port: 0}}}\n";
+    let cases: &[(&str, &str, &str)] = &[
+        ("  views:\n    - selector: {instrument_name: \"a.*\"}\n      stream: {name: b}\n", "meter_provider.views[0].stream.name", "exactly"),
+        ("  views:\n    - selector: {instrument_name: a}\n      stream: {attribute_keys: {excluded: [x]}}\n", "meter_provider.views[0].stream.attribute_keys.excluded", "allow list"),
+        ("  views:\n    - selector: {instrument_name: a}\n      stream: {aggregation: {explicit_bucket_histogram: {boundaries: [5, 1]}}}\n", "meter_provider.views[0].stream.aggregation.explicit_bucket_histogram.boundaries", "increasing"),
+        ("  views:\n    - selector: {instrument_type: timer}\n      stream: {}\n", "meter_provider.views[0].selector.instrument_type", "histogram"),
+        ("  views:\n    - selector: {instrument_name: a}\n      stream: {aggregation_cardinality_limit: 0}\n", "meter_provider.views[0].stream.aggregation_cardinality_limit", "from 1"),
+        ("  views:\n    - selecter: {instrument_name: a}\n      stream: {}\n", "meter_provider.views[0].selecter", "unknown"),
+    ];
+    for (views, path, message) in cases {
+        let yaml = format!("{base}{views}");
+        match TelemetryConfig::from_yaml(&yaml).expect_err(&yaml) {
+            Error::InvalidConfigFile {
+                path: p,
+                message: m,
+                ..
+            } => {
+                assert_eq!(p, *path, "{yaml}");
+                assert!(m.contains(message), "{yaml}\n{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Two readers with different cardinality limits: the SDK cannot tell them apart.
+    let err = TelemetryConfig::from_yaml(
+        "file_format: \"1.1\"\nmeter_provider:\n  readers:\n    - pull:\n        exporter: {prometheus/development: {port: 0}}\n        cardinality_limits: {default: 100}\n    - periodic:\n        exporter: {console: }\n        cardinality_limits: {default: 200}\n",
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("meter_provider.readers[1].periodic.cardinality_limits"),
+        "{err}"
+    );
 }
