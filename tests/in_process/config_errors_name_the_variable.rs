@@ -99,6 +99,8 @@ const GARBAGE: &[(&str, &str)] = &[
         "no_translation",
     ),
     ("MARKETPLACE_PROMETHEUS_SCOPE_INFO", "yes"),
+    ("MARKETPLACE_PROMETHEUS_RESOURCE_LABELS", "service version"),
+    ("MARKETPLACE_OPERATION_EVENTS", "loud"),
     ("MARKETPLACE_PROMETHEUS_TARGET_INFO", "0"),
 ];
 
