@@ -1,82 +1,223 @@
-//! An `#[instrument]` span created, entered, exited and closed: with no subscriber, with our
-//! production subscriber, with tracing-opentelemetry's default layer, and a bare OpenTelemetry
-//! SDK span — each with a no-op exporter (simple processor) and with the batch processor.
-//! The disabled span lives in `benches/disabled_span.rs` (each variant in its own process).
+//! An `#[instrument]` span with three fields — created, entered, exited and closed — under each
+//! subscriber, in **interleaved rounds**: round 1 runs every variant once, then round 2, … (at
+//! least 5), so a slow stretch of the machine hits every variant alike. Each variant gets its
+//! own provider, built before it runs and drained (flushed and shut down) before the next, so no
+//! batch thread of an earlier variant is still working during a later one. Batch variants use a
+//! queue large enough that no span is dropped; what was created and what was exported is
+//! counted, and drops are reported (`target/span-bench-drops.txt`).
+//!
+//! `scripts/bench_report.py` turns the rounds into medians, spreads and per-round ratios
+//! against tracing-opentelemetry's default layer. The disabled span lives in
+//! `benches/disabled_span.rs` (each variant in its own process).
+//!
+//! `SPAN_ROUNDS` sets the number of rounds (default 5).
 
-mod common;
-use common::Noop;
 
 use std::hint::black_box;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use marketplace_telemetry::config::LogFormat;
 use marketplace_telemetry::{tracing_dispatch, LogWriter, TelemetryConfig};
 use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter,
+};
 use tracing_subscriber::layer::SubscriberExt;
 
 #[tracing::instrument]
-fn search(query: &str) -> usize {
-    black_box(query.len())
+fn search(query: &str, kind: &str, page: u32) -> usize {
+    black_box(query.len() + kind.len() + page as usize)
 }
 
-fn providers() -> [(&'static str, SdkTracerProvider); 2] {
-    [
-        (
-            "noop",
-            SdkTracerProvider::builder()
-                .with_simple_exporter(Noop)
-                .build(),
-        ),
-        (
-            "batch",
-            SdkTracerProvider::builder()
-                .with_span_processor(BatchSpanProcessor::builder(Noop).build())
-                .build(),
-        ),
-    ]
+/// Counts what reaches the exporter (so drops can be reported) and does nothing else.
+#[derive(Debug, Clone, Default)]
+struct CountingNoop(Arc<AtomicU64>);
+
+impl SpanExporter for CountingNoop {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        black_box(batch);
+        Ok(())
+    }
 }
 
-fn ours(provider: &SdkTracerProvider, rust_log: &str) -> tracing::Dispatch {
+#[derive(Clone, Copy)]
+enum Processor {
+    /// Simple processor, no-op exporter: the span path alone.
+    Noop,
+    /// Batch processor with the largest queue our config allows, no-op exporter.
+    Batch,
+}
+
+impl Processor {
+    fn name(self) -> &'static str {
+        match self {
+            Processor::Noop => "noop",
+            Processor::Batch => "batch",
+        }
+    }
+
+    fn provider(self, exported: &CountingNoop) -> SdkTracerProvider {
+        match self {
+            Processor::Noop => SdkTracerProvider::builder()
+                .with_simple_exporter(exported.clone())
+                .build(),
+            Processor::Batch => SdkTracerProvider::builder()
+                .with_span_processor(
+                    BatchSpanProcessor::builder(exported.clone())
+                        .with_batch_config(
+                            BatchConfigBuilder::default()
+                                .with_max_queue_size(1 << 20)
+                                .with_max_export_batch_size(512)
+                                .with_scheduled_delay(Duration::from_millis(100))
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Subscriber {
+    NoSubscriber,
+    DefaultLayer,
+    Ours(&'static str, LogFormat),
+    BareSdk,
+}
+
+fn ours(provider: &SdkTracerProvider, rust_log: &str, format: LogFormat) -> tracing::Dispatch {
     let config = TelemetryConfig::builder()
         .with_log_filter(rust_log)
+        .with_log_format(format)
         .with_log_writer(LogWriter::new(|| Box::new(std::io::sink())))
         .build_from(|_| None)
         .unwrap();
     tracing_dispatch(&config, Some(provider), None).unwrap()
 }
 
-fn spans(c: &mut Criterion) {
-    let mut g = c.benchmark_group("span");
-    g.bench_function("tracing/no_subscriber", |b| {
-        b.iter(|| search(black_box("rdf")))
-    });
-    for (name, provider) in providers() {
-        let default_layer = tracing::Dispatch::new(
+/// The dispatcher a variant records under (`None`: no subscriber, or the bare SDK).
+fn dispatch(subscriber: Subscriber, provider: &SdkTracerProvider) -> Option<tracing::Dispatch> {
+    match subscriber {
+        Subscriber::NoSubscriber | Subscriber::BareSdk => None,
+        Subscriber::DefaultLayer => Some(tracing::Dispatch::new(
             tracing_subscriber::registry()
                 .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"))),
-        );
-        tracing::dispatcher::with_default(&default_layer, || {
-            g.bench_function(format!("tracing_opentelemetry_default/{name}"), |b| {
-                b.iter(|| search(black_box("rdf")))
-            });
-        });
-        for rust_log in ["warn", "info"] {
-            let dispatch = ours(&provider, rust_log);
-            tracing::dispatcher::with_default(&dispatch, || {
-                g.bench_function(format!("ours_rust_log_{rust_log}/{name}"), |b| {
-                    b.iter(|| search(black_box("rdf")))
-                });
-            });
+        )),
+        Subscriber::Ours(rust_log, format) => Some(ours(provider, rust_log, format)),
+    }
+}
+
+/// Times `iters` spans; the same loop and the same clock for every variant.
+fn run(
+    subscriber: Subscriber,
+    dispatch: Option<&tracing::Dispatch>,
+    tracer: &opentelemetry_sdk::trace::Tracer,
+    iters: u64,
+) -> Duration {
+    let timed = || {
+        let start = Instant::now();
+        for _ in 0..iters {
+            search(black_box("rdf"), black_box("text"), black_box(2));
         }
-        let tracer = provider.tracer("bench");
-        g.bench_function(format!("bare_sdk_span/{name}"), |b| {
-            b.iter(|| {
+        start.elapsed()
+    };
+    match (subscriber, dispatch) {
+        (Subscriber::BareSdk, _) => {
+            let start = Instant::now();
+            for _ in 0..iters {
                 let mut span = tracer.start("search");
-                span.set_attribute(opentelemetry::KeyValue::new("query", "rdf"));
+                span.set_attribute(opentelemetry::KeyValue::new("query", black_box("rdf")));
+                span.set_attribute(opentelemetry::KeyValue::new("kind", black_box("text")));
+                span.set_attribute(opentelemetry::KeyValue::new("page", black_box(2i64)));
                 span.end();
-            })
-        });
-        let _ = provider.shutdown();
+            }
+            start.elapsed()
+        }
+        (_, Some(dispatch)) => tracing::dispatcher::with_default(dispatch, timed),
+        (_, None) => timed(),
+    }
+}
+
+fn variants() -> Vec<(String, Subscriber, Processor)> {
+    let mut out = vec![(
+        "tracing_no_subscriber".to_string(),
+        Subscriber::NoSubscriber,
+        Processor::Noop,
+    )];
+    for processor in [Processor::Noop, Processor::Batch] {
+        let p = processor.name();
+        out.push((
+            format!("tracing_opentelemetry_default_{p}"),
+            Subscriber::DefaultLayer,
+            processor,
+        ));
+        out.push((
+            format!("ours_rust_log_warn_{p}"),
+            Subscriber::Ours("warn", LogFormat::Text),
+            processor,
+        ));
+        out.push((
+            format!("ours_rust_log_info_{p}"),
+            Subscriber::Ours("info", LogFormat::Text),
+            processor,
+        ));
+        out.push((
+            format!("ours_rust_log_info_json_{p}"),
+            Subscriber::Ours("info", LogFormat::Json),
+            processor,
+        ));
+        out.push((format!("bare_sdk_span_{p}"), Subscriber::BareSdk, processor));
+    }
+    out
+}
+
+fn spans(c: &mut Criterion) {
+    let rounds: usize = std::env::var("SPAN_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let drops_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("span-bench-drops.txt");
+    let mut drops = std::fs::File::create(&drops_path).ok();
+    let mut g = c.benchmark_group("span");
+    for round in 1..=rounds {
+        for (name, subscriber, processor) in variants() {
+            let exported = CountingNoop::default();
+            let provider = processor.provider(&exported);
+            let dispatch = dispatch(subscriber, &provider);
+            let tracer = provider.tracer("bench");
+            let created = AtomicU64::new(0);
+            g.bench_function(format!("r{round}/{name}"), |b| {
+                b.iter_custom(|iters| {
+                    created.fetch_add(iters, Ordering::Relaxed);
+                    run(subscriber, dispatch.as_ref(), &tracer, iters)
+                })
+            });
+            drop((dispatch, tracer));
+            // Drained before the next variant: every queued span exported, the thread gone.
+            let _ = provider.force_flush();
+            let _ = provider.shutdown();
+            let created = created.load(Ordering::Relaxed);
+            let exported = exported.0.load(Ordering::Relaxed);
+            if let (Some(f), false) = (
+                drops.as_mut(),
+                matches!(subscriber, Subscriber::NoSubscriber),
+            ) {
+                let _ = writeln!(
+                    f,
+                    "r{round} {name} created={created} exported={exported} dropped={}",
+                    created.saturating_sub(exported)
+                );
+            }
+        }
     }
     g.finish();
 }

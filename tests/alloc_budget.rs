@@ -524,3 +524,121 @@ fn memory_per_series_stays_within_budget() {
 fn catalog_buckets() -> Vec<f64> {
     catalog::SEARCH_DURATION.boundaries.to_vec()
 }
+
+// === spans ===
+
+/// A span exporter that drops every span (simple processor: the span path alone).
+#[derive(Debug)]
+struct DropSpans;
+
+impl opentelemetry_sdk::trace::SpanExporter for DropSpans {
+    async fn export(
+        &self,
+        batch: Vec<opentelemetry_sdk::trace::SpanData>,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        drop(batch);
+        Ok(())
+    }
+}
+
+#[tracing::instrument]
+fn instrumented(query: &str, kind: &str, page: u32) -> usize {
+    query.len() + kind.len() + page as usize
+}
+
+/// Allocations per `#[instrument]` span with three fields (create, enter, exit, close) under
+/// `dispatch`, after warm-up.
+fn allocations_per_span(dispatch: &tracing::Dispatch) -> f64 {
+    const N: u32 = 200;
+    tracing::dispatcher::with_default(dispatch, || {
+        for _ in 0..50 {
+            std::hint::black_box(instrumented("rdf", "text", 2));
+        }
+        allocations(N, || {
+            std::hint::black_box(instrumented("rdf", "text", 2));
+        }) as f64
+            / f64::from(N)
+    })
+}
+
+fn span_provider() -> opentelemetry_sdk::trace::SdkTracerProvider {
+    opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(DropSpans)
+        .build()
+}
+
+fn ours_dispatch(
+    provider: &opentelemetry_sdk::trace::SdkTracerProvider,
+    rust_log: &str,
+    format: marketplace_telemetry::config::LogFormat,
+) -> tracing::Dispatch {
+    let config = marketplace_telemetry::TelemetryConfig::builder()
+        .with_log_filter(rust_log)
+        .with_log_format(format)
+        .with_log_writer(marketplace_telemetry::LogWriter::new(|| {
+            Box::new(std::io::sink())
+        }))
+        .build_from(|_| None)
+        .unwrap();
+    marketplace_telemetry::tracing_dispatch(&config, Some(provider), None).unwrap()
+}
+
+/// Ours never allocates more per span than tracing-opentelemetry's default layer with the
+/// console at `warn` (spans not formatted) or `info` in text (formatted for log lines). JSON at
+/// `info` is the one variant over it (json-subscriber serializes every span's fields when the
+/// span opens): it is held to its measured count until that is cut (issue 17). The counts are
+/// printed for BENCHMARKS.md.
+#[test]
+fn a_span_allocates_no_more_than_under_the_default_layer() {
+    use marketplace_telemetry::config::LogFormat;
+    use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    let provider = span_provider();
+    let default_layer = tracing::Dispatch::new(
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("alloc"))),
+    );
+    let default = allocations_per_span(&default_layer);
+
+    let tracer = provider.tracer("alloc");
+    let bare = {
+        let span = || {
+            let mut span = tracer.start("search");
+            span.set_attribute(KeyValue::new("query", "rdf"));
+            span.set_attribute(KeyValue::new("kind", "text"));
+            span.set_attribute(KeyValue::new("page", 2i64));
+            span.end();
+        };
+        for _ in 0..50 {
+            span();
+        }
+        allocations(200, span) as f64 / 200.0
+    };
+    println!("allocations per span: tracing-opentelemetry default layer {default:.2}, bare SDK span {bare:.2}");
+    for (rust_log, format) in [
+        ("warn", LogFormat::Text),
+        ("info", LogFormat::Text),
+        ("warn", LogFormat::Json),
+        ("info", LogFormat::Json),
+    ] {
+        let ours = allocations_per_span(&ours_dispatch(&provider, rust_log, format));
+        println!(
+            "allocations per span: ours RUST_LOG={rust_log} {}: {ours:.2}",
+            format.as_str()
+        );
+        // JSON at info: json-subscriber's eager span serialization, 7 allocations.
+        let budget = if (rust_log, format) == ("info", LogFormat::Json) {
+            default + 3.0
+        } else {
+            default
+        };
+        assert!(
+            ours <= budget,
+            "ours (RUST_LOG={rust_log}, {}) allocates {ours:.2} per span, the default layer {default:.2}",
+            format.as_str()
+        );
+    }
+    let _ = provider.shutdown();
+}
+
