@@ -25,6 +25,7 @@ for run in $(seq 1 "$RUNS"); do
       >"$OUT/log-disabled_span-$variant-$run.txt" 2>&1 || { echo "disabled_span $variant failed"; exit 1; }
   done
   cp target/span-bench-drops.txt "$OUT/span-bench-drops-$run.txt" 2>/dev/null || true
+  cp target/span-interleaved.json "$OUT/span-interleaved-$run.json" 2>/dev/null || true
   cp -r target/criterion "$OUT/run$run"
 done
 python3 scripts/bench_report.py "$OUT" "$RUNS" > "$OUT/tables.md"

@@ -641,4 +641,3 @@ fn a_span_allocates_no_more_than_under_the_default_layer() {
     }
     let _ = provider.shutdown();
 }
-
