@@ -7,6 +7,7 @@
 
 #[cfg(any(feature = "grpc", feature = "http"))]
 mod export_counters;
+mod fast_fields;
 pub(crate) mod guarded_meter;
 mod limits;
 mod logs;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use opentelemetry::trace::TraceContextExt;
 use tracing::{Event, Subscriber};
 use tracing_subscriber::filter::FilterExt;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::{Format, Full, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::{Context, Filter, Layer, SubscriberExt};
@@ -35,6 +36,9 @@ pub const EXPORTER_CRATES: &[&str] = &[
 ];
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+/// A per-layer filter: [`Targets`] for the usual static directives, [`EnvFilter`] only when
+/// they name spans or fields.
+type BoxedFilter = Box<dyn Filter<Registry> + Send + Sync>;
 
 /// At most one console line per kind of SDK warning or error (export failed, retries exhausted,
 /// …) per window: a collector that is down for an hour must not write a line per batch.
@@ -134,19 +138,24 @@ pub(crate) fn build_subscriber(
 ) -> Result<impl Subscriber + Send + Sync + 'static> {
     let mut layers: Vec<BoxedLayer> = Vec::with_capacity(3);
 
-    let console_filter = quiet_sdk(
-        env_filter(&config.log_filter, "log_filter", &[])?,
-        &config.log_filter,
-        config.sdk_log_level,
-    )
-    .and(ExportErrorRateLimit::new(EXPORT_ERROR_LOG_WINDOW));
+    let (console_filter, console_static) = layer_filter(
+        &quiet_sdk(&config.log_filter, config.sdk_log_level),
+        "log_filter",
+        &[],
+    )?;
+    let console_filter = console_filter.and(ExportErrorRateLimit::new(EXPORT_ERROR_LOG_WINDOW));
+    // The console layers do nothing on span enter, exit and close (no span events).
+    let console_lifecycle = console_static.then_some(Lifecycle::Skip);
     let console: BoxedLayer = match config.log_format {
-        LogFormat::Text => tracing_subscriber::fmt::layer()
-            .with_writer(writer)
-            .with_ansi(false)
-            .event_format(TextWithTraceIds(Format::default().with_ansi(false)))
-            .with_filter(console_filter)
-            .boxed(),
+        LogFormat::Text => lean(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false)
+                .fmt_fields(super::fast_fields::FastFields)
+                .event_format(TextWithTraceIds(Format::default().with_ansi(false)))
+                .with_filter(console_filter),
+            console_lifecycle,
+        ),
         LogFormat::Json => {
             let mut json = json_subscriber::JsonLayer::new(writer);
             json.with_timer("timestamp", tracing_subscriber::fmt::time::SystemTime)
@@ -161,14 +170,15 @@ pub(crate) fn build_subscriber(
             json.add_dynamic_field("span_id", |_, _| {
                 current_span_context().map(|sc| sc.span_id().to_string())
             });
-            json.with_filter(console_filter).boxed()
+            lean(json.with_filter(console_filter), console_lifecycle)
         }
     };
     layers.push(console);
 
     if let Some(tracer) = tracer {
-        let filter = env_filter(&config.traces_filter, "traces_filter", EXPORTER_CRATES)?;
-        layers.push(
+        let (filter, is_static) =
+            layer_filter(&config.traces_filter, "traces_filter", EXPORTER_CRATES)?;
+        layers.push(lean(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer)
                 // Lean defaults (benches/spans.rs): busy/idle tracking reads the clock on
@@ -176,42 +186,270 @@ pub(crate) fn build_subscriber(
                 // location is kept (static strings, useful).
                 .with_tracked_inactivity(false)
                 .with_threads(false)
-                .with_filter(filter)
-                .boxed(),
-        );
+                .with_filter(filter),
+            // Enter, exit and close of a span it never started find no OpenTelemetry data
+            // and do nothing, so they can skip the filter's span lookup.
+            is_static.then_some(Lifecycle::Inner),
+        ));
     }
 
     if let Some(provider) = logger_provider {
-        let filter = env_filter(
+        let (filter, is_static) = layer_filter(
             &config.logs_export_filter,
             "logs_export_filter",
             EXPORTER_CRATES,
         )?;
-        layers.push(
+        layers.push(lean(
             opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(provider)
-                .with_filter(filter)
-                .boxed(),
-        );
+                .with_filter(filter),
+            // The log bridge only handles events.
+            is_static.then_some(Lifecycle::Skip),
+        ));
     }
 
     Ok(tracing_subscriber::registry().with(layers))
 }
 
-fn env_filter(directives: &str, field: &'static str, deny: &[&str]) -> Result<EnvFilter> {
+/// The filter for one layer: `directives` plus `deny` targets turned off. Static directives
+/// (`info,my_crate=debug`) become a [`Targets`] filter; only directives that name spans or
+/// fields (`[span]`, `{field}`) need an [`EnvFilter`]. Both decide alike, but an `EnvFilter`
+/// takes a lock on every span enter, exit and close to track span-scoped directives, and
+/// per-layer filters are asked again for every span (benches/spans.rs, BENCHMARKS.md).
+fn layer_filter(
+    directives: &str,
+    field: &'static str,
+    deny: &[&str],
+) -> Result<(BoxedFilter, bool)> {
+    let invalid = || Error::InvalidConfig {
+        field,
+        value: directives.to_string(),
+        expected: "tracing-subscriber EnvFilter directives, e.g. info,my_crate=debug",
+    };
+    let dynamic = directives.contains(['[', '{']);
+    if !dynamic {
+        if let Ok(mut targets) = directives.trim().parse::<Targets>() {
+            if directives.trim().is_empty() {
+                // EnvFilter's meaning of no directives: errors only.
+                targets = targets.with_default(tracing::level_filters::LevelFilter::ERROR);
+            }
+            for target in deny {
+                targets = targets.with_target(*target, tracing::level_filters::LevelFilter::OFF);
+            }
+            return Ok((Box::new(SpanCache::new(targets)), true));
+        }
+    }
     let mut filter = EnvFilter::builder()
         .parse(directives)
-        .map_err(|_| Error::InvalidConfig {
-            field,
-            value: directives.to_string(),
-            expected: "tracing-subscriber EnvFilter directives, e.g. info,my_crate=debug",
-        })?;
+        .map_err(|_| invalid())?;
     for target in deny {
         // `off` directives for fixed crate names always parse.
         if let Ok(directive) = format!("{target}=off").parse() {
             filter = filter.add_directive(directive);
         }
     }
-    Ok(filter)
+    Ok((Box::new(filter), false))
+}
+
+/// A static filter whose decision for a span callsite is remembered: per-layer filters are
+/// asked again for every span, and the answer of a [`Targets`] filter depends only on the
+/// callsite. A small lock-free table keyed by the callsite's `'static` metadata address; a
+/// collision only costs a fresh decision. Events (whose metadata may be built per record, as
+/// `tracing-log` does) are always decided afresh.
+struct SpanCache<F> {
+    inner: F,
+    slots: Box<[std::sync::atomic::AtomicUsize]>,
+}
+
+/// Low bits of a slot: `KNOWN` marks a filled slot, `ENABLED` the decision; metadata is at
+/// least 8-byte aligned, so the address keeps its high bits.
+const KNOWN: usize = 0b100;
+const ENABLED: usize = 0b1;
+
+impl<F> SpanCache<F> {
+    fn new(inner: F) -> Self {
+        SpanCache {
+            inner,
+            slots: (0..256)
+                .map(|_| std::sync::atomic::AtomicUsize::new(0))
+                .collect(),
+        }
+    }
+}
+
+impl<F: Filter<Registry>> Filter<Registry> for SpanCache<F> {
+    fn enabled(&self, meta: &tracing::Metadata<'_>, cx: &Context<'_, Registry>) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        if !meta.is_span() {
+            return self.inner.enabled(meta, cx);
+        }
+        let addr = meta as *const tracing::Metadata<'_> as usize;
+        let slot = &self.slots[(addr >> 3) % self.slots.len()];
+        let seen = slot.load(Relaxed);
+        if seen & !0b111 == addr & !0b111 && seen & KNOWN != 0 {
+            return seen & ENABLED != 0;
+        }
+        let enabled = self.inner.enabled(meta, cx);
+        slot.store(
+            (addr & !0b111) | KNOWN | if enabled { ENABLED } else { 0 },
+            Relaxed,
+        );
+        enabled
+    }
+
+    fn callsite_enabled(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        self.inner.callsite_enabled(meta)
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        self.inner.max_level_hint()
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, cx: &Context<'_, Registry>) -> bool {
+        self.inner.event_enabled(event, cx)
+    }
+}
+
+/// What a [`LeanSpans`] layer does on span enter, exit and close.
+#[derive(Clone, Copy)]
+enum Lifecycle {
+    /// Nothing: the layer has no work there (fmt and JSON layers without span events, the
+    /// log bridge).
+    Skip,
+    /// Calls the layer itself, without the filter's check: it does nothing for a span it
+    /// never saw (tracing-opentelemetry finds no data of its own on such a span).
+    Inner,
+}
+
+/// A per-layer-filtered layer whose span enter, exit and close skip the filter's lookup of
+/// the span (one slab lookup per layer per callback, the largest cost our layering adds to a
+/// span: benches/span_profile.rs). Only with a static filter, which keeps no per-span state
+/// (an `EnvFilter` with span directives tracks entered spans, so it keeps `Filtered`).
+/// Everything else — the filter's decision, the filtered context events and new spans see —
+/// is `Filtered`'s own.
+struct LeanSpans<L, F> {
+    filtered: tracing_subscriber::filter::Filtered<L, F, Registry>,
+    lifecycle: Lifecycle,
+}
+
+/// The layer boxed, lean when `lifecycle` says how.
+fn lean<L, F>(
+    filtered: tracing_subscriber::filter::Filtered<L, F, Registry>,
+    lifecycle: Option<Lifecycle>,
+) -> BoxedLayer
+where
+    L: Layer<Registry> + Send + Sync + 'static,
+    F: Filter<Registry> + Send + Sync + 'static,
+{
+    match lifecycle {
+        Some(lifecycle) => Box::new(LeanSpans {
+            filtered,
+            lifecycle,
+        }),
+        None => filtered.boxed(),
+    }
+}
+
+impl<L, F> Layer<Registry> for LeanSpans<L, F>
+where
+    L: Layer<Registry> + Send + Sync + 'static,
+    F: Filter<Registry> + Send + Sync + 'static,
+{
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        self.filtered.on_register_dispatch(subscriber);
+    }
+
+    fn on_layer(&mut self, subscriber: &mut Registry) {
+        self.filtered.on_layer(subscriber);
+    }
+
+    fn register_callsite(
+        &self,
+        metadata: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        self.filtered.register_callsite(metadata)
+    }
+
+    fn enabled(&self, metadata: &tracing::Metadata<'_>, ctx: Context<'_, Registry>) -> bool {
+        self.filtered.enabled(metadata, ctx)
+    }
+
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: Context<'_, Registry>,
+    ) {
+        self.filtered.on_new_span(attrs, id, ctx);
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        self.filtered.max_level_hint()
+    }
+
+    fn on_record(
+        &self,
+        span: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        ctx: Context<'_, Registry>,
+    ) {
+        self.filtered.on_record(span, values, ctx);
+    }
+
+    fn on_follows_from(
+        &self,
+        span: &tracing::span::Id,
+        follows: &tracing::span::Id,
+        ctx: Context<'_, Registry>,
+    ) {
+        self.filtered.on_follows_from(span, follows, ctx);
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, Registry>) -> bool {
+        self.filtered.event_enabled(event, ctx)
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, Registry>) {
+        self.filtered.on_event(event, ctx);
+    }
+
+    fn on_enter(&self, id: &tracing::span::Id, ctx: Context<'_, Registry>) {
+        if let Lifecycle::Inner = self.lifecycle {
+            self.filtered.inner().on_enter(id, ctx);
+        }
+    }
+
+    fn on_exit(&self, id: &tracing::span::Id, ctx: Context<'_, Registry>) {
+        if let Lifecycle::Inner = self.lifecycle {
+            self.filtered.inner().on_exit(id, ctx);
+        }
+    }
+
+    fn on_close(&self, id: tracing::span::Id, ctx: Context<'_, Registry>) {
+        if let Lifecycle::Inner = self.lifecycle {
+            self.filtered.inner().on_close(id, ctx);
+        }
+    }
+
+    fn on_id_change(
+        &self,
+        old: &tracing::span::Id,
+        new: &tracing::span::Id,
+        ctx: Context<'_, Registry>,
+    ) {
+        self.filtered.on_id_change(old, new, ctx);
+    }
+
+    unsafe fn downcast_raw(&self, id: std::any::TypeId) -> Option<*const ()> {
+        if id == std::any::TypeId::of::<Self>() {
+            return Some(self as *const Self as *const ());
+        }
+        // SAFETY: forwarded to the wrapped layer, which upholds the contract itself (this is
+        // how the registry finds the per-layer filter inside).
+        unsafe { self.filtered.downcast_raw(id) }
+    }
 }
 
 /// The OpenTelemetry crates' INFO chatter (`Global meter provider is set…`, processor and
@@ -221,17 +459,10 @@ fn env_filter(directives: &str, field: &'static str, deny: &[&str]) -> Result<En
 /// warnings and errors still print; `RUST_LOG=debug` or `opentelemetry=info` brings the rest.
 /// `OTEL_LOG_LEVEL` (`sdk_level`) sets that level instead, unless `RUST_LOG` names an
 /// `opentelemetry*` target itself (the more specific setting wins).
-fn quiet_sdk(
-    filter: EnvFilter,
-    directives: &str,
-    sdk_level: Option<tracing::level_filters::LevelFilter>,
-) -> EnvFilter {
+fn quiet_sdk(directives: &str, sdk_level: Option<tracing::level_filters::LevelFilter>) -> String {
     let mentions_sdk = directives.contains("opentelemetry");
     if let (Some(level), false) = (sdk_level, mentions_sdk) {
-        return match format!("opentelemetry={level}").parse() {
-            Ok(directive) => filter.add_directive(directive),
-            Err(_) => filter,
-        };
+        return format!("{directives},opentelemetry={level}");
     }
     let global_verbose = directives.split(',').map(str::trim).any(|d| {
         !d.contains('=')
@@ -239,12 +470,9 @@ fn quiet_sdk(
             && matches!(d.to_ascii_lowercase().as_str(), "debug" | "trace")
     });
     if mentions_sdk || global_verbose {
-        return filter;
+        return directives.to_string();
     }
-    match "opentelemetry=warn".parse() {
-        Ok(directive) => filter.add_directive(directive),
-        Err(_) => filter,
-    }
+    format!("{directives},opentelemetry=warn")
 }
 
 /// Trace and span id of the active OpenTelemetry context (set by tracing-opentelemetry when a
