@@ -88,7 +88,7 @@ impl Processor {
 }
 
 #[derive(Clone, Copy)]
-enum Subscriber {
+enum Variant {
     NoSubscriber,
     DefaultLayer,
     Ours(&'static str, LogFormat),
@@ -106,20 +106,20 @@ fn ours(provider: &SdkTracerProvider, rust_log: &str, format: LogFormat) -> trac
 }
 
 /// The dispatcher a variant records under (`None`: no subscriber, or the bare SDK).
-fn dispatch(subscriber: Subscriber, provider: &SdkTracerProvider) -> Option<tracing::Dispatch> {
+fn dispatch(subscriber: Variant, provider: &SdkTracerProvider) -> Option<tracing::Dispatch> {
     match subscriber {
-        Subscriber::NoSubscriber | Subscriber::BareSdk => None,
-        Subscriber::DefaultLayer => Some(tracing::Dispatch::new(
+        Variant::NoSubscriber | Variant::BareSdk => None,
+        Variant::DefaultLayer => Some(tracing::Dispatch::new(
             tracing_subscriber::registry()
                 .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"))),
         )),
-        Subscriber::Ours(rust_log, format) => Some(ours(provider, rust_log, format)),
+        Variant::Ours(rust_log, format) => Some(ours(provider, rust_log, format)),
     }
 }
 
 /// Times `iters` spans; the same loop and the same clock for every variant.
 fn run(
-    subscriber: Subscriber,
+    subscriber: Variant,
     dispatch: Option<&tracing::Dispatch>,
     tracer: &opentelemetry_sdk::trace::Tracer,
     iters: u64,
@@ -132,7 +132,7 @@ fn run(
         start.elapsed()
     };
     match (subscriber, dispatch) {
-        (Subscriber::BareSdk, _) => {
+        (Variant::BareSdk, _) => {
             let start = Instant::now();
             for _ in 0..iters {
                 let mut span = tracer.start("search");
@@ -148,35 +148,35 @@ fn run(
     }
 }
 
-fn variants() -> Vec<(String, Subscriber, Processor)> {
+fn variants() -> Vec<(String, Variant, Processor)> {
     let mut out = vec![(
         "tracing_no_subscriber".to_string(),
-        Subscriber::NoSubscriber,
+        Variant::NoSubscriber,
         Processor::Noop,
     )];
     for processor in [Processor::Noop, Processor::Batch] {
         let p = processor.name();
         out.push((
             format!("tracing_opentelemetry_default_{p}"),
-            Subscriber::DefaultLayer,
+            Variant::DefaultLayer,
             processor,
         ));
         out.push((
             format!("ours_rust_log_warn_{p}"),
-            Subscriber::Ours("warn", LogFormat::Text),
+            Variant::Ours("warn", LogFormat::Text),
             processor,
         ));
         out.push((
             format!("ours_rust_log_info_{p}"),
-            Subscriber::Ours("info", LogFormat::Text),
+            Variant::Ours("info", LogFormat::Text),
             processor,
         ));
         out.push((
             format!("ours_rust_log_info_json_{p}"),
-            Subscriber::Ours("info", LogFormat::Json),
+            Variant::Ours("info", LogFormat::Json),
             processor,
         ));
-        out.push((format!("bare_sdk_span_{p}"), Subscriber::BareSdk, processor));
+        out.push((format!("bare_sdk_span_{p}"), Variant::BareSdk, processor));
     }
     out
 }
@@ -225,7 +225,7 @@ fn interleaved(rounds: usize, blocks: usize) {
     for (i, (name, subscriber, _)) in variants.iter().enumerate() {
         let created = (rounds * blocks + 1) as u64 * BLOCK;
         let got = exported[i].0.load(Ordering::Relaxed);
-        let dropped = if matches!(subscriber, Subscriber::NoSubscriber) {
+        let dropped = if matches!(subscriber, Variant::NoSubscriber) {
             0
         } else {
             created.saturating_sub(got)
@@ -282,10 +282,8 @@ fn spans(c: &mut Criterion) {
             let _ = provider.shutdown();
             let created = created.load(Ordering::Relaxed);
             let exported = exported.0.load(Ordering::Relaxed);
-            if let (Some(f), false) = (
-                drops.as_mut(),
-                matches!(subscriber, Subscriber::NoSubscriber),
-            ) {
+            if let (Some(f), false) = (drops.as_mut(), matches!(subscriber, Variant::NoSubscriber))
+            {
                 let _ = writeln!(
                     f,
                     "r{round} {name} created={created} exported={exported} dropped={}",

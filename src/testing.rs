@@ -112,7 +112,7 @@ impl TestTelemetry {
                 Some(&logger_provider),
             )
         }) {
-            Ok(subscriber) => Dispatch::new(subscriber),
+            Ok(dispatch) => dispatch,
             // The fixed configuration above always parses.
             Err(_) => Dispatch::none(),
         };

@@ -9,6 +9,7 @@
 mod export_counters;
 mod fast_fields;
 pub(crate) mod guarded_meter;
+mod json_span;
 mod limits;
 mod logs;
 mod metrics;
@@ -77,14 +78,14 @@ impl Pipeline {
         };
 
         let tracer = tracer_provider.as_ref().map(|p| p.tracer(SCOPE));
-        let subscriber = subscriber::build_subscriber(
+        let dispatch = subscriber::build_subscriber(
             config,
             config.log_writer.clone(),
             tracer,
             logger_provider.as_ref(),
         )?;
         Ok(Pipeline {
-            dispatch: Dispatch::new(subscriber),
+            dispatch,
             tracer_provider,
             meter_provider,
             logger_provider,

@@ -125,18 +125,20 @@ pub fn tracing_dispatch(
 ) -> Result<tracing::Dispatch> {
     use opentelemetry::trace::TracerProvider as _;
     let tracer = tracer_provider.map(|p| p.tracer(SCOPE));
-    let subscriber = build_subscriber(config, config.log_writer.clone(), tracer, logger_provider)?;
-    Ok(tracing::Dispatch::new(subscriber))
+    build_subscriber(config, config.log_writer.clone(), tracer, logger_provider)
 }
 
-/// Builds the subscriber from the configured layers.
+/// Builds the subscriber from the configured layers, as a dispatch.
 pub(crate) fn build_subscriber(
     config: &TelemetryConfig,
     writer: LogWriter,
     tracer: Option<opentelemetry_sdk::trace::Tracer>,
     logger_provider: Option<&opentelemetry_sdk::logs::SdkLoggerProvider>,
-) -> Result<impl Subscriber + Send + Sync + 'static> {
+) -> Result<tracing::Dispatch> {
     let mut layers: Vec<BoxedLayer> = Vec::with_capacity(3);
+    // The JSON `span` reader, told its dispatch once it exists (`Vec` of layers does not
+    // forward `on_register_dispatch`).
+    let mut json_fields: Option<super::json_span::JsonSpanFields> = None;
 
     let (console_filter, console_static) = layer_filter(
         &quiet_sdk(&config.log_filter, config.sdk_log_level),
@@ -161,8 +163,7 @@ pub(crate) fn build_subscriber(
             json.with_timer("timestamp", tracing_subscriber::fmt::time::SystemTime)
                 .with_level("level")
                 .with_target("target")
-                .with_flattened_event()
-                .with_current_span("span");
+                .with_flattened_event();
             // Each field formats only its own id.
             json.add_dynamic_field("trace_id", |_, _| {
                 current_span_context().map(|sc| sc.trace_id().to_string())
@@ -170,7 +171,32 @@ pub(crate) fn build_subscriber(
             json.add_dynamic_field("span_id", |_, _| {
                 current_span_context().map(|sc| sc.span_id().to_string())
             });
-            lean(json.with_filter(console_filter), console_lifecycle)
+            if console_static {
+                // The `span` object from fields recorded cheaply (json_span.rs); the JSON
+                // layer itself sees no spans, so it does not serialize each one as it opens.
+                let (fields_filter, _) = layer_filter(
+                    &quiet_sdk(&config.log_filter, config.sdk_log_level),
+                    "log_filter",
+                    &[],
+                )?;
+                let fields = super::json_span::JsonSpanFields::default();
+                let reader = fields.clone();
+                json_fields = Some(fields.clone());
+                json.add_dynamic_field("span", move |_, _| reader.current_span_json());
+                layers.push(lean(
+                    fields.with_filter(fields_filter),
+                    Some(Lifecycle::Skip),
+                ));
+                lean(
+                    json.with_filter(
+                        console_filter.and(tracing_subscriber::filter::filter_fn(|m| !m.is_span())),
+                    ),
+                    console_lifecycle,
+                )
+            } else {
+                json.with_current_span("span");
+                lean(json.with_filter(console_filter), console_lifecycle)
+            }
         }
     };
     layers.push(console);
@@ -207,7 +233,11 @@ pub(crate) fn build_subscriber(
         ));
     }
 
-    Ok(tracing_subscriber::registry().with(layers))
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layers));
+    if let Some(fields) = json_fields {
+        fields.set_dispatch(&dispatch);
+    }
+    Ok(dispatch)
 }
 
 /// The filter for one layer: `directives` plus `deny` targets turned off. Static directives

@@ -254,6 +254,14 @@ proptest! {
         "          prometheus/development:\n", "            port: ${P}\n", "resource:\n",
         "  attributes:\n", "    - name: a\n", "      value: $${\n", "- \n", ": \n", "[\n", "{}\n",
         "\"\n", "${\n", "  headers_list: a=b,c\n", "disabled: ${D:-true}\n", "\t\n", "&a x\n", "*a\n",
+        "  views:\n", "    - selector: {instrument_name: \"a.*\"}\n", "      stream:\n",
+        "        aggregation: {explicit_bucket_histogram: {boundaries: [1, ${B:-2}]}}\n",
+        "        attribute_keys: {included: [k]}\n", "        cardinality_limits: {default: ${C:-0}}\n",
+        "  limits:\n", "    attribute_count_limit: ${N:--1}\n", "attribute_limits: {}\n",
+        "log_level: ${L:-info3}\n", "            tls: {cert_file: /x, key_file: /y, insecure: true}\n",
+        "            temporality_preference: low_memory\n",
+        "            translation_strategy: ${T:-no_translation/development}\n",
+        "        export_timeout: 0\n",
     ]), 0..24)) {
         let doc: String = parts.concat();
         let _ = TelemetryConfig::from_yaml(&doc);
