@@ -65,6 +65,12 @@ fn valid_host(host: &str) -> bool {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
+        // Not an IP address, so a name: rustls refuses one whose last label is all digits
+        // (`https://0`, `https://10.0.0`), only when the exporter is built.
+        && !host
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| last.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Checks that a gRPC endpoint carries no path (tonic would send every call to it).
