@@ -112,6 +112,14 @@ def quartiles(vals):
     return v[len(v) // 4], v[(3 * len(v)) // 4]
 
 TARGETS = {"ours_rust_log_warn": 0.8, "ours_rust_log_info": 1.0, "ours_rust_log_info_json": 1.0}
+
+def span_variants(proc):
+    """The span table's rows: (label, bench variant) for one processor."""
+    return [("tracing-opentelemetry default layer", f"tracing_opentelemetry_default_{proc}"),
+            ("**ours, RUST_LOG=warn**", f"ours_rust_log_warn_{proc}"),
+            ("**ours, RUST_LOG=info, text (console formats the span)**", f"ours_rust_log_info_{proc}"),
+            ("**ours, RUST_LOG=info, JSON**", f"ours_rust_log_info_json_{proc}"),
+            ("bare SDK span", f"bare_sdk_span_{proc}")]
 I = []
 for run in range(1, runs + 1):
     path = os.path.join(out, f"span-interleaved-{run}.json")
@@ -129,11 +137,7 @@ if I:
     print("| variant | ns per span, median (IQR) — run 1 / 2 / 3 | ÷ default layer, per-block median (IQR) | rounds meeting target |\n|---|---|---|---|")
     for proc in ["noop", "batch"]:
         base = f"tracing_opentelemetry_default_{proc}"
-        for name, v in [("tracing-opentelemetry default layer", base),
-                        ("**ours, RUST_LOG=warn**", f"ours_rust_log_warn_{proc}"),
-                        ("**ours, RUST_LOG=info, text (console formats the span)**", f"ours_rust_log_info_{proc}"),
-                        ("**ours, RUST_LOG=info, JSON**", f"ours_rust_log_info_json_{proc}"),
-                        ("bare SDK span", f"bare_sdk_span_{proc}")]:
+        for name, v in span_variants(proc):
             times, ratios, met = [], [], []
             for doc in I:
                 vals, bases = doc["variants"][v]["ns_per_span"], doc["variants"][base]["ns_per_span"]
@@ -168,11 +172,7 @@ def rounds(r, variant):
 
 for proc in ["noop", "batch"]:
     base = f"tracing_opentelemetry_default_{proc}"
-    for name, v in [("tracing-opentelemetry default layer", base),
-                    ("**ours, RUST_LOG=warn**", f"ours_rust_log_warn_{proc}"),
-                    ("**ours, RUST_LOG=info, text (console formats the span)**", f"ours_rust_log_info_{proc}"),
-                    ("**ours, RUST_LOG=info, JSON**", f"ours_rust_log_info_json_{proc}"),
-                    ("bare SDK span", f"bare_sdk_span_{proc}")]:
+    for name, v in span_variants(proc):
         meds, spreads, ratios, met = [], [], [], []
         for r in R:
             vals, bases = rounds(r, v), rounds(r, base)
