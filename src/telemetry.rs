@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use opentelemetry::metrics::{Meter, MeterProvider as _};
+use opentelemetry::metrics::Meter;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -20,7 +20,6 @@ use crate::marketplace::MarketplaceMetrics;
 use crate::pipeline::{guarded_meter, Pipeline, Providers};
 use crate::runtime::IoRuntime;
 use crate::scrape::{ScrapeHandler, ScrapeServer};
-use crate::signal::SCOPE;
 
 /// Extra time granted past the configured timeout before `shutdown` gives up on the worker
 /// thread (the SDK's own timeouts are not always exact).
@@ -192,7 +191,10 @@ impl Telemetry {
     /// observations, and every other metric is still collected (the SDK alone would stop all
     /// metric collection for good).
     pub fn meter(&self) -> Meter {
-        guarded_meter::guarded_meter(self.pipeline.meter_provider.meter(SCOPE))
+        guarded_meter::guarded_meter(crate::pipeline::scope_meter(
+            &self.pipeline.meter_provider,
+            self.pipeline.metrics_collected,
+        ))
     }
 
     /// The marketplace instruments and helpers (created on first call, then shared; cheap to

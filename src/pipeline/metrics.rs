@@ -13,6 +13,8 @@ use crate::signal::Signal;
 pub(crate) struct MetricsPipeline {
     pub(crate) provider: SdkMeterProvider,
     pub(crate) registry: Option<prometheus::Registry>,
+    /// Whether any reader collects from the provider (`OTEL_METRICS_EXPORTER=none`: none).
+    pub(crate) collected: bool,
 }
 
 pub(crate) fn build_provider(
@@ -21,6 +23,7 @@ pub(crate) fn build_provider(
     runtime: &tokio::runtime::Handle,
 ) -> Result<MetricsPipeline> {
     let exporters = config.metrics_exporters;
+    let collected = exporters.prometheus || exporters.otlp || exporters.console;
     let mut builder = SdkMeterProvider::builder().with_resource(resource.clone());
     let mut registry = None;
     #[cfg(any(feature = "grpc", feature = "http"))]
@@ -102,7 +105,11 @@ pub(crate) fn build_provider(
             Signal::Metrics,
         ));
     }
-    Ok(MetricsPipeline { provider, registry })
+    Ok(MetricsPipeline {
+        provider,
+        registry,
+        collected,
+    })
 }
 
 /// One SDK view for everything configured: the first configured view that selects an

@@ -37,6 +37,10 @@ pub(crate) struct Pipeline {
     pub(crate) dispatch: Dispatch,
     pub(crate) tracer_provider: Option<SdkTracerProvider>,
     pub(crate) meter_provider: SdkMeterProvider,
+    /// Whether a reader collects from `meter_provider`; without one, instruments come from a
+    /// no-op meter (the SDK refuses every observable instrument of a provider without readers,
+    /// with an ERROR line per instrument).
+    pub(crate) metrics_collected: bool,
     pub(crate) logger_provider: Option<SdkLoggerProvider>,
     pub(crate) registry: Option<prometheus::Registry>,
     /// Keeps the process-metric callbacks registered for the pipeline's lifetime.
@@ -47,31 +51,37 @@ impl Pipeline {
     /// Builds every provider for `config`, doing I/O on `runtime` (`None`: the SDK is disabled,
     /// so nothing is exported). `on_meter_provider` runs once the meter provider exists and
     /// before the tracer and logger providers are built: the SDK's own instruments (spans
-    /// processed, dropped on a full queue) take the global meter provider at that moment.
+    /// processed, dropped on a full queue) take the global meter provider at that moment. It
+    /// does not run when no reader collects metrics (the global provider stays the no-op one).
     pub(crate) fn build(
         config: &TelemetryConfig,
         runtime: Option<&tokio::runtime::Handle>,
         on_meter_provider: impl FnOnce(&SdkMeterProvider),
     ) -> Result<Self> {
-        let (tracer_provider, meter_provider, logger_provider, registry) = match runtime {
-            Some(handle) => {
-                let resource = resource::build(config);
-                let metrics = metrics::build_provider(config, &resource, handle)?;
-                on_meter_provider(&metrics.provider);
-                let meter = metrics.provider.meter(SCOPE);
-                let tracer_provider = traces::build_provider(config, &resource, handle, &meter)?;
-                let logger_provider = logs::build_provider(config, &resource, handle, &meter)?;
-                (
-                    tracer_provider,
-                    metrics.provider,
-                    logger_provider,
-                    metrics.registry,
-                )
-            }
-            None => (None, SdkMeterProvider::builder().build(), None, None),
-        };
+        let (tracer_provider, meter_provider, logger_provider, registry, metrics_collected) =
+            match runtime {
+                Some(handle) => {
+                    let resource = resource::build(config);
+                    let metrics = metrics::build_provider(config, &resource, handle)?;
+                    if metrics.collected {
+                        on_meter_provider(&metrics.provider);
+                    }
+                    let meter = scope_meter(&metrics.provider, metrics.collected);
+                    let tracer_provider =
+                        traces::build_provider(config, &resource, handle, &meter)?;
+                    let logger_provider = logs::build_provider(config, &resource, handle, &meter)?;
+                    (
+                        tracer_provider,
+                        metrics.provider,
+                        logger_provider,
+                        metrics.registry,
+                        metrics.collected,
+                    )
+                }
+                None => (None, SdkMeterProvider::builder().build(), None, None, false),
+            };
 
-        let process = if config.process_metrics && runtime.is_some() {
+        let process = if config.process_metrics && metrics_collected {
             process::register(&meter_provider.meter(SCOPE))
         } else {
             process::ProcessMetrics::default()
@@ -88,10 +98,23 @@ impl Pipeline {
             dispatch,
             tracer_provider,
             meter_provider,
+            metrics_collected,
             logger_provider,
             registry,
             _process: process,
         })
+    }
+}
+
+/// This crate's meter on `provider`, or a no-op meter when nothing collects from it.
+pub(crate) fn scope_meter(
+    provider: &SdkMeterProvider,
+    collected: bool,
+) -> opentelemetry::metrics::Meter {
+    if collected {
+        provider.meter(SCOPE)
+    } else {
+        opentelemetry::metrics::NoopMeterProvider::new().meter(SCOPE)
     }
 }
 

@@ -23,17 +23,12 @@ use crate::config::{LogFormat, LogWriter, TelemetryConfig};
 use crate::error::{Error, Result};
 use crate::signal::SCOPE;
 
-/// Crates whose events and spans must never be exported: they are the exporter itself, so
-/// exporting them loops (worst while the collector is down).
-pub const EXPORTER_CRATES: &[&str] = &[
-    "hyper",
-    "hyper_util",
-    "tonic",
-    "h2",
-    "tower",
-    "reqwest",
-    "opentelemetry",
-];
+/// Crates whose events and spans must never be exported: they are the exporter's transport, so
+/// exporting them loops (worst while the collector is down). Matched by crate exactly (the
+/// target's part before `::`), never as a prefix: `tower_http` and `reqwest_tracing` spans are
+/// exported. The OpenTelemetry crates (`opentelemetry`, `opentelemetry_sdk`,
+/// `opentelemetry-otlp`, …) are never exported either.
+pub const EXPORTER_CRATES: &[&str] = &["hyper", "hyper_util", "tonic", "h2", "tower", "reqwest"];
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 /// A per-layer filter: [`Targets`] for the usual static directives, [`EnvFilter`] only when
@@ -61,29 +56,21 @@ impl ExportErrorRateLimit {
     }
 }
 
+/// Whether the rate limit applies to events of this callsite.
+fn rate_limited(meta: &tracing::Metadata<'_>) -> bool {
+    meta.is_event()
+        && meta.target().starts_with("opentelemetry")
+        && *meta.level() <= tracing::Level::WARN
+}
+
+// The decision is taken in `enabled`, never in `event_enabled`: when every per-layer filter
+// refuses an event in `event_enabled`, tracing-subscriber 0.3 leaves the refusal in its
+// per-thread filter state (nothing consumes it), and the next event on that thread trips a
+// `debug_assert` in `FilterState` — an abort in debug builds, a mis-filtered event in release
+// builds (issue 25, item 3). An `enabled` refusal is cleared by the registry itself.
 impl<S> Filter<S> for ExportErrorRateLimit {
-    fn enabled(&self, _: &tracing::Metadata<'_>, _: &Context<'_, S>) -> bool {
-        true
-    }
-
-    // Decides per event only: every callsite and level passes this filter. Saying so keeps
-    // the `EnvFilter` it is combined with (`and`) in charge of the global max level and the
-    // callsite interest — without it the combined hint is "unknown" and every disabled
-    // `debug!`/`trace!` callsite costs a filter call instead of one level comparison.
-    fn callsite_enabled(
-        &self,
-        _: &'static tracing::Metadata<'static>,
-    ) -> tracing::subscriber::Interest {
-        tracing::subscriber::Interest::always()
-    }
-
-    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(tracing::level_filters::LevelFilter::TRACE)
-    }
-
-    fn event_enabled(&self, event: &Event<'_>, _: &Context<'_, S>) -> bool {
-        let meta = event.metadata();
-        if !meta.target().starts_with("opentelemetry") || *meta.level() > tracing::Level::WARN {
+    fn enabled(&self, meta: &tracing::Metadata<'_>, _: &Context<'_, S>) -> bool {
+        if !rate_limited(meta) {
             return true;
         }
         let Ok(mut last) = self.last.lock() else {
@@ -97,6 +84,24 @@ impl<S> Filter<S> for ExportErrorRateLimit {
                 true
             }
         }
+    }
+
+    // Every other callsite always passes this filter: saying so keeps the filter it is
+    // combined with (`and`) in charge of the callsite interest and the global max level;
+    // only the SDK's warnings and errors are asked per event.
+    fn callsite_enabled(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if rate_limited(meta) {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            tracing::subscriber::Interest::always()
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::TRACE)
     }
 }
 
@@ -143,7 +148,7 @@ pub(crate) fn build_subscriber(
     let (console_filter, console_static) = layer_filter(
         &quiet_sdk(&config.log_filter, config.sdk_log_level),
         "log_filter",
-        &[],
+        false,
     )?;
     let console_filter = console_filter.and(ExportErrorRateLimit::new(EXPORT_ERROR_LOG_WINDOW));
     // The console layers do nothing on span enter, exit and close (no span events).
@@ -177,7 +182,7 @@ pub(crate) fn build_subscriber(
                 let (fields_filter, _) = layer_filter(
                     &quiet_sdk(&config.log_filter, config.sdk_log_level),
                     "log_filter",
-                    &[],
+                    false,
                 )?;
                 let fields = super::json_span::JsonSpanFields::default();
                 let reader = fields.clone();
@@ -202,8 +207,7 @@ pub(crate) fn build_subscriber(
     layers.push(console);
 
     if let Some(tracer) = tracer {
-        let (filter, is_static) =
-            layer_filter(&config.traces_filter, "traces_filter", EXPORTER_CRATES)?;
+        let (filter, is_static) = layer_filter(&config.traces_filter, "traces_filter", true)?;
         layers.push(lean(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer)
@@ -220,11 +224,8 @@ pub(crate) fn build_subscriber(
     }
 
     if let Some(provider) = logger_provider {
-        let (filter, is_static) = layer_filter(
-            &config.logs_export_filter,
-            "logs_export_filter",
-            EXPORTER_CRATES,
-        )?;
+        let (filter, is_static) =
+            layer_filter(&config.logs_export_filter, "logs_export_filter", true)?;
         layers.push(lean(
             opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(provider)
                 .with_filter(filter),
@@ -240,44 +241,100 @@ pub(crate) fn build_subscriber(
     Ok(dispatch)
 }
 
-/// The filter for one layer: `directives` plus `deny` targets turned off. Static directives
-/// (`info,my_crate=debug`) become a [`Targets`] filter; only directives that name spans or
-/// fields (`[span]`, `{field}`) need an [`EnvFilter`]. Both decide alike, but an `EnvFilter`
-/// takes a lock on every span enter, exit and close to track span-scoped directives, and
-/// per-layer filters are asked again for every span (benches/spans.rs, BENCHMARKS.md).
-fn layer_filter(
-    directives: &str,
-    field: &'static str,
-    deny: &[&str],
-) -> Result<(BoxedFilter, bool)> {
+/// The filter for one layer: `directives`, and with `deny` the exporter's own crates turned
+/// off ([`ExporterCrates`]). Static directives (`info,my_crate=debug`) become a [`Targets`]
+/// filter; only directives that name spans or fields (`[span]`, `{field}`) need an
+/// [`EnvFilter`]. Both decide alike — the static directives are read by `EnvFilter`'s own
+/// parser ([`static_targets`]) — but an `EnvFilter` takes a lock on every span enter, exit and
+/// close to track span-scoped directives, and per-layer filters are asked again for every span
+/// (benches/spans.rs, BENCHMARKS.md).
+fn layer_filter(directives: &str, field: &'static str, deny: bool) -> Result<(BoxedFilter, bool)> {
     let invalid = || Error::InvalidConfig {
         field,
         value: directives.to_string(),
         expected: "tracing-subscriber EnvFilter directives, e.g. info,my_crate=debug",
     };
-    let dynamic = directives.contains(['[', '{']);
-    if !dynamic {
-        if let Ok(mut targets) = directives.trim().parse::<Targets>() {
-            if directives.trim().is_empty() {
-                // EnvFilter's meaning of no directives: errors only.
-                targets = targets.with_default(tracing::level_filters::LevelFilter::ERROR);
-            }
-            for target in deny {
-                targets = targets.with_target(*target, tracing::level_filters::LevelFilter::OFF);
-            }
-            return Ok((Box::new(SpanCache::new(targets)), true));
-        }
-    }
-    let mut filter = EnvFilter::builder()
+    let filter = EnvFilter::builder()
         .parse(directives)
         .map_err(|_| invalid())?;
-    for target in deny {
-        // `off` directives for fixed crate names always parse.
-        if let Ok(directive) = format!("{target}=off").parse() {
-            filter = filter.add_directive(directive);
+    if let Some(targets) = static_targets(directives) {
+        return Ok(if deny {
+            (Box::new(SpanCache::new(targets.and(ExporterCrates))), true)
+        } else {
+            (Box::new(SpanCache::new(targets)), true)
+        });
+    }
+    Ok(if deny {
+        (Box::new(filter.and(ExporterCrates)), false)
+    } else {
+        (Box::new(filter), false)
+    })
+}
+
+/// `directives` as a [`Targets`] filter deciding exactly as `EnvFilter::builder().parse`
+/// does, or `None` when they name spans or fields (or do not parse). Each directive is read by
+/// `EnvFilter`'s own parser and rebuilt from its canonical form (`target=level`): `Targets`'
+/// parser reads some inputs differently (an empty segment, as in `info,`, or `foo=` with no
+/// level, is ERROR there; `EnvFilter` skips the first and reads the second as TRACE).
+fn static_targets(directives: &str) -> Option<Targets> {
+    use std::str::FromStr;
+    use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::filter::Directive;
+    if directives.contains(['[', '{']) {
+        return None;
+    }
+    let mut targets = Targets::new();
+    // As `EnvFilter::builder().parse`: empty segments are skipped, the rest must parse.
+    for segment in directives.split(',').filter(|s| !s.is_empty()) {
+        let canonical = Directive::from_str(segment).ok()?.to_string();
+        match canonical.rsplit_once('=') {
+            Some((target, level)) => {
+                targets = targets.with_target(target, LevelFilter::from_str(level).ok()?);
+            }
+            None => targets = targets.with_default(LevelFilter::from_str(&canonical).ok()?),
         }
     }
-    Ok((Box::new(filter), false))
+    Some(targets)
+}
+
+/// The exporter's own crates (the [`EXPORTER_CRATES`] and the OpenTelemetry crates), turned off
+/// for the span and log export layers: exporting their events loops (worst while the collector
+/// is down). A target is theirs when its crate — the part before the first `::` — is one of
+/// them exactly: `tower_http::trace` and `reqwest_tracing` are users' crates and pass
+/// (`tracing-subscriber` targets match by string prefix, so `tower=off` would drop them).
+#[derive(Clone, Copy)]
+struct ExporterCrates;
+
+/// Whether `target` belongs to a crate of the exporter (see [`ExporterCrates`]).
+pub(crate) fn is_exporter_target(target: &str) -> bool {
+    let krate = target.split("::").next().unwrap_or(target);
+    EXPORTER_CRATES.contains(&krate)
+        || krate
+            .strip_prefix("opentelemetry")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['_', '-']))
+}
+
+impl<S> Filter<S> for ExporterCrates {
+    fn enabled(&self, meta: &tracing::Metadata<'_>, _: &Context<'_, S>) -> bool {
+        !is_exporter_target(meta.target())
+    }
+
+    fn callsite_enabled(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if is_exporter_target(meta.target()) {
+            tracing::subscriber::Interest::never()
+        } else {
+            tracing::subscriber::Interest::always()
+        }
+    }
+
+    // A target decision only: the filter it is combined with keeps the max level (an `and`
+    // with no hint would have none).
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::TRACE)
+    }
 }
 
 /// A static filter whose decision for a span callsite is remembered: per-layer filters are
