@@ -641,7 +641,11 @@ mod tests {
         let target: &'static str = Box::leak(target.to_string().into_boxed_str());
         let name: &'static str = Box::leak(span.unwrap_or("event").to_string().into_boxed_str());
         let fields = FieldSet::new(&["message"], Identifier(cs));
-        let kind = if span.is_some() { Kind::SPAN } else { Kind::EVENT };
+        let kind = if span.is_some() {
+            Kind::SPAN
+        } else {
+            Kind::EVENT
+        };
         let meta = Metadata::new(name, target, level, None, None, None, fields, kind);
         let _ = cs.0.set(meta);
         cs.metadata_static()
@@ -658,7 +662,12 @@ mod tests {
     struct Recorder(Arc<Mutex<Vec<String>>>);
 
     impl Layer<Registry> for Recorder {
-        fn on_new_span(&self, attrs: &Attributes<'_>, _: &tracing::span::Id, _: Context<'_, Registry>) {
+        fn on_new_span(
+            &self,
+            attrs: &Attributes<'_>,
+            _: &tracing::span::Id,
+            _: Context<'_, Registry>,
+        ) {
             let m = attrs.metadata();
             self.0
                 .lock()
@@ -676,10 +685,27 @@ mod tests {
     }
 
     const TARGETS: &[&str] = &[
-        "app", "app::db", "app_extra", "apple", "other::app", "tower", "tower_http::trace",
-        "hyper", "h2", "reqwest_tracing", "opentelemetry_sdk", "opentelemetry-otlp", "my-crate",
+        "app",
+        "app::db",
+        "app_extra",
+        "apple",
+        "other::app",
+        "tower",
+        "tower_http::trace",
+        "hyper",
+        "h2",
+        "reqwest_tracing",
+        "opentelemetry_sdk",
+        "opentelemetry-otlp",
+        "my-crate",
     ];
-    const LEVELS: &[Level] = &[Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG, Level::TRACE];
+    const LEVELS: &[Level] = &[
+        Level::ERROR,
+        Level::WARN,
+        Level::INFO,
+        Level::DEBUG,
+        Level::TRACE,
+    ];
     const SPANS: &[&str] = &["req", "db_call"];
 
     /// Drives callsites the way tracing's macros do (max level, callsite interest, `enabled`,
@@ -745,17 +771,36 @@ mod tests {
 
     fn level() -> impl Strategy<Value = String> {
         prop_oneof![
-            Just("error"), Just("WARN"), Just("info"), Just("Debug"), Just("trace"), Just("off"),
-            Just("OFF"), Just("0"), Just("3"), Just("5"), Just(""),
+            Just("error"),
+            Just("WARN"),
+            Just("info"),
+            Just("Debug"),
+            Just("trace"),
+            Just("off"),
+            Just("OFF"),
+            Just("0"),
+            Just("3"),
+            Just("5"),
+            Just(""),
         ]
         .prop_map(String::from)
     }
 
     fn target() -> impl Strategy<Value = String> {
         prop_oneof![
-            Just("app"), Just("app::db"), Just("app_"), Just("ap"), Just("tower"), Just("tower_http"),
-            Just("hyper"), Just("reqwest"), Just("opentelemetry"), Just("opentelemetry_sdk"),
-            Just("other::app"), Just("my-crate"), Just("x"),
+            Just("app"),
+            Just("app::db"),
+            Just("app_"),
+            Just("ap"),
+            Just("tower"),
+            Just("tower_http"),
+            Just("hyper"),
+            Just("reqwest"),
+            Just("opentelemetry"),
+            Just("opentelemetry_sdk"),
+            Just("other::app"),
+            Just("my-crate"),
+            Just("x"),
         ]
         .prop_map(String::from)
     }
@@ -773,7 +818,11 @@ mod tests {
             (target(), level()).prop_map(|(t, l)| format!("{t}[{{message}}]={l}")),
             Just(String::new()),
         ];
-        (core, prop_oneof![Just(""), Just(" ")], prop_oneof![Just(""), Just(" ")])
+        (
+            core,
+            prop_oneof![Just(""), Just(" ")],
+            prop_oneof![Just(""), Just(" ")],
+        )
             .prop_map(|(d, a, b)| format!("{a}{d}{b}"))
     }
 
@@ -801,7 +850,10 @@ mod tests {
             (directives, true, "traces/log export"),
         ] {
             let Some(want) = reference(directives, deny) else {
-                prop_assert!(layer_filter(directives, "f", deny).is_err(), "{directives:?}");
+                prop_assert!(
+                    layer_filter(directives, "f", deny).is_err(),
+                    "{directives:?}"
+                );
                 continue;
             };
             let (ours, _) = layer_filter(directives, "f", deny)
@@ -822,20 +874,47 @@ mod tests {
 
     #[test]
     fn filters_decide_as_env_filter_on_the_reported_inputs() {
-        for s in ["info,", "info,,", ",", "", "app=", "app=,info", " app=debug", "info, app=trace",
-                  "tower=off", "warn,tower_http=debug", "OFF", "3", "app"] {
+        for s in [
+            "info,",
+            "info,,",
+            ",",
+            "",
+            "app=",
+            "app=,info",
+            " app=debug",
+            "info, app=trace",
+            "tower=off",
+            "warn,tower_http=debug",
+            "OFF",
+            "3",
+            "app",
+        ] {
             same_decisions(s).unwrap_or_else(|e| panic!("{s:?}: {e}"));
         }
     }
 
     #[test]
     fn exporter_crates_match_by_crate_not_prefix() {
-        for t in ["tower", "tower::buffer", "hyper_util::client", "h2", "opentelemetry",
-                  "opentelemetry_sdk", "opentelemetry-otlp", "opentelemetry_otlp::exporter"] {
+        for t in [
+            "tower",
+            "tower::buffer",
+            "hyper_util::client",
+            "h2",
+            "opentelemetry",
+            "opentelemetry_sdk",
+            "opentelemetry-otlp",
+            "opentelemetry_otlp::exporter",
+        ] {
             assert!(is_exporter_target(t), "{t}");
         }
-        for t in ["tower_http::trace::on_response", "reqwest_tracing::reqwest_otel_span_builder",
-                  "hyperion", "app", "opentelemetryx", "h2o"] {
+        for t in [
+            "tower_http::trace::on_response",
+            "reqwest_tracing::reqwest_otel_span_builder",
+            "hyperion",
+            "app",
+            "opentelemetryx",
+            "h2o",
+        ] {
             assert!(!is_exporter_target(t), "{t}");
         }
     }

@@ -9,6 +9,7 @@ mod architecture_doc;
 mod config_errors_name_the_variable;
 mod config_file;
 mod config_fuzz;
+mod config_matrix;
 mod console_filters;
 mod env_spec_applied;
 mod export_outcomes_are_counted;
