@@ -80,8 +80,14 @@ pub(crate) fn line_of(text: &str, path: &str) -> Option<usize> {
 
 // === substitution ===
 
-/// Substitutes `${VAR}`, `${env:VAR}`, `${VAR:-default}` and `$$` in one scalar; `Ok(None)`
-/// when there was nothing to substitute.
+/// Substitutes `${VAR}`, `${env:VAR}`, `${VAR:-default}` and `$$` in one scalar as the
+/// configuration data model prescribes; `Ok(None)` when there was nothing to substitute.
+///
+/// Left to right: the text is cut at each `$$` (each becomes one `$` that starts no
+/// reference), and references are substituted within the pieces between them. A `${` with no
+/// `}` before the next `$$` is text; a complete reference that is not `NAME`, `env:NAME` or
+/// `NAME:-default` with `NAME` = `[a-zA-Z_][a-zA-Z0-9_]*` fails the whole parse. The default
+/// applies to an undefined or empty variable; nothing is substituted recursively.
 pub(crate) fn substitute(
     s: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -90,24 +96,23 @@ pub(crate) fn substitute(
         return Ok(None);
     }
     let mut out = String::with_capacity(s.len());
-    let mut rest = s;
     let mut changed = false;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
+    for (i, piece) in s.split("$$").enumerate() {
+        if i > 0 {
             out.push('$');
-            rest = tail;
             changed = true;
-        } else if let Some(body) = after.strip_prefix('{') {
-            let end = body
-                .find('}')
-                .ok_or_else(|| format!("unterminated substitution in {s:?}"))?;
-            let inner = &body[..end];
-            let inner = inner.strip_prefix("env:").unwrap_or(inner);
-            let (name, default) = match inner.split_once(":-") {
+        }
+        let mut rest = piece;
+        while let Some(at) = rest.find("${") {
+            let Some(end) = rest[at + 2..].find('}') else {
+                break;
+            };
+            out.push_str(&rest[..at]);
+            let inner = &rest[at + 2..at + 2 + end];
+            let reference = inner.strip_prefix("env:").unwrap_or(inner);
+            let (name, default) = match reference.split_once(":-") {
                 Some((n, d)) => (n, Some(d)),
-                None => (inner, None),
+                None => (reference, None),
             };
             let valid = name
                 .chars()
@@ -121,56 +126,196 @@ pub(crate) fn substitute(
                 Some(v) => out.push_str(&v),
                 None => out.push_str(default.unwrap_or("")),
             }
-            rest = &body[end + 1..];
+            rest = &rest[at + 2 + end + 1..];
             changed = true;
-        } else {
-            out.push('$');
-            rest = after;
         }
+        out.push_str(rest);
     }
-    out.push_str(rest);
     Ok(changed.then_some(out))
 }
 
-/// Substitution over every scalar of the document (keys untouched), then the scalar's type
-/// read from its substituted text (`"${PORT}"` with `PORT=9464` is the integer 9464). A result
-/// that would read as a mapping or sequence stays a string: substitution cannot add structure.
-fn substitute_all(
-    v: Value,
-    path: &str,
-    text: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Value> {
-    Ok(match v {
-        Value::String(s) => match substitute(&s, lookup).map_err(|m| error(text, path, m))? {
-            None => Value::String(s),
-            Some(new) => match serde_norway::from_str::<Value>(&new) {
-                Ok(v @ (Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_))) => v,
-                _ => Value::String(new),
-            },
-        },
-        Value::Sequence(items) => Value::Sequence(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| substitute_all(v, &format!("{path}[{i}]"), text, lookup))
-                .collect::<Result<_>>()?,
-        ),
-        Value::Mapping(m) => {
-            let mut out = Mapping::new();
-            for (k, v) in m {
-                let key = k.as_str().unwrap_or("?").to_string();
-                let p = if path.is_empty() {
-                    key
+/// The type of a plain (unquoted) scalar read from its text, as the YAML parser reads it:
+/// null, a boolean or a number, else the text itself as a string. A text that would read as
+/// a mapping or sequence stays a string: substitution cannot add structure.
+fn plain_scalar(text: String) -> Value {
+    match serde_norway::from_str::<Value>(&text) {
+        Ok(v @ (Value::Null | Value::Bool(_) | Value::Number(_))) => v,
+        _ => Value::String(text),
+    }
+}
+
+/// Parses `text` into a document with every scalar value substituted (keys untouched), each
+/// scalar's type taken as the data model says: a plain scalar is typed from its substituted
+/// text (`${PORT}` with `PORT=9464` is the integer 9464), a quoted or block scalar stays a
+/// string (`"${SVC}"` with `SVC=1.10` is the string `1.10`). serde_norway's `Value` does not
+/// keep a scalar's style, so the document is read from yaml-rust2's events, which do.
+pub(crate) fn load(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Value> {
+    // serde_norway reads the document first: its errors (and duplicate keys) as before.
+    serde_norway::from_str::<Value>(text).map_err(|e| Error::InvalidConfigFile {
+        path: String::new(),
+        line: e.location().map(|l| l.line()),
+        message: format!("not valid YAML: {e}"),
+    })?;
+    let mut builder = DocBuilder {
+        text,
+        lookup,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        root: None,
+        error: None,
+    };
+    yaml_rust2::parser::Parser::new_from_str(text)
+        .load(&mut builder, false)
+        .map_err(|e| Error::InvalidConfigFile {
+            path: String::new(),
+            line: Some(e.marker().line()),
+            message: format!("not valid YAML: {e}"),
+        })?;
+    if let Some(e) = builder.error {
+        return Err(e);
+    }
+    Ok(builder.root.unwrap_or(Value::Null))
+}
+
+/// Builds a [`Value`] from parser events, substituting scalar values on the way.
+struct DocBuilder<'a> {
+    text: &'a str,
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Value>,
+    root: Option<Value>,
+    error: Option<Error>,
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        path: String,
+    },
+    Map {
+        map: Mapping,
+        key: Option<Value>,
+        anchor: usize,
+        path: String,
+    },
+}
+
+impl DocBuilder<'_> {
+    /// Whether the next node is a mapping key.
+    fn at_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+
+    /// The property path of the next node.
+    fn child_path(&self) -> String {
+        match self.stack.last() {
+            None => String::new(),
+            Some(Frame::Seq { items, path, .. }) => format!("{path}[{}]", items.len()),
+            Some(Frame::Map { key, path, .. }) => {
+                let key = key.as_ref().and_then(Value::as_str).unwrap_or("?");
+                if path.is_empty() {
+                    key.to_string()
                 } else {
                     format!("{path}.{key}")
-                };
-                out.insert(k, substitute_all(v, &p, text, lookup)?);
+                }
             }
-            Value::Mapping(out)
         }
-        other => other,
-    })
+    }
+
+    fn push(&mut self, value: Value, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        match self.stack.last_mut() {
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(value);
+                }
+            }
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            Some(Frame::Map { map, key, .. }) => match key.take() {
+                None => *key = Some(value),
+                Some(k) => {
+                    map.insert(k, value);
+                }
+            },
+        }
+    }
+
+    fn scalar(
+        &mut self,
+        text: String,
+        style: yaml_rust2::scanner::TScalarStyle,
+        tag: Option<&yaml_rust2::parser::Tag>,
+    ) -> Value {
+        use yaml_rust2::scanner::TScalarStyle;
+        let plain = style == TScalarStyle::Plain
+            && !tag.is_some_and(|t| t.suffix == "str" || t.suffix == "tag:yaml.org,2002:str");
+        if self.at_key() {
+            return if plain {
+                plain_scalar(text)
+            } else {
+                Value::String(text)
+            };
+        }
+        let text = match substitute(&text, self.lookup) {
+            Ok(None) => text,
+            Ok(Some(new)) => new,
+            Err(message) => {
+                let path = self.child_path();
+                self.error.get_or_insert(error(self.text, &path, message));
+                text
+            }
+        };
+        if plain {
+            plain_scalar(text)
+        } else {
+            Value::String(text)
+        }
+    }
+}
+
+impl yaml_rust2::parser::MarkedEventReceiver for DocBuilder<'_> {
+    fn on_event(&mut self, ev: yaml_rust2::parser::Event, _mark: yaml_rust2::scanner::Marker) {
+        use yaml_rust2::parser::Event;
+        if self.error.is_some() {
+            return;
+        }
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = self.scalar(text, style, tag.as_ref());
+                self.push(value, anchor);
+            }
+            Event::SequenceStart(anchor, _) => {
+                let path = self.child_path();
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    anchor,
+                    path,
+                });
+            }
+            Event::MappingStart(anchor, _) => {
+                let path = self.child_path();
+                self.stack.push(Frame::Map {
+                    map: Mapping::new(),
+                    key: None,
+                    anchor,
+                    path,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
+                Some(Frame::Seq { items, anchor, .. }) => self.push(Value::Sequence(items), anchor),
+                Some(Frame::Map { map, anchor, .. }) => self.push(Value::Mapping(map), anchor),
+                None => {}
+            },
+            Event::Alias(id) => {
+                let value = self.anchors.get(&id).cloned().unwrap_or(Value::Null);
+                self.push(value, 0);
+            }
+            _ => {}
+        }
+    }
 }
 
 // === typed reading ===
@@ -350,12 +495,7 @@ fn encode(s: &str) -> String {
 
 /// Maps a configuration document onto the environment's settings.
 pub(crate) fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<FileSettings> {
-    let raw: Value = serde_norway::from_str(text).map_err(|e| Error::InvalidConfigFile {
-        path: String::new(),
-        line: e.location().map(|l| l.line()),
-        message: format!("not valid YAML: {e}"),
-    })?;
-    let doc = substitute_all(raw, "", text, lookup)?;
+    let doc = load(text, lookup)?;
     let mut ctx = Ctx {
         text,
         out: FileSettings::default(),
@@ -1422,6 +1562,169 @@ mod tests {
         assert_eq!(substitute("$${A}", &e).unwrap().as_deref(), Some("${A}"));
         assert_eq!(substitute("cost $5", &e).unwrap(), None);
         assert!(substitute("${1BAD}", &e).is_err());
-        assert!(substitute("${A", &e).is_err());
+        // No closing brace: not a reference, so text (as `${X:-$${X}}` needs).
+        assert_eq!(substitute("${A", &e).unwrap(), None);
+    }
+
+    /// The environment of the data model's examples.
+    const SPEC_ENV: &[(&str, &str)] = &[
+        ("STRING_VALUE", "value"),
+        ("BOOL_VALUE", "true"),
+        ("INT_VALUE", "1"),
+        ("FLOAT_VALUE", "1.1"),
+        ("HEX_VALUE", "0xdeadbeef"),
+        ("INVALID_MAP_VALUE", "value\nkey:value"),
+        ("DO_NOT_REPLACE_ME", "Never use this value"),
+        ("REPLACE_ME", "${DO_NOT_REPLACE_ME}"),
+        ("VALUE_WITH_ESCAPE", "value$$"),
+    ];
+
+    enum Want {
+        Str(&'static str),
+        Bool(bool),
+        Int(u64),
+        Float(f64),
+        Null,
+        /// The key itself stays unsubstituted; its value is the string `value`.
+        Key(&'static str),
+        Error,
+    }
+
+    /// Every example of the configuration data model's "Environment variable substitution"
+    /// section (tests/data/data-model-substitution.md, from the specification): the YAML
+    /// input and the value and type it resolves to.
+    const SPEC_TABLE: &[(&str, Want)] = &[
+        ("key: ${STRING_VALUE}", Want::Str("value")),
+        ("key: ${BOOL_VALUE}", Want::Bool(true)),
+        ("key: ${INT_VALUE}", Want::Int(1)),
+        ("key: ${FLOAT_VALUE}", Want::Float(1.1)),
+        ("key: ${HEX_VALUE}", Want::Int(3735928559)),
+        ("key: \"${STRING_VALUE}\"", Want::Str("value")),
+        ("key: \"${BOOL_VALUE}\"", Want::Str("true")),
+        ("key: \"${INT_VALUE}\"", Want::Str("1")),
+        ("key: \"${FLOAT_VALUE}\"", Want::Str("1.1")),
+        ("key: \"${HEX_VALUE}\"", Want::Str("0xdeadbeef")),
+        ("key: ${env:STRING_VALUE}", Want::Str("value")),
+        ("key: ${INVALID_MAP_VALUE}", Want::Str("value\nkey:value")),
+        (
+            "key: foo ${STRING_VALUE} ${FLOAT_VALUE}",
+            Want::Str("foo value 1.1"),
+        ),
+        ("key: ${UNDEFINED_KEY}", Want::Null),
+        ("key: ${UNDEFINED_KEY:-fallback}", Want::Str("fallback")),
+        ("${STRING_VALUE}: value", Want::Key("${STRING_VALUE}")),
+        ("key: ${REPLACE_ME}", Want::Str("${DO_NOT_REPLACE_ME}")),
+        (
+            "key: ${UNDEFINED_KEY:-${STRING_VALUE}}",
+            Want::Str("${STRING_VALUE}"),
+        ),
+        ("key: ${STRING_VALUE:?error}", Want::Error),
+        ("key: $${STRING_VALUE}", Want::Str("${STRING_VALUE}")),
+        ("key: $$${STRING_VALUE}", Want::Str("$value")),
+        ("key: $$$${STRING_VALUE}", Want::Str("$${STRING_VALUE}")),
+        (
+            "key: $${STRING_VALUE:-fallback}",
+            Want::Str("${STRING_VALUE:-fallback}"),
+        ),
+        (
+            "key: $${STRING_VALUE:-${STRING_VALUE}}",
+            Want::Str("${STRING_VALUE:-value}"),
+        ),
+        (
+            "key: ${UNDEFINED_KEY:-$${UNDEFINED_KEY}}",
+            Want::Str("${UNDEFINED_KEY:-${UNDEFINED_KEY}}"),
+        ),
+        ("key: ${VALUE_WITH_ESCAPE}", Want::Str("value$$")),
+        ("key: a $$ b", Want::Str("a $ b")),
+        ("key: a $ b", Want::Str("a $ b")),
+    ];
+
+    #[test]
+    fn every_example_of_the_data_model_substitutes_as_specified() {
+        let e = env(SPEC_ENV);
+        for (input, want) in SPEC_TABLE {
+            let got = load(input, &e);
+            let value = |doc: &Value| doc.get("key").cloned();
+            match want {
+                Want::Error => {
+                    assert!(got.is_err(), "{input}: expected an error, got {got:?}");
+                    continue;
+                }
+                Want::Key(k) => {
+                    let doc = got.unwrap_or_else(|e| panic!("{input}: {e}"));
+                    assert_eq!(doc.get(*k), Some(&Value::String("value".into())), "{input}");
+                    continue;
+                }
+                _ => {}
+            }
+            let doc = got.unwrap_or_else(|e| panic!("{input}: {e}"));
+            let v = value(&doc).unwrap_or_else(|| panic!("{input}: no key in {doc:?}"));
+            match want {
+                Want::Str(s) => assert_eq!(v, Value::String(s.to_string()), "{input}"),
+                Want::Bool(b) => assert_eq!(v, Value::Bool(*b), "{input}"),
+                Want::Int(i) => assert_eq!(v.as_u64(), Some(*i), "{input}: {v:?}"),
+                Want::Float(f) => {
+                    assert!(v.is_f64() && v.as_f64() == Some(*f), "{input}: {v:?}")
+                }
+                Want::Null => assert_eq!(v, Value::Null, "{input}"),
+                Want::Key(_) | Want::Error => unreachable!(),
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_test_has_every_row_of_the_specification() {
+        let md = include_str!("../../tests/data/data-model-substitution.md");
+        let inputs: Vec<&str> = md
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .filter_map(|l| l.split('`').nth(1))
+            .collect();
+        assert_eq!(inputs.len(), SPEC_TABLE.len(), "{inputs:?}");
+        for input in inputs {
+            assert!(
+                SPEC_TABLE.iter().any(|(i, _)| *i == input),
+                "row {input:?} of the specification is not in the table test"
+            );
+        }
+    }
+
+    #[test]
+    fn a_quoted_substitution_keeps_the_variable_text_as_a_string() {
+        // The reported cases: a version-like name and a hex-like one.
+        for (svc, doc) in [
+            ("1.10", "v: \"${SVC}\""),
+            ("0x1F", "v: '${SVC}'"),
+            ("true", "v: |\n  ${SVC}\n"),
+        ] {
+            let vars = [("SVC", svc)];
+            let e = env(&vars);
+            let v = load(doc, &e).unwrap();
+            let want = if doc.contains('|') {
+                format!("{svc}\n")
+            } else {
+                svc.to_string()
+            };
+            assert_eq!(v.get("v"), Some(&Value::String(want)), "{doc} with {svc}");
+        }
+        let e = env(&[("SVC", "1.10")]);
+        assert_eq!(
+            load("v: ${SVC}", &e)
+                .unwrap()
+                .get("v")
+                .and_then(Value::as_f64),
+            Some(1.1)
+        );
+    }
+
+    #[test]
+    fn anchors_and_aliases_are_kept() {
+        let e = env(&[("X", "5")]);
+        let v = load("a: &n ${X}\nb: *n\nc: &m {d: 1}\ne: *m\n", &e).unwrap();
+        assert_eq!(v.get("b").and_then(Value::as_u64), Some(5));
+        assert_eq!(
+            v.get("e").and_then(|m| m.get("d")).and_then(Value::as_u64),
+            Some(1)
+        );
     }
 }
