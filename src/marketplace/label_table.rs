@@ -24,6 +24,13 @@ pub const MAX_VALUE_LEN: usize = 128;
 /// value of a label becomes `other` (in a [`pairs`](Self::pairs) table, so does the label
 /// after it).
 ///
+/// An `other` row is a *fallback* row ([`is_fallback`](Self::is_fallback)): the instruments
+/// over a table bind and export it only from the first unregistered value that lands on it, so
+/// a scrape shows no `other` series (and no value for a name nobody registered) until one is
+/// used. The registered rows are bound up front and export from the start. The series an
+/// instrument can export is at most [`len`](Self::len) per outcome; until an unregistered
+/// value arrives, [`registered_len`](Self::registered_len).
+///
 /// # Examples
 ///
 /// ```
@@ -50,6 +57,8 @@ pub struct LabelTable {
     /// Each label's values when the rows are every combination of them in row-major order
     /// (`new`, `cross`): a lookup is then one short scan per label, not one over the rows.
     axes: Option<Box<[Values]>>,
+    /// Per row: whether it exists only for unregistered values (an [`OTHER`] this table added).
+    fallback: Box<[bool]>,
 }
 
 /// The values of one label.
@@ -59,6 +68,11 @@ type Values = Box<[Cow<'static, str>]>;
 /// path is an index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LabelKey(pub(crate) u32);
+
+/// Whether a value of an axis is the fallback [`OTHER`] that `new` adds (always its last).
+fn is_other(axis: &[Cow<'static, str>], i: usize, open: bool) -> bool {
+    open && i + 1 == axis.len() && axis[i] == OTHER
+}
 
 impl LabelKey {
     /// The row's position in its table.
@@ -107,10 +121,12 @@ impl LabelTable {
             }
         }
         cells.push(Cow::Borrowed(OTHER));
+        let fallback = (0..cells.len()).map(|i| i + 1 == cells.len()).collect();
         LabelTable {
             keys: Box::new([key.into()]),
             axes: Some(Box::new([cells.clone().into()])),
             cells: cells.into(),
+            fallback,
         }
     }
 
@@ -120,6 +136,7 @@ impl LabelTable {
         LabelTable {
             keys: Box::new([Cow::Borrowed(key)]),
             axes: Some(Box::new([cells.clone()])),
+            fallback: vec![false; cells.len()].into(),
             cells,
         }
     }
@@ -135,37 +152,116 @@ impl LabelTable {
         self.product(&LabelTable::new(key, values))
     }
 
-    /// Every combination of the rows of `self` and `other` (`self`'s labels first).
+    /// Every combination of the rows of `self` and `other` (`self`'s labels first). Past
+    /// [`MAX_ROWS`] combinations, registered values are dropped (the last ones of the longest
+    /// label first, with a warning) until every combination of what is left fits: the
+    /// [`OTHER`] rows stay, so a dropped value counts as `other`, never as another row.
     pub fn product(&self, other: &LabelTable) -> Self {
         let mut keys: Vec<_> = self.keys.to_vec();
         keys.extend(other.keys.iter().cloned());
-        let mut cells = Vec::new();
-        let mut rows = 0;
-        let mut truncated = false;
-        'outer: for a in 0..self.len() {
-            for b in 0..other.len() {
-                if rows == MAX_ROWS {
+        if let (Some(a), Some(b)) = (&self.axes, &other.axes) {
+            // Each axis with whether it ends in the fallback `other` (tables from `new` do).
+            let open = |t: &LabelTable, i: usize| {
+                let axis = &t.axes.as_ref().map(|x| x[i].clone()).unwrap_or_default();
+                axis.last().is_some_and(|v| v == OTHER)
+                    && (0..t.len()).any(|r| t.fallback[r] && t.row(r)[i] == OTHER)
+            };
+            let mut axes: Vec<(Vec<Cow<'static, str>>, bool)> = a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v.to_vec(), open(self, i)))
+                .chain(b.iter().enumerate().map(|(i, v)| (v.to_vec(), open(other, i))))
+                .collect();
+            let mut truncated = false;
+            while axes.iter().map(|(v, _)| v.len()).product::<usize>() > MAX_ROWS {
+                let registered = |(v, open): &(Vec<Cow<'static, str>>, bool)| {
+                    v.len() - usize::from(*open)
+                };
+                let Some(longest) = (0..axes.len())
+                    .filter(|&i| registered(&axes[i]) > 0)
+                    .max_by_key(|&i| (axes[i].0.len(), i))
+                else {
+                    break;
+                };
+                let (values, open) = &mut axes[longest];
+                let last = values.len() - 1 - usize::from(*open);
+                values.remove(last);
+                truncated = true;
+            }
+            if axes.iter().map(|(v, _)| v.len()).product::<usize>() <= MAX_ROWS {
+                if truncated {
                     tracing::warn!(
                         target: "marketplace_telemetry",
                         max = MAX_ROWS,
-                        "label table truncated: too many label combinations"
+                        "label table truncated: too many label combinations; the values left \
+                         out count as other"
                     );
-                    truncated = true;
-                    break 'outer;
                 }
-                cells.extend(self.row(a).iter().cloned());
-                cells.extend(other.row(b).iter().cloned());
-                rows += 1;
+                return Self::from_axes(keys, axes);
             }
         }
-        let axes = match (&self.axes, &other.axes) {
-            (Some(a), Some(b)) if !truncated => Some(a.iter().chain(b.iter()).cloned().collect()),
-            _ => None,
-        };
+        // Tables without axes (`pairs`): every combination of rows, `self`'s rows cut past
+        // MAX_ROWS, its fallback rows kept.
+        let per = other.len().max(1);
+        let keep = (MAX_ROWS / per).max(1);
+        let mut rows_a: Vec<usize> = (0..self.len()).filter(|&r| self.fallback[r]).collect();
+        rows_a.truncate(keep);
+        for r in (0..self.len()).filter(|&r| !self.fallback[r]) {
+            if rows_a.len() == keep {
+                tracing::warn!(
+                    target: "marketplace_telemetry",
+                    max = MAX_ROWS,
+                    "label table truncated: too many label combinations"
+                );
+                break;
+            }
+            rows_a.push(r);
+        }
+        rows_a.sort_unstable();
+        let mut cells = Vec::new();
+        let mut fallback = Vec::new();
+        for &a in &rows_a {
+            for b in 0..other.len() {
+                cells.extend(self.row(a).iter().cloned());
+                cells.extend(other.row(b).iter().cloned());
+                fallback.push(self.fallback[a] || other.fallback[b]);
+            }
+        }
         LabelTable {
             keys: keys.into(),
             cells: cells.into(),
-            axes,
+            axes: None,
+            fallback: fallback.into(),
+        }
+    }
+
+    /// Every combination of `axes` in row-major order; a row is a fallback row when one of
+    /// its values is an open axis's [`OTHER`].
+    fn from_axes(
+        keys: Vec<Cow<'static, str>>,
+        axes: Vec<(Vec<Cow<'static, str>>, bool)>,
+    ) -> Self {
+        let rows: usize = axes.iter().map(|(v, _)| v.len()).product();
+        let mut cells = Vec::with_capacity(rows * axes.len());
+        let mut fallback = Vec::with_capacity(rows);
+        for mut r in 0..rows {
+            let mut picks = vec![0; axes.len()];
+            for (i, (values, _)) in axes.iter().enumerate().rev() {
+                picks[i] = r % values.len();
+                r /= values.len();
+            }
+            let mut is_fallback = false;
+            for (i, (values, open)) in axes.iter().enumerate() {
+                cells.push(values[picks[i]].clone());
+                is_fallback |= is_other(values, picks[i], *open);
+            }
+            fallback.push(is_fallback);
+        }
+        LabelTable {
+            keys: keys.into(),
+            cells: cells.into(),
+            axes: Some(axes.into_iter().map(|(v, _)| v.into()).collect()),
+            fallback: fallback.into(),
         }
     }
 
@@ -200,17 +296,22 @@ impl LabelTable {
             }
         }
         let mut cells = Vec::new();
+        let mut fallback = Vec::new();
         for f in &firsts {
             for r in rows.iter().filter(|r| &r[0] == f && r[1] != OTHER) {
                 cells.extend(r.iter().cloned());
+                fallback.push(false);
             }
             cells.extend([f.clone(), Cow::Borrowed(OTHER)]);
+            fallback.push(true);
         }
         cells.extend([Cow::Borrowed(OTHER), Cow::Borrowed(OTHER)]);
+        fallback.push(true);
         LabelTable {
             keys: Box::new([k1.into(), k2.into()]),
             cells: cells.into(),
             axes: None,
+            fallback: fallback.into(),
         }
     }
 
@@ -226,6 +327,19 @@ impl LabelTable {
         } else {
             self.cells.len() / self.keys.len()
         }
+    }
+
+    /// Rows for registered values only (not [fallback](Self::is_fallback) rows): the series
+    /// per outcome an instrument over this table exports before an unregistered value is
+    /// seen.
+    pub fn registered_len(&self) -> usize {
+        self.fallback.iter().filter(|f| !**f).count()
+    }
+
+    /// Whether row `key` exists only for unregistered values (it holds an [`OTHER`] the
+    /// table added). Instruments bind such a row on first use, so it is not exported before.
+    pub fn is_fallback(&self, key: LabelKey) -> bool {
+        self.fallback.get(key.index()).copied().unwrap_or(false)
     }
 
     /// Always false: a table has at least one row.
@@ -300,7 +414,12 @@ impl LabelTable {
             let row = self.row(r);
             (0..n).all(|j| row[j] == norm(j, mask))
         });
-        LabelKey(row.unwrap_or(self.len().saturating_sub(1)) as u32)
+        // No row holds the kept prefix: the last fallback row (all `other` where the table
+        // has one), never a registered row.
+        let row = row
+            .or_else(|| (0..self.len()).rev().find(|&r| self.fallback[r]))
+            .unwrap_or(self.len().saturating_sub(1));
+        LabelKey(row as u32)
     }
 
     /// The `KeyValue`s of a row, for binding.
@@ -358,10 +477,46 @@ mod tests {
         let long = "é".repeat(200);
         let t = LabelTable::new("k", [long]);
         assert!(t.row(0)[0].len() <= MAX_VALUE_LEN);
+    }
+
+    #[test]
+    fn a_truncated_table_maps_dropped_and_unknown_values_to_other() {
         let t = LabelTable::new("a", (0..100).map(|i| i.to_string()))
             .cross("b", (0..100).map(|i| i.to_string()));
-        assert_eq!(t.len(), MAX_ROWS);
-        let k = t.key(&["99", "99"]);
-        assert!(k.index() < t.len());
+        assert!(t.len() <= MAX_ROWS, "{}", t.len());
+        assert_eq!(t.len(), 32 * 32, "31 registered values of each label and other");
+        // Kept values resolve to themselves, dropped and unknown ones to `other`, label by
+        // label — never to another registered row (the fault: ["zz","13"] → ["10","13"]).
+        let cases: [([&str; 2], [&str; 2]); 6] = [
+            (["10", "13"], ["10", "13"]),
+            (["zz", "13"], [OTHER, "13"]),
+            (["10", "zz"], ["10", OTHER]),
+            (["99", "99"], [OTHER, OTHER]),
+            (["10", "99"], ["10", OTHER]),
+            (["zz", "zz"], [OTHER, OTHER]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(t.values(t.key(&input)), want, "{input:?}");
+        }
+        // Every (other, x) and (x, other) row survived the truncation.
+        for v in (0..31).map(|i| i.to_string()) {
+            assert_eq!(t.values(t.key(&["zz", &v])), [OTHER, v.as_str()]);
+        }
+    }
+
+    #[test]
+    fn fallback_rows_are_the_ones_with_an_added_other() {
+        let t = LabelTable::new("package", ["serde", "tokio"]).cross("tier", ["free", "pro"]);
+        assert_eq!((t.len(), t.registered_len()), (9, 4));
+        for i in 0..t.len() {
+            let key = LabelKey(i as u32);
+            assert_eq!(t.is_fallback(key), t.values(key).contains(&Cow::Borrowed(OTHER)));
+        }
+        let p = LabelTable::pairs(["p", "m"], [("o", "g"), ("a", "c")]);
+        assert_eq!((p.len(), p.registered_len()), (5, 2));
+        let closed = LabelTable::closed("op", &["chat", "embeddings"]).product(&p);
+        assert_eq!((closed.len(), closed.registered_len()), (10, 4));
+        assert!(!closed.is_fallback(closed.key(&["chat", "o", "g"])));
+        assert!(closed.is_fallback(closed.key(&["chat", "o", "zz"])));
     }
 }

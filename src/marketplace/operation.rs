@@ -88,7 +88,7 @@ impl SharedNames {
 /// Which rows of an operation to bind at build.
 #[derive(Clone, Copy)]
 pub(crate) enum Prebind<'a> {
-    /// Every row.
+    /// Every registered row (`other` rows bind on first use).
     All,
     /// None: everything is bound on first use.
     Nothing,
@@ -149,7 +149,10 @@ impl OpInstruments {
             errors_family: shared.errors_family.clone(),
         };
         let prebound: Box<dyn Iterator<Item = usize>> = match prebind {
-            Prebind::All => Box::new(0..op.rows.len()),
+            // `other` rows bind on their first use: no series for a value nobody registered.
+            Prebind::All => Box::new(
+                (0..op.rows.len()).filter(|i| !op.table.is_fallback(LabelKey(*i as u32))),
+            ),
             Prebind::Nothing => Box::new(std::iter::empty()),
             Prebind::Rows(rows) => Box::new(rows.iter().copied()),
         };

@@ -3,17 +3,17 @@
 //! `db.client.connection.*` pool instruments.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use opentelemetry::metrics::{
-    BoundCounter, BoundHistogram, Histogram, Meter, ObservableUpDownCounter,
+    BoundHistogram, Counter, Histogram, Meter, ObservableUpDownCounter,
 };
 use opentelemetry::KeyValue;
 
 use super::timed::{TimedCall, TimedRows};
-use super::Lazy;
+use super::{BoundRows, Lazy};
 use crate::marketplace::catalog;
 use crate::marketplace::{ErrorCodeOf, LabelKey, LabelTable, OperationResult};
 
@@ -65,9 +65,9 @@ impl DbClient {
         let rows = table.len();
         let duration = TimedRows::new(
             super::f64_histogram(meter, &catalog::DB_OPERATION_DURATION, None),
-            table,
+            table.clone(),
             constant,
-            |_| true,
+            |row| !table.is_fallback(LabelKey(row as u32)),
         );
         let rows_histogram = super::u64_histogram(meter, &catalog::DB_RETURNED_ROWS, None);
         DbClient {
@@ -185,6 +185,9 @@ struct PoolState {
     max: AtomicI64,
     pending: AtomicI64,
     source: RwLock<Option<StatusFn>>,
+    /// Whether the pool is observed: a registered pool always, the `other` row from the first
+    /// unregistered name's handle on.
+    shown: AtomicBool,
 }
 
 impl PoolState {
@@ -212,10 +215,10 @@ struct PoolsShared {
 
 struct PoolsInner {
     shared: Arc<PoolsShared>,
-    timeouts: Box<[BoundCounter<u64>]>,
-    wait_time: Box<[BoundHistogram<f64>]>,
-    use_time: Box<[BoundHistogram<f64>]>,
-    create_time: Box<[BoundHistogram<f64>]>,
+    timeouts: BoundRows<Counter<u64>>,
+    wait_time: BoundRows<Histogram<f64>>,
+    use_time: BoundRows<Histogram<f64>>,
+    create_time: BoundRows<Histogram<f64>>,
     _observed: [ObservableUpDownCounter<i64>; 3],
 }
 
@@ -264,15 +267,22 @@ impl ConnectionPools {
     pub(crate) fn new(meter: &Meter, table: LabelTable) -> Self {
         let n = table.len();
         let attrs: Vec<Vec<KeyValue>> = (0..n).map(|i| table.attributes(i)).collect();
+        let registered: Vec<bool> = (0..n)
+            .map(|i| !table.is_fallback(LabelKey(i as u32)))
+            .collect();
         let shared = Arc::new(PoolsShared {
             table,
-            states: (0..n).map(|_| PoolState::default()).collect(),
+            states: registered
+                .iter()
+                .map(|r| PoolState {
+                    shown: AtomicBool::new(*r),
+                    ..PoolState::default()
+                })
+                .collect(),
         });
-        let bind_all = |h: Histogram<f64>| -> Box<[BoundHistogram<f64>]> {
-            attrs.iter().map(|a| h.bind(a)).collect()
-        };
+        let bind_all = |h: Histogram<f64>| BoundRows::new(h, attrs.clone(), |i| registered[i]);
         let timeouts_counter = super::u64_counter(meter, &catalog::DB_CONNECTION_TIMEOUTS, None);
-        let timeouts = attrs.iter().map(|a| timeouts_counter.bind(a)).collect();
+        let timeouts = BoundRows::new(timeouts_counter, attrs.clone(), |i| registered[i]);
         let wait_time = bind_all(super::f64_histogram(
             meter,
             &catalog::DB_CONNECTION_WAIT_TIME,
@@ -307,6 +317,9 @@ impl ConnectionPools {
             .with_description(catalog::DB_CONNECTION_COUNT.description)
             .with_callback(move |o| {
                 for (i, state) in s.states.iter().enumerate() {
+                    if !state.shown.load(Ordering::Relaxed) {
+                        continue;
+                    }
                     let st = state.status();
                     o.observe(st.idle.min(i64::MAX as u64) as i64, &idle_attrs[i]);
                     o.observe(st.used.min(i64::MAX as u64) as i64, &used_attrs[i]);
@@ -322,6 +335,9 @@ impl ConnectionPools {
                 .with_description(spec.description)
                 .with_callback(move |o| {
                     for (i, state) in s.states.iter().enumerate() {
+                        if !state.shown.load(Ordering::Relaxed) {
+                            continue;
+                        }
                         o.observe(pick(&state.status()).min(i64::MAX as u64) as i64, &attrs[i]);
                     }
                 })
@@ -344,8 +360,12 @@ impl ConnectionPools {
     /// The handle of pool `name` (unregistered names share the `other` row). Resolve it once
     /// and keep it.
     pub fn pool(&self, name: &str) -> ConnectionPool {
+        let row = self.inner.shared.table.key(&[name]).index();
+        if let Some(state) = self.inner.shared.states.get(row) {
+            state.shown.store(true, Ordering::Relaxed);
+        }
         ConnectionPool {
-            row: self.inner.shared.table.key(&[name]).index(),
+            row,
             inner: self.inner.clone(),
         }
     }

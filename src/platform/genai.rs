@@ -89,7 +89,13 @@ impl GenAi {
         let ops: Vec<&'static str> = GenAiOperation::ALL.iter().map(|o| o.as_str()).collect();
         let table = LabelTable::closed(GenAiOperation::KEY, &ops).product(&models);
         let per_op = models.len();
-        let prebound = |row: usize| operations.iter().any(|o| row / per_op.max(1) == o.index());
+        // The listed operations' registered rows; `other` rows bind on first use.
+        let fallback: Vec<bool> = (0..table.len())
+            .map(|r| table.is_fallback(crate::marketplace::LabelKey(r as u32)))
+            .collect();
+        let prebound = |row: usize| {
+            !fallback[row] && operations.iter().any(|o| row / per_op.max(1) == o.index())
+        };
         let rows = table.len();
         let duration = TimedRows::new(
             super::f64_histogram(meter, &catalog::GENAI_OPERATION_DURATION, None),

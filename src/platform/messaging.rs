@@ -5,12 +5,13 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use opentelemetry::metrics::{BoundCounter, BoundGauge, Meter};
+use opentelemetry::metrics::{Counter, Gauge, Meter};
 use opentelemetry::KeyValue;
 
 use super::timed::{TimedCall, TimedRows};
+use super::BoundRows;
 use crate::marketplace::catalog;
-use crate::marketplace::LabelTable;
+use crate::marketplace::{LabelKey, LabelTable};
 
 const DESTINATION: &str = "messaging.destination.name";
 
@@ -39,11 +40,11 @@ pub struct Messaging {
 struct MessagingInner {
     system: Cow<'static, str>,
     table: LabelTable,
-    sent: Box<[BoundCounter<u64>]>,
-    consumed: Box<[BoundCounter<u64>]>,
+    sent: BoundRows<Counter<u64>>,
+    consumed: BoundRows<Counter<u64>>,
     process: TimedRows,
-    depth: Box<[BoundGauge<u64>]>,
-    dead_letters: Box<[BoundGauge<u64>]>,
+    depth: BoundRows<Gauge<u64>>,
+    dead_letters: BoundRows<Gauge<u64>>,
 }
 
 impl std::fmt::Debug for Messaging {
@@ -84,14 +85,12 @@ impl Messaging {
             .with_unit(catalog::QUEUE_DEAD_LETTERS.unit)
             .with_description(catalog::QUEUE_DEAD_LETTERS.description)
             .build();
-        let sent = (0..n)
-            .map(|i| sent_counter.bind(&attrs(i, Some("send"))))
-            .collect();
-        let consumed = (0..n)
-            .map(|i| consumed_counter.bind(&attrs(i, Some("receive"))))
-            .collect();
-        let depth = (0..n).map(|i| depth_gauge.bind(&attrs(i, None))).collect();
-        let dead_letters = (0..n).map(|i| dead_gauge.bind(&attrs(i, None))).collect();
+        let registered = |i: usize| !destinations.is_fallback(LabelKey(i as u32));
+        let rows = |op: Option<&'static str>| (0..n).map(|i| attrs(i, op)).collect::<Vec<_>>();
+        let sent = BoundRows::new(sent_counter, rows(Some("send")), registered);
+        let consumed = BoundRows::new(consumed_counter, rows(Some("receive")), registered);
+        let depth = BoundRows::new(depth_gauge, rows(None), registered);
+        let dead_letters = BoundRows::new(dead_gauge, rows(None), registered);
         let process = TimedRows::new(
             super::f64_histogram(meter, &catalog::MESSAGING_PROCESS_DURATION, None),
             destinations.clone(),
@@ -99,7 +98,7 @@ impl Messaging {
                 system_kv,
                 KeyValue::new("messaging.operation.name", "process"),
             ],
-            |_| true,
+            registered,
         );
         Messaging {
             inner: Arc::new(MessagingInner {

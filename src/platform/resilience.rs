@@ -4,11 +4,12 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-use opentelemetry::metrics::{BoundCounter, BoundGauge, Meter};
+use opentelemetry::metrics::{Counter, Gauge, Meter};
 use opentelemetry::KeyValue;
 
+use super::{Bind, BoundRows};
 use crate::marketplace::catalog;
-use crate::marketplace::{Label, LabelTable};
+use crate::marketplace::{Label, LabelKey, LabelTable};
 
 crate::label_enum! {
     /// A circuit breaker's state (label `state`).
@@ -37,16 +38,21 @@ crate::label_enum! {
     }
 }
 
-fn bind_rows<T, L: Label>(table: &LabelTable, bind: impl Fn(&[KeyValue]) -> T) -> Box<[T]> {
-    let mut out = Vec::with_capacity(table.len() * L::ALL.len());
+/// `instrument` over every row of `table` × every value of `L` (index `row * L::ALL.len() +
+/// value`), the registered rows bound now, the `other` rows on first use.
+fn bind_rows<I: Bind, L: Label>(table: &LabelTable, instrument: I) -> BoundRows<I> {
+    let mut attributes = Vec::with_capacity(table.len() * L::ALL.len());
     for row in 0..table.len() {
         for value in L::ALL {
             let mut a = table.attributes(row);
             a.push(KeyValue::new(L::KEY, value.as_str()));
-            out.push(bind(&a));
+            attributes.push(a);
         }
     }
-    out.into()
+    let n = L::ALL.len();
+    BoundRows::new(instrument, attributes, |i| {
+        !table.is_fallback(LabelKey((i / n) as u32))
+    })
 }
 
 /// The registered circuit breakers (label `breaker`), from
@@ -75,10 +81,23 @@ pub struct CircuitBreakers {
 
 struct BreakersInner {
     table: LabelTable,
-    state: Box<[BoundGauge<i64>]>,
-    calls: Box<[BoundCounter<u64>]>,
-    transitions: Box<[BoundCounter<u64>]>,
+    state: BoundRows<Gauge<i64>>,
+    calls: BoundRows<Counter<u64>>,
+    transitions: BoundRows<Counter<u64>>,
     current: Box<[AtomicU8]>,
+}
+
+impl BreakersInner {
+    /// Shows row `row`'s state (1 on the current state, 0 on the others).
+    fn show_state(&self, row: usize) {
+        let n = BreakerState::ALL.len();
+        let current = self.current.get(row).map_or(0, |c| c.load(Ordering::Acquire) as usize);
+        for i in 0..n {
+            if let Some(g) = self.state.get(row * n + i) {
+                g.record(i64::from(i == current));
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for CircuitBreakers {
@@ -94,31 +113,42 @@ impl CircuitBreakers {
         let state_gauge = super::i64_gauge(meter, &catalog::BREAKER_STATE, ns);
         let calls_counter = super::u64_counter(meter, &catalog::BREAKER_CALLS, ns);
         let transitions_counter = super::u64_counter(meter, &catalog::BREAKER_TRANSITIONS, ns);
-        let state = bind_rows::<_, BreakerState>(&table, |a| state_gauge.bind(a));
-        let calls = bind_rows::<_, BreakerResult>(&table, |a| calls_counter.bind(a));
-        let transitions = bind_rows::<_, BreakerState>(&table, |a| transitions_counter.bind(a));
-        let n = BreakerState::ALL.len();
-        for (i, g) in state.iter().enumerate() {
-            g.record(i64::from(i % n == BreakerState::Closed.index()));
-        }
+        let state = bind_rows::<_, BreakerState>(&table, state_gauge);
+        let calls = bind_rows::<_, BreakerResult>(&table, calls_counter);
+        let transitions = bind_rows::<_, BreakerState>(&table, transitions_counter);
         let current = (0..table.len())
             .map(|_| AtomicU8::new(BreakerState::Closed.index() as u8))
             .collect();
+        let inner = BreakersInner {
+            table,
+            state,
+            calls,
+            transitions,
+            current,
+        };
+        // Registered breakers show as closed from the start; the `other` row only once an
+        // unregistered name asks for its handle (no breaker that does not exist on a
+        // dashboard).
+        for row in 0..inner.table.len() {
+            if !inner.table.is_fallback(LabelKey(row as u32)) {
+                inner.show_state(row);
+            }
+        }
         CircuitBreakers {
-            inner: Arc::new(BreakersInner {
-                table,
-                state,
-                calls,
-                transitions,
-                current,
-            }),
+            inner: Arc::new(inner),
         }
     }
 
-    /// The handle of breaker `name` (unregistered: `other`). Resolve once, keep it.
+    /// The handle of breaker `name` (unregistered: `other`, shown from then on). Resolve
+    /// once, keep it.
     pub fn breaker(&self, name: &str) -> CircuitBreaker {
+        let key = self.inner.table.key(&[name]);
+        let n = BreakerState::ALL.len();
+        if self.inner.table.is_fallback(key) && !self.inner.state.is_bound(key.index() * n) {
+            self.inner.show_state(key.index());
+        }
         CircuitBreaker {
-            row: self.inner.table.key(&[name]).index(),
+            row: key.index(),
             inner: self.inner.clone(),
         }
     }
@@ -229,8 +259,8 @@ pub struct RateLimiters {
 
 struct LimitersInner {
     table: LabelTable,
-    decisions: Box<[BoundCounter<u64>]>,
-    usage: Box<[BoundGauge<f64>]>,
+    decisions: BoundRows<Counter<u64>>,
+    usage: BoundRows<Gauge<f64>>,
 }
 
 impl std::fmt::Debug for RateLimiters {
@@ -245,10 +275,12 @@ impl RateLimiters {
     pub(crate) fn new(meter: &Meter, ns: Option<&str>, table: LabelTable) -> Self {
         let decisions_counter = super::u64_counter(meter, &catalog::RATE_LIMIT_DECISIONS, ns);
         let usage_gauge = super::f64_gauge(meter, &catalog::RATE_LIMIT_USAGE, ns);
-        let decisions = bind_rows::<_, RateLimitDecision>(&table, |a| decisions_counter.bind(a));
-        let usage = (0..table.len())
-            .map(|i| usage_gauge.bind(&table.attributes(i)))
-            .collect();
+        let decisions = bind_rows::<_, RateLimitDecision>(&table, decisions_counter);
+        let usage = BoundRows::new(
+            usage_gauge,
+            (0..table.len()).map(|i| table.attributes(i)).collect(),
+            |i| !table.is_fallback(LabelKey(i as u32)),
+        );
         RateLimiters {
             inner: Arc::new(LimitersInner {
                 table,
