@@ -4,9 +4,10 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use opentelemetry::metrics::{BoundCounter, BoundGauge, Meter};
+use opentelemetry::metrics::{BoundCounter, Counter, Gauge, Meter};
 use opentelemetry::KeyValue;
 
+use super::bound_rows::BoundRows;
 use super::catalog;
 use super::label_table::LabelTable;
 use super::labels::{CacheResult, ErrorCode, Label, Operation};
@@ -14,8 +15,8 @@ use super::operation::{OpInstruments, OperationGuard, Prebind, SharedNames};
 
 pub(super) struct CacheInstruments {
     pub(super) names: Vec<String>,
-    requests: Box<[BoundCounter<u64>]>,
-    entries: Box<[BoundGauge<u64>]>,
+    requests: BoundRows<Counter<u64>>,
+    entries: BoundRows<Gauge<u64>>,
     lookups: OpInstruments,
 }
 
@@ -57,13 +58,17 @@ impl CacheInstruments {
         let mut entries = Vec::with_capacity(names.len());
         for name in &names {
             for result in CacheResult::ALL {
-                requests.push(requests_counter.bind(&[
+                requests.push(vec![
                     KeyValue::new("cache", name.clone()),
                     KeyValue::new(CacheResult::KEY, result.as_str()),
-                ]));
+                ]);
             }
-            entries.push(entries_gauge.bind(&[KeyValue::new("cache", name.clone())]));
+            entries.push(vec![KeyValue::new("cache", name.clone())]);
         }
+        // The last name is `other`: bound when an unregistered cache takes a handle.
+        let registered = names.len().saturating_sub(1);
+        let requests = BoundRows::new(requests_counter, requests, |i| i / 2 < registered);
+        let entries = BoundRows::new(entries_gauge, entries, |i| i < registered);
         let spec = &catalog::CACHE_LOOKUP_DURATION;
         let lookups = OpInstruments::new(
             meter,
@@ -80,8 +85,8 @@ impl CacheInstruments {
         );
         CacheInstruments {
             names,
-            requests: requests.into_boxed_slice(),
-            entries: entries.into_boxed_slice(),
+            requests,
+            entries,
             lookups,
         }
     }

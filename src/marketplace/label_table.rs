@@ -170,13 +170,16 @@ impl LabelTable {
                 .iter()
                 .enumerate()
                 .map(|(i, v)| (v.to_vec(), open(self, i)))
-                .chain(b.iter().enumerate().map(|(i, v)| (v.to_vec(), open(other, i))))
+                .chain(
+                    b.iter()
+                        .enumerate()
+                        .map(|(i, v)| (v.to_vec(), open(other, i))),
+                )
                 .collect();
             let mut truncated = false;
             while axes.iter().map(|(v, _)| v.len()).product::<usize>() > MAX_ROWS {
-                let registered = |(v, open): &(Vec<Cow<'static, str>>, bool)| {
-                    v.len() - usize::from(*open)
-                };
+                let registered =
+                    |(v, open): &(Vec<Cow<'static, str>>, bool)| v.len() - usize::from(*open);
                 let Some(longest) = (0..axes.len())
                     .filter(|&i| registered(&axes[i]) > 0)
                     .max_by_key(|&i| (axes[i].0.len(), i))
@@ -237,10 +240,7 @@ impl LabelTable {
 
     /// Every combination of `axes` in row-major order; a row is a fallback row when one of
     /// its values is an open axis's [`OTHER`].
-    fn from_axes(
-        keys: Vec<Cow<'static, str>>,
-        axes: Vec<(Vec<Cow<'static, str>>, bool)>,
-    ) -> Self {
+    fn from_axes(keys: Vec<Cow<'static, str>>, axes: Vec<(Vec<Cow<'static, str>>, bool)>) -> Self {
         let rows: usize = axes.iter().map(|(v, _)| v.len()).product();
         let mut cells = Vec::with_capacity(rows * axes.len());
         let mut fallback = Vec::with_capacity(rows);
@@ -484,7 +484,11 @@ mod tests {
         let t = LabelTable::new("a", (0..100).map(|i| i.to_string()))
             .cross("b", (0..100).map(|i| i.to_string()));
         assert!(t.len() <= MAX_ROWS, "{}", t.len());
-        assert_eq!(t.len(), 32 * 32, "31 registered values of each label and other");
+        assert_eq!(
+            t.len(),
+            32 * 32,
+            "31 registered values of each label and other"
+        );
         // Kept values resolve to themselves, dropped and unknown ones to `other`, label by
         // label — never to another registered row (the fault: ["zz","13"] → ["10","13"]).
         let cases: [([&str; 2], [&str; 2]); 6] = [
@@ -510,7 +514,10 @@ mod tests {
         assert_eq!((t.len(), t.registered_len()), (9, 4));
         for i in 0..t.len() {
             let key = LabelKey(i as u32);
-            assert_eq!(t.is_fallback(key), t.values(key).contains(&Cow::Borrowed(OTHER)));
+            assert_eq!(
+                t.is_fallback(key),
+                t.values(key).contains(&Cow::Borrowed(OTHER))
+            );
         }
         let p = LabelTable::pairs(["p", "m"], [("o", "g"), ("a", "c")]);
         assert_eq!((p.len(), p.registered_len()), (5, 2));

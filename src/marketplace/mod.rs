@@ -30,6 +30,7 @@
 //! # }
 //! ```
 
+pub(crate) mod bound_rows;
 mod cache;
 pub mod catalog;
 mod label_table;
@@ -492,8 +493,9 @@ impl MarketplaceMetrics {
 
     /// An operation of your own over registered runtime label values (see
     /// [`LabeledOperation`]): `name` becomes the `operation` label and the instrument
-    /// `<namespace.>name.duration{labels…, outcome}`. Every row of `labels` is pre-bound
-    /// (`labels.len() × 3` duration series). Call it once at startup and keep the handle.
+    /// `<namespace.>name.duration{labels…, outcome}`. Every registered row of `labels` is
+    /// pre-bound (`labels.registered_len() × 3` duration series); an `other` row is bound by
+    /// the first unregistered value that lands on it. Call it once at startup and keep the handle.
     pub fn labeled_operation(
         &self,
         name: &str,

@@ -150,9 +150,9 @@ impl OpInstruments {
         };
         let prebound: Box<dyn Iterator<Item = usize>> = match prebind {
             // `other` rows bind on their first use: no series for a value nobody registered.
-            Prebind::All => Box::new(
-                (0..op.rows.len()).filter(|i| !op.table.is_fallback(LabelKey(*i as u32))),
-            ),
+            Prebind::All => {
+                Box::new((0..op.rows.len()).filter(|i| !op.table.is_fallback(LabelKey(*i as u32))))
+            }
             Prebind::Nothing => Box::new(std::iter::empty()),
             Prebind::Rows(rows) => Box::new(rows.iter().copied()),
         };

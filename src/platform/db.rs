@@ -7,9 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use opentelemetry::metrics::{
-    BoundHistogram, Counter, Histogram, Meter, ObservableUpDownCounter,
-};
+use opentelemetry::metrics::{BoundHistogram, Counter, Histogram, Meter, ObservableUpDownCounter};
 use opentelemetry::KeyValue;
 
 use super::timed::{TimedCall, TimedRows};

@@ -91,7 +91,10 @@ impl BreakersInner {
     /// Shows row `row`'s state (1 on the current state, 0 on the others).
     fn show_state(&self, row: usize) {
         let n = BreakerState::ALL.len();
-        let current = self.current.get(row).map_or(0, |c| c.load(Ordering::Acquire) as usize);
+        let current = self
+            .current
+            .get(row)
+            .map_or(0, |c| c.load(Ordering::Acquire) as usize);
         for i in 0..n {
             if let Some(g) = self.state.get(row * n + i) {
                 g.record(i64::from(i == current));

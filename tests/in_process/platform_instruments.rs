@@ -342,6 +342,15 @@ fn series_budget_default_and_minimal_service() {
     );
     let nothing = scrape(TelemetryConfig::builder().with_marketplace_operations([]));
     println!("series on the scrape: default {default}, minimal (search × package) {minimal}, nothing pre-bound {nothing}");
+    let readme = std::fs::read_to_string(common::repo_root().join("README.md")).unwrap();
+    let default_claim = format!("**{},{:03} series**", default / 1000, default % 1000);
+    let minimal_claim = format!("**{minimal} series** ({nothing} with nothing pre-bound)");
+    for claim in [default_claim, minimal_claim] {
+        assert!(
+            readme.contains(&claim),
+            "README's series budget should say {claim:?}"
+        );
+    }
     assert!(default > 1000, "default {default}");
     assert!(minimal < 300, "minimal {minimal}");
     assert!(nothing < minimal);
@@ -366,4 +375,137 @@ fn series_budget_default_and_minimal_service() {
         t.value("lazy.marketplace.items", &[("item_type", "template")]),
         3.0
     );
+}
+
+/// Label keys (as scraped) whose values come from a [`LabelTable`]: an `other` there is the
+/// table's fallback row, for values nobody registered.
+const TABLE_LABELS: &[&str] = &[
+    "breaker",
+    "limiter",
+    "db_client_connection_pool_name",
+    "messaging_destination_name",
+    "db_operation_name",
+    "db_collection_name",
+    "gen_ai_provider_name",
+    "gen_ai_request_model",
+    "package",
+    "tier",
+    "cache",
+];
+
+fn other_rows(body: &str) -> Vec<&str> {
+    body.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            TABLE_LABELS
+                .iter()
+                .any(|k| l.contains(&format!("{k}=\"other\"")))
+        })
+        .collect()
+}
+
+#[test]
+fn nothing_recorded_means_no_series_for_a_name_nobody_registered() {
+    let telemetry = common::metrics_only(TelemetryConfig::builder());
+    let m = telemetry.marketplace();
+    let _db = m.db_client("postgresql", ["SELECT", "INSERT"], ["packages"]);
+    let pools = m.connection_pools(["main"]);
+    let _queues = m.messaging("rabbitmq", ["installs"]);
+    let _llm = m.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
+    let breakers = m.circuit_breakers(["rdf"]);
+    let _limiters = m.rate_limiters(["api"]);
+    // The realistic service of issue 25: 7 packages × 2 tiers, one labeled operation.
+    let packages = ["serde", "tokio", "axum", "hyper", "tonic", "rand", "regex"];
+    let table = LabelTable::new("package", packages).cross("tier", ["free", "pro"]);
+    let (rows, registered) = (table.len(), table.registered_len());
+    let resolve = m.labeled_operation("resolve", &[0.1, 1.0], table);
+    let render = || telemetry.scrape_handler().expect("scrape").render();
+
+    let body = render();
+    assert_eq!(
+        other_rows(&body),
+        Vec::<&str>::new(),
+        "nothing was recorded"
+    );
+    // The registered rows are there from the start (zero): a breaker shows as closed.
+    assert!(body.contains("marketplace_circuit_breaker_state{breaker=\"rdf\",state=\"closed\"} 1"));
+    let resolve_series = |body: &str| {
+        body.lines()
+            .filter(|l| l.starts_with("resolve_duration_seconds_count{"))
+            .count()
+    };
+    assert_eq!((rows, registered), (24, 14));
+    assert_eq!(
+        resolve_series(&body),
+        registered * 3,
+        "one count series per registered package × tier × outcome, no tier=\"other\" row"
+    );
+
+    // `other` rows appear from the first unregistered value on, with what was recorded.
+    let ghost = breakers.breaker("ghost");
+    resolve.start(&["left-pad", "free"]).succeed();
+    pools.pool("replica").set_max(3);
+    let body = render();
+    assert!(
+        body.contains("marketplace_circuit_breaker_state{breaker=\"other\",state=\"closed\"} 1")
+    );
+    assert!(body.contains("db_client_connection_max{db_client_connection_pool_name=\"other\"} 3"));
+    assert_eq!(resolve_series(&body), registered * 3 + 3);
+    assert!(!body.contains("tier=\"other\""), "a tier nobody used");
+    drop(ghost);
+    telemetry.shutdown().unwrap();
+}
+
+/// What each platform handle adds to the scrape before anything is recorded: its registered
+/// rows only (the README's series-budget figures).
+#[test]
+fn platform_handles_add_their_registered_rows_to_the_series_budget() {
+    let telemetry =
+        common::metrics_only(TelemetryConfig::builder().with_marketplace_operations([]));
+    let m = telemetry.marketplace();
+    let count = || samples(&telemetry.scrape_handler().expect("scrape").render());
+    let mut last = count();
+    let mut delta = || {
+        let now = count();
+        let d = now - last;
+        last = now;
+        d
+    };
+    let _pool = m.connection_pools(["main"]);
+    let pool = delta();
+    let _db = m.db_client("postgresql", ["SELECT"], ["packages"]);
+    let db = delta();
+    let _queue = m.messaging("rabbitmq", ["installs"]);
+    let queue = delta();
+    let _llm = m.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
+    let llm = delta();
+    let _breaker = m.circuit_breakers(["rdf"]);
+    let breaker = delta();
+    let packages = ["serde", "tokio", "axum", "hyper", "tonic", "rand", "regex"];
+    let _op = m.labeled_operation(
+        "resolve",
+        &[0.1, 1.0],
+        LabelTable::new("package", packages).cross("tier", ["free", "pro"]),
+    );
+    let crossed = delta();
+    println!(
+        "series per handle: pool {pool}, db client (1 operation × 1 collection) {db}, \
+         queue {queue}, llm (1 operation × 1 model) {llm}, breaker {breaker}, \
+         7 packages × 2 tiers labeled operation (2 buckets) {crossed}"
+    );
+    let readme = std::fs::read_to_string(common::repo_root().join("README.md")).unwrap();
+    for claim in [
+        format!("a pool **{pool}**"),
+        format!("a DB client **{db}** per operation × collection row"),
+        format!("a queue **{queue}**"),
+        format!("an LLM client **{llm}** per operation × model row"),
+        format!("a circuit breaker **{breaker}**"),
+        format!("7 packages × 2 tiers with 2 buckets: **{crossed}**"),
+    ] {
+        assert!(
+            readme.contains(&claim),
+            "README's series budget should say {claim:?}"
+        );
+    }
+    telemetry.shutdown().unwrap();
 }
