@@ -5,6 +5,12 @@
 //! they never disagree. OpenMetrics differs in form only: counters are one family `x` of type
 //! `counter` with samples `x_total`; `# UNIT` where the name ends in a unit (`_seconds`,
 //! `_bytes`, `_ratio`); `target_info` is an `info` family; `# EOF` ends the exposition.
+//!
+//! Every sample keeps the name it has in the 0.0.4 text, so Prometheus stores the same series
+//! whichever format it negotiates. OpenMetrics requires a counter's samples to end in
+//! `_total`; a counter rendered without that suffix (the `underscore_escaping_without_suffixes`
+//! translation strategy) is therefore exposed as an `unknown` family with its own name — what
+//! Prometheus makes of an untyped 0.0.4 metric — never renamed to `x_total`.
 
 use std::fmt::Write as _;
 
@@ -180,8 +186,12 @@ pub(crate) fn render(
                 .get_metric()
                 .iter()
                 .all(|m| m.get_gauge().get_value() == 1.0);
+        // A counter without the `_total` suffix cannot be an OpenMetrics counter under its
+        // own name (see the module docs).
+        let suffixed_counter = kind == MetricType::COUNTER && name.ends_with("_total");
         let (family, type_name) = match kind {
-            MetricType::COUNTER => (name.strip_suffix("_total").unwrap_or(name), "counter"),
+            MetricType::COUNTER if suffixed_counter => (&name[..name.len() - 6], "counter"),
+            MetricType::COUNTER => (name, "unknown"),
             MetricType::GAUGE if is_info => (name.strip_suffix("_info").unwrap_or(name), "info"),
             MetricType::GAUGE => (name, "gauge"),
             MetricType::HISTOGRAM => (name, "histogram"),
@@ -200,7 +210,8 @@ pub(crate) fn render(
         }
         for m in mf.get_metric() {
             let slots = exemplars.and_then(|(store, ignore)| {
-                if !matches!(kind, MetricType::COUNTER | MetricType::HISTOGRAM) {
+                // OpenMetrics allows exemplars on counters' `_total` and on buckets only.
+                if !(suffixed_counter || kind == MetricType::HISTOGRAM) {
                     return None;
                 }
                 let labels: Vec<(&str, &str)> = m
@@ -214,7 +225,7 @@ pub(crate) fn render(
                 MetricType::COUNTER => sample(
                     &mut out,
                     family,
-                    "_total",
+                    if suffixed_counter { "_total" } else { "" },
                     m,
                     None,
                     m.get_counter().get_value(),

@@ -8,6 +8,7 @@ mod common;
 mod collector_faults;
 mod exemplars_reach_prometheus;
 mod hostile_input_and_limits;
+mod openmetrics_ingested_as_text;
 mod real_collector_receives_all_signals;
 mod real_prometheus_scrapes_metrics;
 mod sigterm_delivers_the_last_batch;
