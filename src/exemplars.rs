@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use opentelemetry::trace::TraceContextExt as _;
 
@@ -57,81 +57,14 @@ impl ExemplarFilter {
     }
 }
 
-/// One exemplar slot, written under a sequence lock.
-#[derive(Default)]
-struct Slot {
-    /// Even: stable; odd: being written.
-    seq: AtomicU64,
-    /// Nanoseconds (store clock) after which the slot takes a new exemplar.
-    next_ns: AtomicU64,
-    value: AtomicU64,
-    trace_hi: AtomicU64,
-    trace_lo: AtomicU64,
-    span: AtomicU64,
-    /// Milliseconds since the UNIX epoch; 0 = empty.
-    unix_ms: AtomicU64,
-}
+mod slot;
 
-/// An exemplar as read at scrape time.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Exemplar {
-    pub(crate) value: f64,
-    /// `None` for an exemplar taken outside a span (`always_on`).
-    pub(crate) trace: Option<(u128, u64)>,
-    pub(crate) unix_ms: u64,
-}
+pub(crate) use slot::{Exemplar, Slot};
 
-impl Slot {
-    fn read(&self) -> Option<Exemplar> {
-        for _ in 0..8 {
-            let before = self.seq.load(Ordering::Acquire);
-            if before % 2 == 1 {
-                std::hint::spin_loop();
-                continue;
-            }
-            let value = f64::from_bits(self.value.load(Ordering::Relaxed));
-            let hi = self.trace_hi.load(Ordering::Relaxed);
-            let lo = self.trace_lo.load(Ordering::Relaxed);
-            let span = self.span.load(Ordering::Relaxed);
-            let unix_ms = self.unix_ms.load(Ordering::Relaxed);
-            std::sync::atomic::fence(Ordering::Acquire);
-            if self.seq.load(Ordering::Relaxed) == before {
-                if unix_ms == 0 {
-                    return None;
-                }
-                let trace =
-                    (hi != 0 || lo != 0).then_some(((u128::from(hi) << 64) | u128::from(lo), span));
-                return Some(Exemplar {
-                    value,
-                    trace,
-                    unix_ms,
-                });
-            }
-        }
-        None
-    }
-
-    fn write(&self, value: f64, trace: Option<(u128, u64)>) {
-        let seq = self.seq.load(Ordering::Relaxed);
-        if seq % 2 == 1
-            || self
-                .seq
-                .compare_exchange(seq, seq + 1, Ordering::Acquire, Ordering::Relaxed)
-                .is_err()
-        {
-            return; // another writer: its exemplar is as good
-        }
-        let (trace, span) = trace.unwrap_or((0, 0));
-        let unix_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(1, |d| d.as_millis() as u64);
-        self.value.store(value.to_bits(), Ordering::Relaxed);
-        self.trace_hi.store((trace >> 64) as u64, Ordering::Relaxed);
-        self.trace_lo.store(trace as u64, Ordering::Relaxed);
-        self.span.store(span, Ordering::Relaxed);
-        self.unix_ms.store(unix_ms.max(1), Ordering::Relaxed);
-        self.seq.store(seq + 2, Ordering::Release);
-    }
+/// The atomics the slot is written with: std's here; the model-check crate
+/// (`model-check/`) compiles the same `slot.rs` over loom's to explore every interleaving.
+mod sync {
+    pub(super) use std::sync::atomic::{fence, AtomicU64, Ordering};
 }
 
 /// The exemplar slots of one series.
