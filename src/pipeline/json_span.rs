@@ -7,58 +7,51 @@
 //! written line.
 //!
 //! Used with static console directives only: the JSON layer then sees no spans at all (its
-//! filter drops them), and the current span is found through the registry. Directives that
-//! name spans need the filter to see spans, so they keep json-subscriber's own recording.
+//! filter drops them); the fields layer, before it in the subscriber and filtered by the same
+//! directives, finds each event's span as json-subscriber does (`Context::event_span`) and
+//! hands its object over through a thread-local. Directives that name spans need the filter to
+//! see spans, so they keep json-subscriber's own recording.
 
 use std::fmt;
 use std::io::Write as _;
 
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::registry::{LookupSpan, SpanData as _};
 use tracing_subscriber::Registry;
 
 /// A span's fields as JSON object members, `"k":v,"k2":v2` (a later duplicate wins when read).
 pub(crate) struct SpanJson(Vec<u8>);
 
-/// Records [`SpanJson`] for every span its filter lets through, and finds the current one for
-/// a line being written. The dispatch it is part of is kept (weakly) because a JSON field is
-/// computed while an event is being dispatched, when `tracing`'s thread-local default cannot
-/// be entered again.
+/// Records [`SpanJson`] for every span its filter lets through, and, for every event it
+/// lets through, the `span` object of the event's span — found as json-subscriber finds it,
+/// `Context::event_span` in this layer's filtered view: none for an event with `parent:
+/// None`, the named span for an explicit parent, else the innermost span of this thread's
+/// stack that the filter enabled (a left-out span is skipped; a span's parents that are not
+/// on the stack are not looked at). The JSON layer, next in the subscriber, takes that object
+/// for the line it writes ([`current_span_json`](Self::current_span_json)).
 #[derive(Clone, Default)]
 pub(crate) struct JsonSpanFields {
-    dispatch: std::sync::Arc<std::sync::OnceLock<tracing::dispatcher::WeakDispatch>>,
+    _private: (),
+}
+
+thread_local! {
+    /// The `span` object of the event being dispatched on this thread, set by
+    /// [`JsonSpanFields::on_event`] and taken by the JSON layer's field.
+    static EVENT_SPAN: std::cell::RefCell<Option<serde_json::Value>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 impl JsonSpanFields {
-    /// The dispatch this layer is part of (kept weakly).
-    pub(crate) fn set_dispatch(&self, dispatch: &tracing::Dispatch) {
-        let _ = self.dispatch.set(dispatch.downgrade());
-    }
-
-    /// The `span` object of the current span (the nearest one with recorded fields: a span
-    /// its filter left out is skipped, as json-subscriber's filtered view skips it), or
-    /// `None` outside any span.
+    /// The `span` object of the event being written, or `None` when it has no span.
     pub(crate) fn current_span_json(&self) -> Option<serde_json::Value> {
-        let dispatch = self.dispatch.get()?.upgrade()?;
-        let registry = dispatch.downcast_ref::<Registry>()?;
-        let current = tracing::Subscriber::current_span(registry);
-        let mut id = current.id()?.clone();
-        loop {
-            let data = registry.span_data(&id)?;
-            if let Some(fields) = data.extensions().get::<SpanJson>() {
-                return render(data.metadata().name(), &fields.0);
-            }
-            id = data.parent()?.clone();
-        }
+        EVENT_SPAN
+            .try_with(|cell| cell.try_borrow_mut().ok()?.take())
+            .ok()
+            .flatten()
     }
 }
 
 impl Layer<Registry> for JsonSpanFields {
-    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
-        self.set_dispatch(subscriber);
-    }
-
     fn on_new_span(
         &self,
         attrs: &tracing::span::Attributes<'_>,
@@ -83,6 +76,19 @@ impl Layer<Registry> for JsonSpanFields {
                 values.record(&mut Members(&mut fields.0));
             }
         }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, Registry>) {
+        let json = ctx.event_span(event).and_then(|span| {
+            let extensions = span.extensions();
+            let fields = extensions.get::<SpanJson>()?;
+            render(span.name(), &fields.0)
+        });
+        let _ = EVENT_SPAN.try_with(|cell| {
+            if let Ok(mut slot) = cell.try_borrow_mut() {
+                *slot = json;
+            }
+        });
     }
 }
 
@@ -213,7 +219,22 @@ mod tests {
         span.record("later", "set");
         span.record("n", 4i64);
         tracing::warn!(x = 1, "again");
-        // Left out of the console: its parent's fields are shown.
+        // Explicit parents: none, a span that is not entered, the current one.
+        tracing::info!(parent: None, "a root event");
+        tracing::info!(parent: &outer, "parent outer");
+        tracing::info!(parent: span.id(), "parent search");
+        // A span left out of the console instruments work done elsewhere (a spawned task):
+        // on that stack there is nothing the console shows, so no `span`.
+        let task = tracing::debug_span!("task", job = 1);
+        let task_info = tracing::info_span!("task_info", job = 2);
+        drop(_g);
+        drop(_o);
+        task.in_scope(|| tracing::info!("in a hidden task"));
+        task_info.in_scope(|| task.in_scope(|| tracing::info!("hidden inside shown")));
+        tracing::info!(parent: &task, "explicit hidden parent");
+        let _o = outer.enter();
+        let _g = span.enter();
+        // Left out of the console, on the stack: the nearest shown span's fields.
         let debug = tracing::debug_span!("hidden", secret = 1);
         let _d = debug.enter();
         tracing::info!("inside a hidden span");
@@ -246,7 +267,7 @@ mod tests {
             emit,
         );
         let (ours, theirs) = (ours.spans(), theirs.spans());
-        assert_eq!(ours.len(), 4, "{ours:?}");
+        assert_eq!(ours.len(), 10, "{ours:?}");
         assert_eq!(ours, theirs);
     }
 }

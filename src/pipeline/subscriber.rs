@@ -141,9 +141,6 @@ pub(crate) fn build_subscriber(
     logger_provider: Option<&opentelemetry_sdk::logs::SdkLoggerProvider>,
 ) -> Result<tracing::Dispatch> {
     let mut layers: Vec<BoxedLayer> = Vec::with_capacity(3);
-    // The JSON `span` reader, told its dispatch once it exists (`Vec` of layers does not
-    // forward `on_register_dispatch`).
-    let mut json_fields: Option<super::json_span::JsonSpanFields> = None;
 
     let (console_filter, console_static) = layer_filter(
         &quiet_sdk(&config.log_filter, config.sdk_log_level),
@@ -184,9 +181,10 @@ pub(crate) fn build_subscriber(
                     "log_filter",
                     false,
                 )?;
+                // Before the JSON layer: it finds each event's span, which the JSON layer's
+                // `span` field then takes.
                 let fields = super::json_span::JsonSpanFields::default();
                 let reader = fields.clone();
-                json_fields = Some(fields.clone());
                 json.add_dynamic_field("span", move |_, _| reader.current_span_json());
                 layers.push(lean(
                     fields.with_filter(fields_filter),
@@ -234,11 +232,9 @@ pub(crate) fn build_subscriber(
         ));
     }
 
-    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layers));
-    if let Some(fields) = json_fields {
-        fields.set_dispatch(&dispatch);
-    }
-    Ok(dispatch)
+    Ok(tracing::Dispatch::new(
+        tracing_subscriber::registry().with(layers),
+    ))
 }
 
 /// The filter for one layer: `directives`, and with `deny` the exporter's own crates turned
