@@ -601,6 +601,7 @@ impl TelemetryConfigBuilder {
         })?;
         config.config_warnings = settings.warnings;
         config.metric_views = settings.views;
+        config.resource_detection = settings.detection;
         if let Some((limits, _)) = settings.cardinality {
             config.cardinality_limits = limits;
         }

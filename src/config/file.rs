@@ -36,11 +36,15 @@ pub(crate) struct FileSettings {
     pub(crate) views: Vec<super::values::MetricView>,
     /// The readers' `cardinality_limits` (one set for all readers) and where it came from.
     pub(crate) cardinality: Option<(super::values::CardinalityLimits, String)>,
+    /// `resource.detection/development`.
+    pub(crate) detection: Option<super::values::ResourceDetection>,
 }
 
 struct Ctx<'a> {
     text: &'a str,
     out: FileSettings,
+    /// The environment, for substitution and what the `service` detector reads.
+    lookup: &'a dyn Fn(&str) -> Option<String>,
 }
 
 /// A parse error at `path`, with the line of its last key when it can be found.
@@ -499,6 +503,7 @@ pub(crate) fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
     let mut ctx = Ctx {
         text,
         out: FileSettings::default(),
+        lookup,
     };
     let mut top = Obj::new(&ctx, "", &doc, &["distribution"])?;
     match top.get("file_format") {
@@ -671,6 +676,9 @@ fn resource(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
         from_list.append(&mut pairs);
         pairs = from_list;
     }
+    if let Some(d) = r.get("detection/development") {
+        detection(ctx, d)?;
+    }
     r.finish(ctx)?;
     if !pairs.is_empty() {
         ctx.set(
@@ -679,6 +687,76 @@ fn resource(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
             "resource.attributes".into(),
         );
     }
+    Ok(())
+}
+
+/// `resource.detection/development`: the detectors this SDK has (`service`, `host`,
+/// `process`, `container`; another name is an error naming it) and the attribute filter.
+fn detection(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
+    const PATH: &str = "resource.detection/development";
+    let mut d = Obj::new(ctx, PATH, v, &[])?;
+    let mut out = super::values::ResourceDetection::default();
+    if let Some(list) = d.get("detectors") {
+        for (i, entry) in seq(ctx, &format!("{PATH}.detectors"), list)?
+            .iter()
+            .enumerate()
+        {
+            let path = format!("{PATH}.detectors[{i}]");
+            let map = entry.as_mapping().filter(|m| m.len() == 1).ok_or_else(|| {
+                error(ctx.text, &path, "expected one detector name, e.g. `host:`")
+            })?;
+            let (name, options) = map
+                .iter()
+                .next()
+                .map(|(k, v)| (k.as_str().unwrap_or("?"), v))
+                .unwrap_or(("?", &Value::Null));
+            if !(options.is_null() || options.as_mapping().is_some_and(Mapping::is_empty)) {
+                return Err(error(
+                    ctx.text,
+                    &format!("{path}.{name}"),
+                    "expected no options",
+                ));
+            }
+            match name {
+                "service" => out.service = true,
+                "host" => out.host = true,
+                "process" => out.process = true,
+                "container" => out.container = true,
+                other => {
+                    return Err(error(
+                        ctx.text,
+                        &path,
+                        format!("{other:?}: expected one of service, host, process, container"),
+                    ))
+                }
+            }
+        }
+    }
+    if let Some(a) = d.get("attributes") {
+        let apath = format!("{PATH}.attributes");
+        let mut o = Obj::new(ctx, &apath, a, &[])?;
+        for (key, target) in [
+            ("included", &mut out.included),
+            ("excluded", &mut out.excluded),
+        ] {
+            if let Some(list) = o.get(key) {
+                let path = format!("{apath}.{key}");
+                for (i, p) in seq(ctx, &path, list)?.iter().enumerate() {
+                    target.push(scalar(ctx, &format!("{path}[{i}]"), p)?);
+                }
+            }
+        }
+        o.finish(ctx)?;
+    }
+    d.finish(ctx)?;
+    // The `service` detector: `service.name` from `OTEL_SERVICE_NAME` unless the file's own
+    // attributes name the service (they take precedence over detected attributes).
+    if out.service && !ctx.out.env.contains_key("OTEL_SERVICE_NAME") {
+        if let Some(name) = (ctx.lookup)("OTEL_SERVICE_NAME").filter(|n| !n.trim().is_empty()) {
+            ctx.set("OTEL_SERVICE_NAME", name, format!("{PATH}.detectors"));
+        }
+    }
+    ctx.out.detection = Some(out);
     Ok(())
 }
 

@@ -154,6 +154,8 @@ pub struct TelemetryConfig {
     pub metric_views: Vec<MetricView>,
     /// Cardinality limits by instrument kind (from a configuration file's readers).
     pub cardinality_limits: CardinalityLimits,
+    /// Resource detectors a configuration file enables (`None`: this crate's defaults).
+    pub resource_detection: Option<ResourceDetection>,
 }
 
 impl TelemetryConfig {

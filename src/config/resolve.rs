@@ -246,6 +246,7 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         prometheus_resource_labels,
         metric_views: Vec::new(),
         cardinality_limits: Default::default(),
+        resource_detection: None,
     })
 }
 

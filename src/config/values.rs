@@ -756,3 +756,82 @@ mod glob_tests {
         assert!(!glob_match("exact", "exactly"));
     }
 }
+
+/// Resource detection as a configuration file sets it (`resource.detection/development`):
+/// which detectors run and which of their attributes are kept. Without it, the resource has
+/// this crate's defaults (`service.instance.id`, `host.name`, `process.pid`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResourceDetection {
+    /// `service`: `service.instance.id` (and `service.name` from `OTEL_SERVICE_NAME`, which
+    /// the file mapping reads).
+    pub service: bool,
+    /// `host`: `host.name`, `host.id`, `host.arch`, `os.type`.
+    pub host: bool,
+    /// `process`: `process.pid`, `process.runtime.*` (`process.command_args` only when
+    /// `included` names it exactly: command lines can carry secrets).
+    pub process: bool,
+    /// `container`: `container.id`.
+    pub container: bool,
+    /// Attribute patterns kept (`*` and `?` wildcards); empty: all.
+    pub included: Vec<String>,
+    /// Attribute patterns dropped, after `included`.
+    pub excluded: Vec<String>,
+}
+
+impl ResourceDetection {
+    /// Whether a detected attribute `key` is kept by `included`/`excluded`.
+    pub fn keeps(&self, key: &str) -> bool {
+        let explicit = self.included.iter().any(|p| p == key);
+        if key == "process.command_args" && !explicit {
+            return false;
+        }
+        (self.included.is_empty() || self.included.iter().any(|p| glob(p, key)))
+            && !self.excluded.iter().any(|p| glob(p, key))
+    }
+}
+
+/// `pattern` matches `s` whole, `?` one character, `*` any run (none included); case-sensitive.
+fn glob(pattern: &str, s: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), s.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod detection_tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_as_the_schema_says() {
+        assert!(glob("process.*", "process.pid"));
+        assert!(glob("host.?d", "host.id"));
+        assert!(!glob("host.?d", "host.name"));
+        assert!(glob("*", ""));
+        assert!(!glob("Process.*", "process.pid"));
+        let d = ResourceDetection {
+            included: vec!["process.*".into(), "host.name".into()],
+            excluded: vec!["process.runtime.*".into()],
+            ..ResourceDetection::default()
+        };
+        assert!(d.keeps("process.pid") && d.keeps("host.name"));
+        assert!(!d.keeps("process.runtime.name") && !d.keeps("host.arch"));
+        assert!(!d.keeps("process.command_args"), "never by a wildcard");
+    }
+}

@@ -140,8 +140,10 @@ fn a_file_configures_every_signal_and_other_otel_variables_are_ignored() {
         "non-OTEL variables still apply"
     );
     assert_eq!(c.config_file.as_deref(), Some(path_str));
+    // Resource detection is implemented: configured, not a warning.
+    assert!(c.resource_detection.is_some());
     assert!(
-        c.config_warnings
+        !c.config_warnings
             .iter()
             .any(|w| w.contains("resource.detection/development")),
         "{:?}",
@@ -576,4 +578,69 @@ fn view_mistakes_are_errors_naming_the_property() {
             .contains("meter_provider.readers[1].periodic.cardinality_limits"),
         "{err}"
     );
+}
+
+/// The getting-started configuration (examples/otel-getting-started.yaml): the `service`
+/// detector takes `service.name` from `OTEL_SERVICE_NAME` (it used to be ignored with a
+/// warning, leaving the code's default), the other detectors are on, nothing is a warning.
+#[cfg(feature = "http")]
+#[test]
+fn the_getting_started_file_takes_the_service_name_and_runs_every_detector() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/otel-getting-started.yaml");
+    let config = TelemetryConfig::builder()
+        .build_from(lookup_owned(vec![
+            ("OTEL_CONFIG_FILE".into(), path.display().to_string()),
+            ("OTEL_SERVICE_NAME".into(), "checkout".into()),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES".into(),
+                "deployment.environment.name=dev".into(),
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+                "http://127.0.0.1:4318".into(),
+            ),
+        ]))
+        .unwrap();
+    assert_eq!(config.service_name, "checkout");
+    let detection = config
+        .resource_detection
+        .clone()
+        .expect("detection configured");
+    assert!(detection.service && detection.host && detection.process && detection.container);
+    assert!(config
+        .resource_attributes
+        .contains(&("deployment.environment.name".into(), "dev".into())));
+    assert!(
+        config.config_warnings.is_empty(),
+        "{:?}",
+        config.config_warnings
+    );
+}
+
+#[test]
+fn detection_mistakes_are_errors_naming_the_property() {
+    for (doc, path) in [
+        (
+            "file_format: \"1.1\"\nresource:\n  detection/development:\n    detectors:\n      - kubernetes:\n",
+            "resource.detection/development.detectors[0]",
+        ),
+        (
+            "file_format: \"1.1\"\nresource:\n  detection/development:\n    detectrs:\n      - host:\n",
+            "resource.detection/development.detectrs",
+        ),
+        (
+            "file_format: \"1.1\"\nresource:\n  detection/development:\n    attributes:\n      included: process.*\n",
+            "resource.detection/development.attributes.included",
+        ),
+    ] {
+        let err = TelemetryConfig::from_yaml(doc).unwrap_err().to_string();
+        assert!(err.contains(path), "{doc}: {err}");
+    }
+    // Attributes set in the file win over the `service` detector.
+    let c = TelemetryConfig::from_yaml(
+        "file_format: \"1.1\"\nresource:\n  attributes:\n    - name: service.name\n      value: from-file\n  detection/development:\n    detectors:\n      - service:\n",
+    )
+    .unwrap();
+    assert_eq!(c.service_name, "from-file");
 }

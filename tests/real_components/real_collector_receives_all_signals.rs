@@ -321,3 +321,63 @@ fn the_demo_configured_by_the_example_file_reaches_the_collector_over_grpc() {
 fn the_demo_configured_by_the_example_file_reaches_the_collector_over_http() {
     demo_with_the_example_file(true);
 }
+
+/// The getting-started configuration (examples/otel-getting-started.yaml, OTLP/HTTP) with
+/// `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`: the collector receives the service name
+/// the `service` detector takes from the environment (not the code's default), a
+/// `service.instance.id`, and the host and process detectors' attributes.
+#[cfg(feature = "http")]
+#[test]
+fn the_getting_started_file_reaches_the_collector_with_the_environments_service_name() {
+    let Some(rotel) = require("rotel", rotel()) else {
+        return;
+    };
+    let collector = Collector::start(&rotel, "rotel-getting-started");
+    let dir = common::temp_dir("getting-started");
+    let log = std::fs::File::create(dir.join("demo.log")).unwrap();
+    let file = common::repo_root().join("examples/otel-getting-started.yaml");
+    let endpoint = format!("http://127.0.0.1:{}", collector.http);
+    let _demo = common::ChildGuard::spawn(
+        "marketplace_demo (getting started)",
+        std::process::Command::new(common::demo_binary())
+            .args(["--port", "0", "--concurrency", "4"])
+            .env("OTEL_CONFIG_FILE", &file)
+            .env("OTEL_SERVICE_NAME", "checkout")
+            .env(
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "deployment.environment.name=getting-started",
+            )
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
+            .env("RUST_LOG_FORMAT", "json")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log),
+    );
+    let shown = collector.sink_shows(&[
+        "service.name",
+        "checkout",
+        "service.instance.id",
+        "host.name",
+        "host.arch",
+        "process.pid",
+        "process.runtime.name",
+        "getting-started",
+        // A span the demo's load makes (the file's metric interval is the default minute).
+        "SPAN_KIND_SERVER",
+    ]);
+    if let Err(e) = shown {
+        let demo_log = std::fs::read_to_string(dir.join("demo.log")).unwrap_or_default();
+        panic!(
+            "{e}\n--- demo log ---\n{}",
+            &demo_log[..demo_log.len().min(4000)]
+        );
+    }
+    let sink = collector.sink_text();
+    assert!(
+        !sink.contains("marketplace-demo"),
+        "the code's default service name reached the collector"
+    );
+    assert!(
+        !sink.contains("process.command_args"),
+        "command lines can carry secrets"
+    );
+}
