@@ -533,29 +533,39 @@ impl TelemetryConfigBuilder {
         F: Fn(&str) -> Option<String>,
     {
         let file = lookup(super::file::OTEL_CONFIG_FILE)
-            .map(|p| (p, None))
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| (super::file::OTEL_CONFIG_FILE, p, None))
             .or_else(|| {
-                lookup(super::file::OTEL_EXPERIMENTAL_CONFIG_FILE).map(|p| {
-                    (
-                        p,
-                        Some(
-                            "OTEL_EXPERIMENTAL_CONFIG_FILE is deprecated: use OTEL_CONFIG_FILE"
-                                .to_string(),
-                        ),
-                    )
-                })
-            })
-            .filter(|(p, _)| !p.trim().is_empty());
+                lookup(super::file::OTEL_EXPERIMENTAL_CONFIG_FILE)
+                    .filter(|p| !p.trim().is_empty())
+                    .map(|p| {
+                        (
+                            super::file::OTEL_EXPERIMENTAL_CONFIG_FILE,
+                            p,
+                            Some(
+                                "OTEL_EXPERIMENTAL_CONFIG_FILE is deprecated: use OTEL_CONFIG_FILE"
+                                    .to_string(),
+                            ),
+                        )
+                    })
+            });
         match file {
             None => resolve::resolve(self, &Env::new(&lookup)),
-            Some((path, warning)) => {
-                let text = std::fs::read_to_string(path.trim()).map_err(|e| {
-                    crate::Error::InvalidConfigFile {
-                        path: String::new(),
-                        line: None,
-                        message: format!("cannot read {}: {e}", path.trim()),
-                    }
-                })?;
+            Some((var, path, warning)) => {
+                let text =
+                    std::fs::read_to_string(path.trim()).map_err(|e| crate::Error::InvalidEnv {
+                        var,
+                        value: path.clone(),
+                        expected: match e.kind() {
+                            std::io::ErrorKind::NotFound => {
+                                "the path of an existing configuration file (YAML)"
+                            }
+                            std::io::ErrorKind::PermissionDenied => {
+                                "a configuration file this process may read"
+                            }
+                            _ => "the path of a readable UTF-8 configuration file (YAML)",
+                        },
+                    })?;
                 let mut config = self.build_from_yaml(&text, &lookup)?;
                 config.config_file = Some(path.trim().to_string());
                 config.config_warnings.extend(warning);

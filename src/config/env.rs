@@ -175,6 +175,8 @@ pub(super) const SIGNAL_VARS: [SignalVars; 3] = [
 
 /// Every variable [`TelemetryConfig::from_env`](super::TelemetryConfig::from_env) reads, for docs and tests.
 pub const ALL_ENV_VARS: &[&str] = &[
+    super::file::OTEL_CONFIG_FILE,
+    super::file::OTEL_EXPERIMENTAL_CONFIG_FILE,
     OTEL_SDK_DISABLED,
     OTEL_SERVICE_NAME,
     OTEL_RESOURCE_ATTRIBUTES,

@@ -48,6 +48,29 @@ fn every_file_architecture_md_names_exists() {
     );
 }
 
+/// The other pages whose claims cite files: every path they name exists (RELIABILITY.md named
+/// `src/callback_guard.rs` long after it moved).
+#[test]
+fn every_file_the_reliability_and_ops_pages_name_exists() {
+    let root = repo_root();
+    for (page, base) in [
+        ("RELIABILITY.md", root.clone()),
+        ("collector-config/README.md", root.clone()),
+    ] {
+        let doc = std::fs::read_to_string(root.join(page)).unwrap();
+        let missing: Vec<_> = named_paths(&doc)
+            .into_iter()
+            // Repository paths, not globs or paths on a deployment host.
+            .filter(|p| p.contains('/') && !p.contains('*') && !p.starts_with('/'))
+            .filter(|p| !base.join(p).exists() && !root.join("collector-config").join(p).exists())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{page} names files that do not exist: {missing:?}"
+        );
+    }
+}
+
 #[test]
 fn every_source_file_is_on_the_architecture_map() {
     let root = repo_root();

@@ -9,6 +9,11 @@ use marketplace_telemetry::{Error, Telemetry, TelemetryConfig};
 
 /// (variable, a value it must reject)
 const GARBAGE: &[(&str, &str)] = &[
+    ("OTEL_CONFIG_FILE", "/nonexistent/otel-config.yaml"),
+    (
+        "OTEL_EXPERIMENTAL_CONFIG_FILE",
+        "/nonexistent/otel-config.yaml",
+    ),
     ("OTEL_SDK_DISABLED", "maybe"),
     ("OTEL_SERVICE_NAME", "bad\nname"),
     ("OTEL_RESOURCE_ATTRIBUTES", "novalue"),

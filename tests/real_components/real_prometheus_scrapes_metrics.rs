@@ -169,3 +169,48 @@ fn a_namespace_renders_as_documented_on_the_scrape() {
     );
     telemetry.shutdown().unwrap();
 }
+
+/// With every platform handle registered, `promtool check metrics` flags exactly one thing:
+/// the semantic-convention gauge `db_client_connection_count`, whose name ends in `_count`
+/// (promtool reserves that suffix for histograms and summaries). The name is the semantic
+/// conventions' — what every other language's SDK exports and the shipped rules query — so it
+/// is kept; the README says so.
+#[test]
+fn promtool_flags_only_the_semconv_connection_count_name() {
+    use marketplace_telemetry::platform::{BreakerState, GenAiOperation};
+    let Some(promtool) = require("promtool", which("promtool")) else {
+        return;
+    };
+    let telemetry = metrics_only(TelemetryConfig::builder());
+    let m = telemetry.marketplace();
+    let pools = m.connection_pools(["main"]);
+    pools.pool("main").set_max(4);
+    let db = m.db_client("postgresql", ["SELECT"], ["packages"]);
+    db.query("SELECT", "packages").succeed();
+    let queues = m.messaging("rabbitmq", ["installs"]);
+    queues.queue("installs").sent(1);
+    let llm = m.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
+    llm.call(GenAiOperation::Chat, "openai", "gpt-4o").succeed();
+    m.circuit_breakers(["rdf"])
+        .breaker("rdf")
+        .set_state(BreakerState::Open);
+    m.rate_limiters(["api"]).limiter("api").record(false);
+
+    let body = telemetry.scrape_handler().unwrap().render();
+    let findings = match common::promtool_check_metrics(&promtool, &body) {
+        Ok(()) => String::new(),
+        Err(f) => f,
+    };
+    let lines: Vec<&str> = findings
+        .lines()
+        .filter(|l| !l.starts_with("promtool check metrics exit") && !l.trim().is_empty())
+        .collect();
+    assert!(
+        !lines.is_empty()
+            && lines
+                .iter()
+                .all(|l| l.starts_with("db_client_connection_count ")),
+        "promtool's findings should be the semconv connection count name only:\n{findings}"
+    );
+    telemetry.shutdown().unwrap();
+}
