@@ -368,7 +368,8 @@ fn durations(c: &mut Criterion) {
     g.bench_function("ours/labeled_operation_values", |b| {
         b.iter(|| installs.start(black_box(&["tokio", "pro"])).succeed())
     });
-    let db = metrics.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "users"]);
+    let handles = marketplace_telemetry::platform::Platform::new(&p2.meter("bench"));
+    let db = handles.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "users"]);
     let select = db.key("SELECT", "users");
     // What a platform call does: two clock reads and one bound record (semconv has no
     // in-flight gauge for DB or GenAI calls).
@@ -382,7 +383,7 @@ fn durations(c: &mut Criterion) {
     g.bench_function("ours/db_query_key", |b| {
         b.iter(|| db.query_key(black_box(select)).succeed())
     });
-    let llm = metrics.gen_ai(
+    let llm = handles.gen_ai(
         [marketplace_telemetry::platform::GenAiOperation::Chat],
         [("openai", "gpt-4o"), ("anthropic", "claude-sonnet-4")],
     );

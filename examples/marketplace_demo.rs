@@ -97,26 +97,26 @@ struct Platform {
 }
 
 impl Platform {
-    fn new(metrics: &MarketplaceMetrics) -> Self {
-        let pool = metrics.connection_pools(["main"]).pool("main");
+    fn new(metrics: &MarketplaceMetrics, handles: &marketplace_telemetry::platform::Platform) -> Self {
+        let pool = handles.connection_pools(["main"]).pool("main");
         pool.set_max(8);
         pool.set_open(8);
         Platform {
-            db: metrics.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "installs"]),
+            db: handles.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "installs"]),
             pool,
-            installs_queue: metrics
+            installs_queue: handles
                 .messaging("rabbitmq", ["installs"])
                 .queue("installs"),
             backlog: Arc::new(AtomicU64::new(0)),
             dead_letters: Arc::new(AtomicU64::new(0)),
-            llm: metrics.gen_ai(
+            llm: handles.gen_ai(
                 [GenAiOperation::Chat],
                 [("openai", "gpt-4o-mini"), ("anthropic", "claude-sonnet-4")],
             ),
-            rdf_breaker: metrics.circuit_breakers(["rdf"]).breaker("rdf"),
+            rdf_breaker: handles.circuit_breakers(["rdf"]).breaker("rdf"),
             rdf_opened_at: Arc::new(AtomicU64::new(0)),
             started: Instant::now(),
-            limiter: metrics.rate_limiters(["search"]).limiter("search"),
+            limiter: handles.rate_limiters(["search"]).limiter("search"),
             package_installs: metrics.labeled_operation(
                 "package.install",
                 &[0.05, 0.1, 0.2, 0.5, 1.0],
@@ -513,7 +513,7 @@ async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
         package_cache: metrics.cache("package"),
         metrics: metrics.clone(),
         published: Arc::new(AtomicU64::new(0)),
-        platform: Platform::new(&metrics),
+        platform: Platform::new(&metrics, &telemetry.platform()),
     };
     app.search_cache.set_entries(512);
     app.package_cache.set_entries(128);

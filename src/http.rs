@@ -39,7 +39,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use crate::exemplars::{ExemplarFilter, Exemplars};
 
 /// Semantic-convention bucket boundaries for `http.server.request.duration`.
-pub const DURATION_BUCKETS: &[f64] = crate::marketplace::catalog::HTTP_DURATION_BUCKETS;
+pub const DURATION_BUCKETS: &[f64] = crate::catalog::HTTP_DURATION_BUCKETS;
 
 /// Paths excluded from metrics and spans unless configured otherwise.
 pub const DEFAULT_EXCLUDED_PATHS: &[&str] = &["/health", "/healthz", "/ready", "/metrics"];

@@ -48,7 +48,9 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod catalog;
 pub mod config;
+mod deprecated;
 mod error;
 mod exemplars;
 #[cfg(feature = "http-server")]

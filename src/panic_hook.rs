@@ -2,7 +2,7 @@
 //! [`with_panic_hook(false)`](crate::TelemetryConfigBuilder::with_panic_hook)): a panic becomes
 //! an ERROR event through `tracing` — so it carries the `trace_id`/`span_id` of the span it
 //! happened in and reaches the OTLP logs when they are on — the active span gets status error
-//! with `error.type="panic"`, and [`PANICS`](crate::marketplace::catalog::PANICS) counts it.
+//! with `error.type="panic"`, and [`PANICS`](crate::catalog::PANICS) counts it.
 //! The hook that was installed before (the default one prints the message and, with
 //! `RUST_BACKTRACE`, the backtrace) still runs afterwards.
 //!
@@ -14,7 +14,7 @@ use opentelemetry::metrics::Counter;
 use opentelemetry::trace::Status;
 use opentelemetry::KeyValue;
 
-use crate::marketplace::with_active_span;
+use crate::catalog::with_active_span;
 
 /// Installs the hook; `panics` is the counter it increments.
 pub(crate) fn install(panics: Counter<u64>) {

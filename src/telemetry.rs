@@ -233,6 +233,29 @@ impl Telemetry {
             .clone()
     }
 
+    /// The platform handles' factory (databases and pools, queues, LLM calls, breakers, rate
+    /// limits) over this pipeline's meter, with the configured namespace for our own names.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), marketplace_telemetry::Error> {
+    /// use marketplace_telemetry::platform::{ConnectionPools, Platform};
+    /// use marketplace_telemetry::{Telemetry, TelemetryConfig};
+    ///
+    /// let config = TelemetryConfig::builder().with_sdk_disabled(true).build_from(|_| None)?;
+    /// let telemetry = Telemetry::build(config)?;
+    /// let platform: Platform = telemetry.platform();
+    /// let pools: ConnectionPools = platform.connection_pools(["main"]);
+    /// pools.pool("main").set_max(10);
+    /// # Ok(()) }
+    /// ```
+    pub fn platform(&self) -> crate::platform::Platform {
+        let platform = crate::platform::Platform::new(&self.meter());
+        match &self.config.metrics_namespace {
+            Some(ns) => platform.with_namespace(ns.clone()),
+            None => platform,
+        }
+    }
+
     /// The address the scrape endpoint is bound to (useful with port 0), if it is served.
     pub fn scrape_addr(&self) -> Option<SocketAddr> {
         self.scrape

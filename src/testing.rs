@@ -150,6 +150,11 @@ impl TestTelemetry {
         self.marketplace.clone()
     }
 
+    /// The platform handles' factory, recording into this kit.
+    pub fn platform(&self) -> crate::platform::Platform {
+        crate::platform::Platform::new(&self.meter())
+    }
+
     /// A meter recording into this kit.
     pub fn meter(&self) -> Meter {
         self.meter_provider.meter(SCOPE)

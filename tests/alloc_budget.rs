@@ -258,21 +258,22 @@ struct Platform {
     installs: marketplace_telemetry::marketplace::LabeledOperation,
 }
 
-fn platform(metrics: &MarketplaceMetrics) -> Platform {
+fn platform(metrics: &MarketplaceMetrics, meter: &opentelemetry::metrics::Meter) -> Platform {
+    let handles = marketplace_telemetry::platform::Platform::new(meter);
     use marketplace_telemetry::marketplace::LabelTable;
     use marketplace_telemetry::platform::GenAiOperation;
     Platform {
-        db: metrics.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "users"]),
-        pool: metrics.connection_pools(["main"]).pool("main"),
-        queue: metrics
+        db: handles.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "users"]),
+        pool: handles.connection_pools(["main"]).pool("main"),
+        queue: handles
             .messaging("rabbitmq", ["installs"])
             .queue("installs"),
-        llm: metrics.gen_ai(
+        llm: handles.gen_ai(
             [GenAiOperation::Chat],
             [("openai", "gpt-4o"), ("anthropic", "claude-sonnet-4")],
         ),
-        breaker: metrics.circuit_breakers(["rdf"]).breaker("rdf"),
-        limiter: metrics.rate_limiters(["api"]).limiter("api"),
+        breaker: handles.circuit_breakers(["rdf"]).breaker("rdf"),
+        limiter: handles.rate_limiters(["api"]).limiter("api"),
         installs: metrics.labeled_operation(
             "package.install",
             &[0.01, 0.1, 1.0],
@@ -284,8 +285,8 @@ fn platform(metrics: &MarketplaceMetrics) -> Platform {
 #[test]
 fn every_platform_call_and_multi_label_operation_allocates_nothing_after_warm_up() {
     use marketplace_telemetry::platform::{BreakerState, GenAiOperation};
-    let (_provider, metrics, _cache, _queue) = fixture();
-    let p = platform(&metrics);
+    let (provider, metrics, _cache, _queue) = fixture();
+    let p = platform(&metrics, &provider.meter("alloc"));
     let select = p.db.key("SELECT", "users");
     let hot = p.installs.key(&["rand", "pro"]);
     let calls: Vec<Helper<'_>> = vec![

@@ -66,9 +66,9 @@ pub struct TelemetryConfigBuilder {
     pub(super) log_writer: Option<LogWriter>,
     pub(super) metrics_namespace: Option<String>,
     pub(super) caches: Option<Vec<String>>,
-    pub(super) prebound_operations: Option<Vec<crate::marketplace::Operation>>,
+    pub(super) prebound_operations: Option<Vec<crate::catalog::Operation>>,
     pub(super) exemplar_filter: Option<crate::ExemplarFilter>,
-    pub(super) prebound_item_types: Option<Vec<crate::marketplace::ItemType>>,
+    pub(super) prebound_item_types: Option<Vec<crate::catalog::ItemType>>,
     pub(super) operation_events: Option<Option<tracing::Level>>,
     pub(super) prometheus_resource_labels: Option<Vec<String>>,
     pub(super) span_limits: Option<super::values::SpanLimits>,
@@ -409,7 +409,7 @@ impl TelemetryConfigBuilder {
     /// ```
     pub fn with_marketplace_operations(
         mut self,
-        operations: impl IntoIterator<Item = crate::marketplace::Operation>,
+        operations: impl IntoIterator<Item = crate::catalog::Operation>,
     ) -> Self {
         self.prebound_operations = Some(operations.into_iter().collect());
         self
@@ -438,7 +438,7 @@ impl TelemetryConfigBuilder {
     /// binds at start (default: all four).
     pub fn with_marketplace_item_types(
         mut self,
-        item_types: impl IntoIterator<Item = crate::marketplace::ItemType>,
+        item_types: impl IntoIterator<Item = crate::catalog::ItemType>,
     ) -> Self {
         self.prebound_item_types = Some(item_types.into_iter().collect());
         self

@@ -143,9 +143,9 @@ pub struct TelemetryConfig {
     /// Which measurements become exemplars (default `trace_based`).
     pub exemplar_filter: crate::ExemplarFilter,
     /// Built-in operations pre-bound by `Telemetry::marketplace` (`None`: all).
-    pub prebound_operations: Option<Vec<crate::marketplace::Operation>>,
+    pub prebound_operations: Option<Vec<crate::catalog::Operation>>,
     /// Item types pre-bound by `Telemetry::marketplace` (`None`: all).
-    pub prebound_item_types: Option<Vec<crate::marketplace::ItemType>>,
+    pub prebound_item_types: Option<Vec<crate::catalog::ItemType>>,
     /// Level of the per-operation log events, `None` when off (the default).
     pub operation_events: Option<tracing::Level>,
     /// Resource attribute keys put on every scraped series as labels (default none).

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use opentelemetry::metrics::{BoundCounter, Counter, Gauge, Meter};
 use opentelemetry::KeyValue;
 
-use super::bound_rows::BoundRows;
 use super::catalog;
-use super::label_table::LabelTable;
-use super::labels::{CacheResult, ErrorCode, Label, Operation};
 use super::operation::{OpInstruments, OperationGuard, Prebind, SharedNames};
+use crate::catalog::bound_rows::BoundRows;
+use crate::catalog::LabelTable;
+use crate::catalog::{CacheResult, ErrorCode, Label, Operation};
 
 pub(super) struct CacheInstruments {
     pub(super) names: Vec<String>,
@@ -201,7 +201,7 @@ impl CacheLookup<'_> {
     fn end(self, result: CacheResult) {
         let hit = result == CacheResult::Hit;
         self.cache.record(result);
-        super::with_active_span(|span| {
+        crate::catalog::with_active_span(|span| {
             span.set_attribute(opentelemetry::KeyValue::new("marketplace.cache.hit", hit));
         });
         let mut op = self.op;

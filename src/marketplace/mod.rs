@@ -30,12 +30,11 @@
 //! # }
 //! ```
 
-pub(crate) mod bound_rows;
 mod cache;
-pub mod catalog;
-mod label_table;
-mod labels;
 mod operation;
+
+/// The shared catalog ([`crate::catalog`]), under its former path.
+pub use crate::catalog;
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -46,15 +45,14 @@ use std::sync::OnceLock;
 use opentelemetry::metrics::{BoundGauge, Gauge, Meter};
 use opentelemetry::KeyValue;
 
-pub use cache::{Cache, CacheLookup};
-pub use label_table::{LabelKey, LabelTable, MAX_ROWS, MAX_VALUE_LEN, OTHER};
-pub use labels::{
-    CacheResult, ErrorCode, ErrorCodeOf, ItemType, Label, Operation, Outcome, QueryKind,
+pub use crate::catalog::{
+    CacheResult, ErrorCode, ErrorCodeOf, ItemType, Label, LabelKey, LabelTable, Operation,
+    OperationResult, Outcome, QueryKind, MAX_ROWS, MAX_VALUE_LEN, OTHER,
 };
-pub use operation::{LabeledOperation, OperationGuard, OperationMetrics, OperationResult};
+pub use cache::{Cache, CacheLookup};
+pub use operation::{LabeledOperation, OperationGuard, OperationMetrics};
 
 use cache::CacheInstruments;
-pub(crate) use operation::mark_span_error_type;
 use operation::{OpInstruments, Prebind, SharedNames};
 
 /// Label value of caches not registered at init.
@@ -527,25 +525,4 @@ impl MarketplaceMetrics {
     pub fn namespace(&self) -> Option<&str> {
         self.inner.namespace.as_deref()
     }
-}
-
-/// Runs `f` on the active OpenTelemetry span, if there is one that records.
-///
-/// tracing-opentelemetry (context activation, on in our subscriber and by default) makes the
-/// OTel span of the entered `tracing` span the active one, so this reaches the same span as
-/// `tracing::Span::current().set_attribute(..)` — without cloning the `tracing` span and
-/// looking its extensions up in the registry (~140 ns a call with our subscriber, against
-/// ~20 ns here: `benches/hot_path_in_span.rs`). A `tracing` span the trace filter excludes has
-/// no OTel span: the nearest exported ancestor gets the attribute.
-#[inline]
-pub(crate) fn with_active_span(f: impl FnOnce(&opentelemetry::trace::SpanRef<'_>)) {
-    use opentelemetry::trace::TraceContextExt as _;
-    opentelemetry::Context::map_current(|cx| {
-        if cx.has_active_span() {
-            let span = cx.span();
-            if span.is_recording() {
-                f(&span);
-            }
-        }
-    });
 }

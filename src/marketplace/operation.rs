@@ -12,12 +12,11 @@ use std::sync::{Arc, OnceLock};
 use opentelemetry::metrics::{
     BoundCounter, BoundHistogram, BoundUpDownCounter, Counter, Histogram, Meter, UpDownCounter,
 };
-use opentelemetry::trace::Status;
 use opentelemetry::KeyValue;
 
 use super::catalog::{self, InstrumentSpec};
-use super::label_table::{LabelKey, LabelTable};
-use super::labels::{ErrorCode, ErrorCodeOf, Label, Outcome};
+use crate::catalog::{mark_span_error, LabelKey, LabelTable, OperationResult};
+use crate::catalog::{ErrorCode, ErrorCodeOf, Label, Outcome};
 use crate::exemplars::{Exemplars, SeriesExemplars};
 
 /// Bound instruments of one label row: a duration per outcome, the result histogram.
@@ -286,30 +285,6 @@ impl std::fmt::Debug for OperationGuard<'_> {
     }
 }
 
-/// What an operation can be finished with: `Result<T, E>` or `&Result<T, E>` where the error
-/// names its [`ErrorCode`] through [`ErrorCodeOf`].
-pub trait OperationResult {
-    /// `Ok(())` for success, `Err(code)` for failure.
-    fn outcome(&self) -> Result<(), ErrorCode>;
-}
-
-impl<T, E: ErrorCodeOf> OperationResult for Result<T, E> {
-    #[inline]
-    fn outcome(&self) -> Result<(), ErrorCode> {
-        match self {
-            Ok(_) => Ok(()),
-            Err(e) => Err(e.error_code()),
-        }
-    }
-}
-
-impl<T, E: ErrorCodeOf> OperationResult for &Result<T, E> {
-    #[inline]
-    fn outcome(&self) -> Result<(), ErrorCode> {
-        (**self).outcome()
-    }
-}
-
 impl OperationGuard<'_> {
     /// Records the outcome from `result` (and the error code on `Err`), then returns `result`
     /// so it can end a function.
@@ -353,7 +328,7 @@ impl OperationGuard<'_> {
                 self.results.store(count, Ordering::Relaxed);
             }
             let count = count.min(i64::MAX as u64) as i64;
-            super::with_active_span(|span| {
+            crate::catalog::with_active_span(|span| {
                 span.set_attribute(KeyValue::new("marketplace.results", count));
             });
         }
@@ -485,19 +460,6 @@ impl Drop for OperationGuard<'_> {
     fn drop(&mut self) {
         self.end(Outcome::Cancelled, None);
     }
-}
-
-/// Sets OpenTelemetry status *error* and `error.type` on the current span.
-pub(crate) fn mark_span_error(code: ErrorCode) {
-    mark_span_error_type(code.as_str());
-}
-
-/// Sets OpenTelemetry status *error* and `error.type` = `error_type` on the current span.
-pub(crate) fn mark_span_error_type(error_type: &'static str) {
-    super::with_active_span(|span| {
-        span.set_attribute(KeyValue::new("error.type", error_type));
-        span.set_status(Status::error(error_type));
-    });
 }
 
 /// Telemetry for an operation of your own with a bounded label `L`: a duration histogram

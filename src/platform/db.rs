@@ -12,8 +12,8 @@ use opentelemetry::KeyValue;
 
 use super::timed::{TimedCall, TimedRows};
 use super::{BoundRows, Lazy};
-use crate::marketplace::catalog;
-use crate::marketplace::{ErrorCodeOf, LabelKey, LabelTable, OperationResult};
+use crate::catalog;
+use crate::catalog::{ErrorCodeOf, LabelKey, LabelTable, OperationResult};
 
 // === DB client ===
 
@@ -21,15 +21,15 @@ use crate::marketplace::{ErrorCodeOf, LabelKey, LabelTable, OperationResult};
 /// see the semconv list): `db.client.operation.duration` per registered
 /// `db.operation.name` × `db.collection.name` (with `error.type` on failure) and
 /// `db.client.response.returned_rows`. From
-/// [`MarketplaceMetrics::db_client`](crate::marketplace::MarketplaceMetrics::db_client).
+/// [`Platform::db_client`](crate::platform::Platform::db_client).
 ///
 /// # Examples
 ///
 /// ```
 /// # let meter = opentelemetry::global::meter("docs");
-/// # let metrics = marketplace_telemetry::marketplace::MarketplaceMetrics::new(&meter);
+/// # let platform = marketplace_telemetry::platform::Platform::new(&meter);
 /// use marketplace_telemetry::marketplace::ErrorCode;
-/// let db = metrics.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "users"]);
+/// let db = platform.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "users"]);
 /// let select = db.key("SELECT", "packages"); // resolve once
 /// let call = db.query_key(select);
 /// call.returned_rows(20);
@@ -100,7 +100,7 @@ impl DbClient {
     }
 
     /// Times a future returning `Result` (`error.type` from its error's
-    /// [`ErrorCode`](crate::marketplace::ErrorCode)).
+    /// [`ErrorCode`](crate::catalog::ErrorCode)).
     pub async fn time<F, T, E>(&self, key: LabelKey, fut: F) -> Result<T, E>
     where
         F: std::future::Future<Output = Result<T, E>>,
@@ -221,7 +221,7 @@ struct PoolsInner {
 }
 
 /// The registered connection pools (`db.client.connection.pool.name`), from
-/// [`MarketplaceMetrics::connection_pools`](crate::marketplace::MarketplaceMetrics::connection_pools).
+/// [`Platform::connection_pools`](crate::platform::Platform::connection_pools).
 /// `db.client.connection.count` (idle/used), `.max` and `.pending_requests` are observed at
 /// each collection from the pool's state; `.timeouts`, `.wait_time`, `.use_time` and
 /// `.create_time` are recorded as they happen. Feed a pool either with [`ConnectionPool::acquire`]
@@ -232,9 +232,9 @@ struct PoolsInner {
 ///
 /// ```
 /// # let meter = opentelemetry::global::meter("docs");
-/// # let metrics = marketplace_telemetry::marketplace::MarketplaceMetrics::new(&meter);
+/// # let platform = marketplace_telemetry::platform::Platform::new(&meter);
 /// use marketplace_telemetry::platform::PoolStatus;
-/// let pools = metrics.connection_pools(["main", "replica"]);
+/// let pools = platform.connection_pools(["main", "replica"]);
 ///
 /// let main = pools.pool("main");       // guards: you wrap the checkout
 /// main.set_max(10);

@@ -10,8 +10,8 @@ use opentelemetry::KeyValue;
 
 use super::timed::{TimedCall, TimedRows};
 use super::Lazy;
-use crate::marketplace::catalog;
-use crate::marketplace::{ErrorCodeOf, Label, LabelKey, LabelTable, OperationResult};
+use crate::catalog;
+use crate::catalog::{ErrorCodeOf, Label, LabelKey, LabelTable, OperationResult};
 
 crate::label_enum! {
     /// `gen_ai.operation.name` (the semconv values).
@@ -39,17 +39,17 @@ crate::label_enum! {
 /// LLM calls per `gen_ai.operation.name` × registered `gen_ai.provider.name` /
 /// `gen_ai.request.model` pairs (an unregistered model of a known provider counts as
 /// `(provider, other)`, an unknown provider as `(other, other)`), from
-/// [`MarketplaceMetrics::gen_ai`](crate::marketplace::MarketplaceMetrics::gen_ai). The
+/// [`Platform::gen_ai`](crate::platform::Platform::gen_ai). The
 /// operations given there are pre-bound; others are bound on first use.
 ///
 /// # Examples
 ///
 /// ```
 /// # let meter = opentelemetry::global::meter("docs");
-/// # let metrics = marketplace_telemetry::marketplace::MarketplaceMetrics::new(&meter);
+/// # let platform = marketplace_telemetry::platform::Platform::new(&meter);
 /// use marketplace_telemetry::marketplace::ErrorCode;
 /// use marketplace_telemetry::platform::GenAiOperation;
-/// let llm = metrics.gen_ai(
+/// let llm = platform.gen_ai(
 ///     [GenAiOperation::Chat],
 ///     [("openai", "gpt-4o"), ("anthropic", "claude-sonnet-4")],
 /// );
@@ -91,7 +91,7 @@ impl GenAi {
         let per_op = models.len();
         // The listed operations' registered rows; `other` rows bind on first use.
         let fallback: Vec<bool> = (0..table.len())
-            .map(|r| table.is_fallback(crate::marketplace::LabelKey(r as u32)))
+            .map(|r| table.is_fallback(crate::catalog::LabelKey(r as u32)))
             .collect();
         let prebound = |row: usize| {
             !fallback[row] && operations.iter().any(|o| row / per_op.max(1) == o.index())

@@ -10,21 +10,21 @@ use opentelemetry::KeyValue;
 
 use super::timed::{TimedCall, TimedRows};
 use super::BoundRows;
-use crate::marketplace::catalog;
-use crate::marketplace::{LabelKey, LabelTable};
+use crate::catalog;
+use crate::catalog::{LabelKey, LabelTable};
 
 const DESTINATION: &str = "messaging.destination.name";
 
 /// The queues of one `messaging.system` (`kafka`, `rabbitmq`, `aws_sqs`, `nats`… — the semconv
 /// values where one applies), from
-/// [`MarketplaceMetrics::messaging`](crate::marketplace::MarketplaceMetrics::messaging).
+/// [`Platform::messaging`](crate::platform::Platform::messaging).
 ///
 /// # Examples
 ///
 /// ```
 /// # let meter = opentelemetry::global::meter("docs");
-/// # let metrics = marketplace_telemetry::marketplace::MarketplaceMetrics::new(&meter);
-/// let queues = metrics.messaging("rabbitmq", ["installs", "index"]);
+/// # let platform = marketplace_telemetry::platform::Platform::new(&meter);
+/// let queues = platform.messaging("rabbitmq", ["installs", "index"]);
 /// let installs = queues.queue("installs");
 /// installs.sent(1);                         // messaging_client_sent_messages_total
 /// installs.consumed(1);                     // messaging_client_consumed_messages_total

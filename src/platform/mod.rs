@@ -7,22 +7,22 @@
 //! the rest (queue depth, dead letters, breakers, rate limits, cost). The full list with units
 //! and labels is [`catalog::PLATFORM`].
 //!
-//! Every handle is created once at startup from [`MarketplaceMetrics`] with its label values
+//! Every handle is created once at startup from [`Platform`] with its label values
 //! registered ([`LabelTable`]: unknown values count as `other`), pre-bound, cheap to clone and
 //! allocation-free per call.
 //!
 //! ```
 //! # let meter = opentelemetry::global::meter("docs");
-//! use marketplace_telemetry::marketplace::{ErrorCode, MarketplaceMetrics};
-//! use marketplace_telemetry::platform::{BreakerState, GenAiOperation};
+//! use marketplace_telemetry::marketplace::ErrorCode;
+//! use marketplace_telemetry::platform::{BreakerState, GenAiOperation, Platform};
 //!
-//! let metrics = MarketplaceMetrics::new(&meter);
-//! let db = metrics.db_client("postgresql", ["SELECT", "INSERT"], ["packages"]);
-//! let pools = metrics.connection_pools(["main"]);
-//! let queues = metrics.messaging("rabbitmq", ["installs"]);
-//! let llm = metrics.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
-//! let breakers = metrics.circuit_breakers(["rdf"]);
-//! let limiters = metrics.rate_limiters(["api"]);
+//! let platform = Platform::new(&meter);       // or `telemetry.platform()`
+//! let db = platform.db_client("postgresql", ["SELECT", "INSERT"], ["packages"]);
+//! let pools = platform.connection_pools(["main"]);
+//! let queues = platform.messaging("rabbitmq", ["installs"]);
+//! let llm = platform.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
+//! let breakers = platform.circuit_breakers(["rdf"]);
+//! let limiters = platform.rate_limiters(["api"]);
 //!
 //! let pool = pools.pool("main");
 //! pool.set_max(10);
@@ -44,11 +44,10 @@
 //! limiters.limiter("api").record(false);          // limited
 //! ```
 //!
-//! [`MarketplaceMetrics`]: crate::marketplace::MarketplaceMetrics
-//! [`LabelTable`]: crate::marketplace::LabelTable
-//! [`catalog::SEMCONV`]: crate::marketplace::catalog::SEMCONV
-//! [`catalog::SEMCONV_GENAI`]: crate::marketplace::catalog::SEMCONV_GENAI
-//! [`catalog::PLATFORM`]: crate::marketplace::catalog::PLATFORM
+//! [`LabelTable`]: crate::catalog::LabelTable
+//! [`catalog::SEMCONV`]: crate::catalog::SEMCONV
+//! [`catalog::SEMCONV_GENAI`]: crate::catalog::SEMCONV_GENAI
+//! [`catalog::PLATFORM`]: crate::catalog::PLATFORM
 
 mod db;
 mod genai;
@@ -77,14 +76,64 @@ use resilience::name_table;
 
 use std::borrow::Cow;
 
-pub(crate) use crate::marketplace::bound_rows::{Bind, BoundRows};
-use crate::marketplace::catalog::InstrumentSpec;
-use crate::marketplace::{LabelTable, MarketplaceMetrics};
+pub(crate) use crate::catalog::bound_rows::{Bind, BoundRows};
+use crate::catalog::InstrumentSpec;
+use crate::catalog::LabelTable;
 use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter};
 
-/// The platform handles are created from [`MarketplaceMetrics`]: its meter, and its namespace
-/// for our own instrument names.
-impl MarketplaceMetrics {
+/// The factory of the platform handles: a meter, and the namespace of our own instrument names
+/// (the semantic-convention ones never take it). Get it from
+/// [`Telemetry::platform`](crate::Telemetry::platform) (the pipeline's meter and the configured
+/// namespace) or build it from any meter with [`Platform::new`]. Cheap to clone; create each
+/// handle once at startup and keep it in your state.
+///
+/// ```
+/// use marketplace_telemetry::platform::{DbClient, Platform};
+///
+/// let meter = opentelemetry::global::meter("docs");
+/// let platform = Platform::new(&meter).with_namespace("shop");
+/// let db: DbClient = platform.db_client("postgresql", ["SELECT"], ["orders"]);
+/// db.query("SELECT", "orders").succeed();
+/// ```
+#[derive(Clone)]
+pub struct Platform {
+    meter: Meter,
+    namespace: Option<std::sync::Arc<str>>,
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform")
+            .field("namespace", &self.namespace)
+            .finish()
+    }
+}
+
+impl Platform {
+    /// The platform handles over `meter`, without a namespace.
+    pub fn new(meter: &Meter) -> Self {
+        Platform {
+            meter: meter.clone(),
+            namespace: None,
+        }
+    }
+
+    /// Prefixes our own instrument names (`shop.marketplace.queue.depth`); the semantic-convention
+    /// instruments keep their names.
+    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
+        let ns: String = namespace.into();
+        self.namespace = (!ns.trim().is_empty()).then(|| ns.trim().into());
+        self
+    }
+
+    fn meter_ref(&self) -> &Meter {
+        &self.meter
+    }
+
+    fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
     /// Database calls of one `db.system.name` over registered `db.operation.name` ×
     /// `db.collection.name` values (see [`DbClient`]).
     pub fn db_client<O, C>(

@@ -8,8 +8,8 @@ use opentelemetry::metrics::{Counter, Gauge, Meter};
 use opentelemetry::KeyValue;
 
 use super::{Bind, BoundRows};
-use crate::marketplace::catalog;
-use crate::marketplace::{Label, LabelKey, LabelTable};
+use crate::catalog;
+use crate::catalog::{Label, LabelKey, LabelTable};
 
 crate::label_enum! {
     /// A circuit breaker's state (label `state`).
@@ -56,7 +56,7 @@ fn bind_rows<I: Bind, L: Label>(table: &LabelTable, instrument: I) -> BoundRows<
 }
 
 /// The registered circuit breakers (label `breaker`), from
-/// [`MarketplaceMetrics::circuit_breakers`](crate::marketplace::MarketplaceMetrics::circuit_breakers):
+/// [`Platform::circuit_breakers`](crate::platform::Platform::circuit_breakers):
 /// `marketplace.circuit_breaker.state` (1 on the current state, 0 on the others; every breaker
 /// starts closed), `.calls` by result and `.transitions` by the state entered.
 ///
@@ -64,9 +64,9 @@ fn bind_rows<I: Bind, L: Label>(table: &LabelTable, instrument: I) -> BoundRows<
 ///
 /// ```
 /// # let meter = opentelemetry::global::meter("docs");
-/// # let metrics = marketplace_telemetry::marketplace::MarketplaceMetrics::new(&meter);
+/// # let platform = marketplace_telemetry::platform::Platform::new(&meter);
 /// use marketplace_telemetry::platform::BreakerState;
-/// let breakers = metrics.circuit_breakers(["rdf", "registry"]);
+/// let breakers = platform.circuit_breakers(["rdf", "registry"]);
 /// let rdf = breakers.breaker("rdf");
 /// rdf.record_failure();
 /// assert!(rdf.set_state(BreakerState::Open));   // a transition: counted
@@ -240,7 +240,7 @@ impl CircuitBreaker {
 }
 
 /// The registered rate limiters (label `limiter`), from
-/// [`MarketplaceMetrics::rate_limiters`](crate::marketplace::MarketplaceMetrics::rate_limiters):
+/// [`Platform::rate_limiters`](crate::platform::Platform::rate_limiters):
 /// `marketplace.rate_limit.decisions` (allowed/limited) and `marketplace.rate_limit.usage`
 /// (share of the window's budget used, 0–1).
 ///
@@ -248,8 +248,8 @@ impl CircuitBreaker {
 ///
 /// ```
 /// # let meter = opentelemetry::global::meter("docs");
-/// # let metrics = marketplace_telemetry::marketplace::MarketplaceMetrics::new(&meter);
-/// let limiters = metrics.rate_limiters(["api", "llm"]);
+/// # let platform = marketplace_telemetry::platform::Platform::new(&meter);
+/// let limiters = platform.rate_limiters(["api", "llm"]);
 /// let api = limiters.limiter("api");
 /// api.record(true);        // allowed
 /// api.record(false);       // limited

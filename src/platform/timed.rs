@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use opentelemetry::metrics::{BoundHistogram, Histogram};
 use opentelemetry::KeyValue;
 
-use crate::marketplace::{ErrorCode, ErrorCodeOf, Label, LabelTable, OperationResult};
+use crate::catalog::{ErrorCode, ErrorCodeOf, Label, LabelTable, OperationResult};
 
 /// `error.type` of an operation dropped before it finished.
 pub const CANCELLED: &str = "cancelled";
@@ -100,9 +100,9 @@ impl TimedRows {
 ///
 /// ```
 /// # let meter = opentelemetry::global::meter("docs");
-/// # let metrics = marketplace_telemetry::marketplace::MarketplaceMetrics::new(&meter);
+/// # let platform = marketplace_telemetry::platform::Platform::new(&meter);
 /// use marketplace_telemetry::marketplace::ErrorCode;
-/// let db = metrics.db_client("postgresql", ["SELECT"], ["packages"]);
+/// let db = platform.db_client("postgresql", ["SELECT"], ["packages"]);
 /// let call = db.query("SELECT", "packages");
 /// let rows: Result<Vec<u8>, ErrorCode> = Ok(vec![1, 2]);
 /// let rows = call.finish(rows); // db_client_operation_duration_seconds{…} (no error_type)
@@ -176,7 +176,7 @@ impl<'a> TimedCall<'a> {
         self.rows
             .record(self.row, self.start.elapsed().as_secs_f64(), error);
         if let Some(code) = error {
-            crate::marketplace::mark_span_error_type(error_type(code));
+            crate::catalog::mark_span_error_type(error_type(code));
         }
     }
 }

@@ -31,15 +31,16 @@ fn config_matrix_child() {
     let config = TelemetryConfig::from_env().expect("a valid configuration");
     let telemetry = init_telemetry(config).expect("init_telemetry");
     let metrics = telemetry.marketplace();
+    let platform = telemetry.platform();
     // The platform handles create observable instruments (pool counts): with no reader they
     // used to print an SDK ERROR per instrument.
-    let pools = metrics.connection_pools(["main"]);
+    let pools = platform.connection_pools(["main"]);
     pools.pool("main").set_max(4);
-    let db = metrics.db_client("postgresql", ["SELECT"], ["packages"]);
-    let breakers = metrics.circuit_breakers(["rdf"]);
+    let db = platform.db_client("postgresql", ["SELECT"], ["packages"]);
+    let breakers = platform.circuit_breakers(["rdf"]);
     breakers.breaker("rdf").set_state(BreakerState::Open);
-    let llm = metrics.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
-    let queues = metrics.messaging("rabbitmq", ["installs"]);
+    let llm = platform.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
+    let queues = platform.messaging("rabbitmq", ["installs"]);
     queues.queue("installs").sent(1);
 
     for _round in 0..3 {

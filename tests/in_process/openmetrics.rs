@@ -65,9 +65,10 @@ fn prometheus_gets_openmetrics_a_strict_parser_accepts_with_the_same_series() {
         metrics.search(ItemType::Package).fail(ErrorCode::NotFound);
         metrics.install(ItemType::Package).succeed();
     });
-    let pools = metrics.connection_pools(["main"]);
+    let pools = telemetry.platform().connection_pools(["main"]);
     pools.pool("main").set_max(4);
-    metrics
+    telemetry
+        .platform()
         .rate_limiters(["api"])
         .limiter("api")
         .set_usage(1, 2);

@@ -16,7 +16,7 @@ use marketplace_telemetry::TelemetryConfig;
 fn db_calls_use_semconv_attributes_and_error_type_only_on_failure() {
     let t = TestTelemetry::new();
     let db = t
-        .marketplace()
+        .platform()
         .db_client("postgresql", ["SELECT", "INSERT"], ["packages"]);
     let call = db.query("SELECT", "packages");
     call.returned_rows(7);
@@ -67,7 +67,7 @@ fn db_calls_use_semconv_attributes_and_error_type_only_on_failure() {
 #[test]
 fn pools_report_idle_used_pending_max_from_guards_or_a_callback() {
     let t = TestTelemetry::new();
-    let pools = t.marketplace().connection_pools(["main", "replica"]);
+    let pools = t.platform().connection_pools(["main", "replica"]);
     let main = pools.pool("main");
     main.set_max(10);
     main.set_open(4);
@@ -128,7 +128,7 @@ fn pools_report_idle_used_pending_max_from_guards_or_a_callback() {
 #[test]
 fn queues_count_sent_consumed_processed_and_set_depths() {
     let t = TestTelemetry::new();
-    let queues = t.marketplace().messaging("rabbitmq", ["installs"]);
+    let queues = t.platform().messaging("rabbitmq", ["installs"]);
     let q = queues.queue("installs");
     q.sent(3);
     q.consumed(2);
@@ -169,7 +169,7 @@ fn queues_count_sent_consumed_processed_and_set_depths() {
 #[test]
 fn llm_calls_record_tokens_cost_and_errors_per_registered_model() {
     let t = TestTelemetry::new();
-    let llm = t.marketplace().gen_ai(
+    let llm = t.platform().gen_ai(
         [GenAiOperation::Chat],
         [("openai", "gpt-4o"), ("anthropic", "claude-sonnet-4")],
     );
@@ -225,8 +225,7 @@ fn llm_calls_record_tokens_cost_and_errors_per_registered_model() {
 #[test]
 fn breakers_and_rate_limiters_count_and_show_state() {
     let t = TestTelemetry::new();
-    let m = t.marketplace();
-    let rdf = m.circuit_breakers(["rdf"]).breaker("rdf");
+    let rdf = t.platform().circuit_breakers(["rdf"]).breaker("rdf");
     let state = |s| {
         t.value(
             "marketplace.circuit_breaker.state",
@@ -256,7 +255,7 @@ fn breakers_and_rate_limiters_count_and_show_state() {
         );
     }
 
-    let api = m.rate_limiters(["api"]).limiter("api");
+    let api = t.platform().rate_limiters(["api"]).limiter("api");
     api.record(true);
     api.record(true);
     api.record(false);
@@ -408,12 +407,13 @@ fn other_rows(body: &str) -> Vec<&str> {
 fn nothing_recorded_means_no_series_for_a_name_nobody_registered() {
     let telemetry = common::metrics_only(TelemetryConfig::builder());
     let m = telemetry.marketplace();
-    let _db = m.db_client("postgresql", ["SELECT", "INSERT"], ["packages"]);
-    let pools = m.connection_pools(["main"]);
-    let _queues = m.messaging("rabbitmq", ["installs"]);
-    let _llm = m.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
-    let breakers = m.circuit_breakers(["rdf"]);
-    let _limiters = m.rate_limiters(["api"]);
+    let platform = telemetry.platform();
+    let _db = platform.db_client("postgresql", ["SELECT", "INSERT"], ["packages"]);
+    let pools = platform.connection_pools(["main"]);
+    let _queues = platform.messaging("rabbitmq", ["installs"]);
+    let _llm = platform.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
+    let breakers = platform.circuit_breakers(["rdf"]);
+    let _limiters = platform.rate_limiters(["api"]);
     // The realistic service of issue 25: 7 packages × 2 tiers, one labeled operation.
     let packages = ["serde", "tokio", "axum", "hyper", "tonic", "rand", "regex"];
     let table = LabelTable::new("package", packages).cross("tier", ["free", "pro"]);
@@ -463,6 +463,7 @@ fn platform_handles_add_their_registered_rows_to_the_series_budget() {
     let telemetry =
         common::metrics_only(TelemetryConfig::builder().with_marketplace_operations([]));
     let m = telemetry.marketplace();
+    let platform = telemetry.platform();
     let count = || samples(&telemetry.scrape_handler().expect("scrape").render());
     let mut last = count();
     let mut delta = || {
@@ -471,15 +472,15 @@ fn platform_handles_add_their_registered_rows_to_the_series_budget() {
         last = now;
         d
     };
-    let _pool = m.connection_pools(["main"]);
+    let _pool = platform.connection_pools(["main"]);
     let pool = delta();
-    let _db = m.db_client("postgresql", ["SELECT"], ["packages"]);
+    let _db = platform.db_client("postgresql", ["SELECT"], ["packages"]);
     let db = delta();
-    let _queue = m.messaging("rabbitmq", ["installs"]);
+    let _queue = platform.messaging("rabbitmq", ["installs"]);
     let queue = delta();
-    let _llm = m.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
+    let _llm = platform.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
     let llm = delta();
-    let _breaker = m.circuit_breakers(["rdf"]);
+    let _breaker = platform.circuit_breakers(["rdf"]);
     let breaker = delta();
     let packages = ["serde", "tokio", "axum", "hyper", "tonic", "rand", "regex"];
     let _op = m.labeled_operation(
@@ -508,4 +509,37 @@ fn platform_handles_add_their_registered_rows_to_the_series_budget() {
         );
     }
     telemetry.shutdown().unwrap();
+}
+
+/// Services written against the former paths still compile and record the same series: the
+/// platform constructors on `MarketplaceMetrics` (deprecated), the label types under
+/// `marketplace::` and `marketplace::catalog`.
+#[test]
+#[allow(deprecated)]
+fn the_former_paths_still_compile_and_record() {
+    use marketplace_telemetry::marketplace::catalog::{InstrumentSpec, CATALOG};
+    use marketplace_telemetry::marketplace::{LabelKey, OperationResult, OTHER};
+    let t = TestTelemetry::new();
+    let m = t.marketplace();
+    m.db_client("postgresql", ["SELECT"], ["packages"])
+        .query("SELECT", "packages")
+        .succeed();
+    m.connection_pools(["main"]).pool("main").set_max(3);
+    m.messaging("rabbitmq", ["installs"]).queue("installs").sent(1);
+    m.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")])
+        .call(GenAiOperation::Chat, "openai", "gpt-4o")
+        .succeed();
+    m.circuit_breakers(["rdf"]).breaker("rdf").record_success();
+    m.rate_limiters(["api"]).limiter("api").record(true);
+    assert_eq!(
+        t.value("db.client.operation.duration", &[("db.operation.name", "SELECT")]),
+        1.0
+    );
+    assert_eq!(t.value("messaging.client.sent.messages", &[]), 1.0);
+    let spec: &InstrumentSpec = &CATALOG[0];
+    assert!(!spec.name.is_empty());
+    let _: Option<LabelKey> = None;
+    assert_eq!(OTHER, "other");
+    let ok: Result<(), ErrorCode> = Ok(());
+    assert!(ok.outcome().is_ok());
 }

@@ -83,7 +83,7 @@ fn prometheus_stores_the_text_formats_series_under_both_translation_strategies()
         metrics.search(ItemType::Plugin).succeed();
         metrics.install(ItemType::Package).fail(ErrorCode::Timeout);
         metrics.cache("default").hit();
-        let breakers = metrics.circuit_breakers(["rdf"]);
+        let breakers = telemetry.platform().circuit_breakers(["rdf"]);
         breakers.breaker("rdf").record_failure();
         let meter = telemetry.meter();
         meter

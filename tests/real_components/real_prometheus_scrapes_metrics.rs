@@ -182,7 +182,7 @@ fn promtool_flags_only_the_semconv_connection_count_name() {
         return;
     };
     let telemetry = metrics_only(TelemetryConfig::builder());
-    let m = telemetry.marketplace();
+    let m = telemetry.platform();
     let pools = m.connection_pools(["main"]);
     pools.pool("main").set_max(4);
     let db = m.db_client("postgresql", ["SELECT"], ["packages"]);

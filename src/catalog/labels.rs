@@ -53,7 +53,7 @@ macro_rules! label_enum {
             $( $(#[$vmeta])* #[doc = concat!("`", $value, "`")] $variant ),+
         }
 
-        impl $crate::marketplace::Label for $name {
+        impl $crate::catalog::Label for $name {
             const KEY: &'static str = $key;
             const ALL: &'static [Self] = &[$($name::$variant),+];
             #[inline]
@@ -70,7 +70,7 @@ macro_rules! label_enum {
 
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str($crate::marketplace::Label::as_str(*self))
+                f.write_str($crate::catalog::Label::as_str(*self))
             }
         }
     };
