@@ -97,7 +97,10 @@ struct Platform {
 }
 
 impl Platform {
-    fn new(metrics: &MarketplaceMetrics, handles: &marketplace_telemetry::platform::Platform) -> Self {
+    fn new(
+        metrics: &MarketplaceMetrics,
+        handles: &marketplace_telemetry::platform::Platform,
+    ) -> Self {
         let pool = handles.connection_pools(["main"]).pool("main");
         pool.set_max(8);
         pool.set_open(8);
@@ -458,8 +461,78 @@ fn flag(name: &str) -> bool {
     std::env::args().any(|a| a == name)
 }
 
+/// The options the demo takes: (name, value, meaning). `--help` prints them.
+const OPTIONS: &[(&str, &str, &str)] = &[
+    (
+        "--port",
+        "PORT",
+        "port of the demo's HTTP API (default 8080; 0: any free port)",
+    ),
+    ("--concurrency", "N", "load-generating workers (default 4)"),
+    ("--no-load", "", "serve only, generate no load"),
+    (
+        "--duration",
+        "SECONDS",
+        "stop after this long (default: until SIGTERM/SIGINT)",
+    ),
+    (
+        "--namespace",
+        "NS",
+        "prefix every domain series (mockforge_marketplace_...)",
+    ),
+    (
+        "--service-version",
+        "VERSION",
+        "service.version (default the crate version)",
+    ),
+    ("--help", "", "print this help and exit"),
+];
+
+fn usage() -> String {
+    let mut out = String::from(
+        "usage: marketplace_demo [OPTIONS]\n\nA marketplace service with load, instrumented by \
+         marketplace-telemetry (configured by OTEL_* variables, RUST_LOG, OTEL_CONFIG_FILE).\n\n\
+         options:\n",
+    );
+    for (name, value, meaning) in OPTIONS {
+        out.push_str(&format!(
+            "  {:<28} {meaning}\n",
+            format!("{name} {value}").trim_end()
+        ));
+    }
+    out
+}
+
+/// `Err(message)` for an argument that is no option, or an option missing its value.
+fn check_args(args: &[String]) -> Result<(), String> {
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        match OPTIONS.iter().find(|(name, _, _)| name == a) {
+            Some((_, value, _)) if !value.is_empty() => {
+                if args.get(i + 1).is_none() {
+                    return Err(format!("{a} needs a value"));
+                }
+                i += 2;
+            }
+            Some(_) => i += 1,
+            None => return Err(format!("unknown argument {a:?}")),
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{}", usage());
+        return ExitCode::SUCCESS;
+    }
+    if let Err(message) = check_args(&args) {
+        eprintln!("marketplace-demo: {message}\n\n{}", usage());
+        return ExitCode::from(2);
+    }
     let mut builder = TelemetryConfig::builder()
         .with_service_name("marketplace-demo")
         .with_service_version(

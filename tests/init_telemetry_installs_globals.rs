@@ -185,6 +185,53 @@ fn the_demo_never_prints_the_header_secret_even_at_trace_level_with_the_collecto
     );
 }
 
+/// `--help` prints every option and exits 0 without starting anything; an unknown option (or
+/// one missing its value) prints the usage and exits 2 — it used to start the service.
+#[test]
+fn the_demo_answers_help_and_refuses_unknown_options() {
+    let demo = common::demo_binary();
+    // Port 1 cannot be bound by a test: had the demo started, it would fail differently.
+    let help = Command::new(&demo)
+        .args(["--help"])
+        .env("OTEL_EXPORTER_PROMETHEUS_PORT", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert_eq!(help.status.code(), Some(0), "{text}");
+    for option in [
+        "--port",
+        "--concurrency",
+        "--no-load",
+        "--duration",
+        "--namespace",
+        "--service-version",
+        "--help",
+    ] {
+        assert!(
+            text.contains(option),
+            "--help should list {option}:\n{text}"
+        );
+    }
+    for args in [
+        &["--bogus"][..],
+        &["--port"][..],
+        &["--duration", "1", "stray"][..],
+    ] {
+        let out = Command::new(&demo)
+            .args(args)
+            .env("OTEL_EXPORTER_PROMETHEUS_PORT", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("usage: marketplace_demo"), "{args:?}: {err}");
+        assert!(
+            !err.contains("telemetry started"),
+            "{args:?} started the service: {err}"
+        );
+    }
+}
+
 #[test]
 fn a_bad_variable_makes_the_demo_print_the_message_and_exit_2() {
     let mut cmd = Command::new(common::demo_binary());

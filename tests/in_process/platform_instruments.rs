@@ -525,14 +525,19 @@ fn the_former_paths_still_compile_and_record() {
         .query("SELECT", "packages")
         .succeed();
     m.connection_pools(["main"]).pool("main").set_max(3);
-    m.messaging("rabbitmq", ["installs"]).queue("installs").sent(1);
+    m.messaging("rabbitmq", ["installs"])
+        .queue("installs")
+        .sent(1);
     m.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")])
         .call(GenAiOperation::Chat, "openai", "gpt-4o")
         .succeed();
     m.circuit_breakers(["rdf"]).breaker("rdf").record_success();
     m.rate_limiters(["api"]).limiter("api").record(true);
     assert_eq!(
-        t.value("db.client.operation.duration", &[("db.operation.name", "SELECT")]),
+        t.value(
+            "db.client.operation.duration",
+            &[("db.operation.name", "SELECT")]
+        ),
         1.0
     );
     assert_eq!(t.value("messaging.client.sent.messages", &[]), 1.0);
