@@ -425,7 +425,7 @@ fn exemplars(c: &mut Criterion) {
     let p = provider();
     let meter = p.meter("bench-exemplars");
     let build = |store: Option<Exemplars>, ns: &str| {
-        let b = MarketplaceMetrics::builder(&meter).with_namespace(ns);
+        let b = MarketplaceMetrics::builder(&meter).with_metrics_namespace(ns);
         match store {
             Some(s) => b.with_exemplars(s),
             None => b,

@@ -24,7 +24,8 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features
 
 step "cargo check --no-default-features (feature combinations compile)"
 cargo check --lib --no-default-features
-cargo check --lib --no-default-features --features http
+cargo check --lib --no-default-features --features otlp-http
+cargo check --lib --no-default-features --features http   # the former name still works
 
 step "build examples (the secret and assets tests run the demo as a child process)"
 cargo build --all-features --examples

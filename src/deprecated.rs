@@ -15,7 +15,7 @@ impl MarketplaceMetrics {
     fn platform_handles(&self) -> Platform {
         let platform = Platform::new(self.meter_ref());
         match self.namespace() {
-            Some(ns) => platform.with_namespace(ns),
+            Some(ns) => platform.with_metrics_namespace(ns),
             None => platform,
         }
     }

@@ -76,8 +76,13 @@ pub use config::{LogWriter, TelemetryConfig, TelemetryConfigBuilder};
 pub use error::{Error, Result};
 pub use exemplars::{ExemplarFilter, Exemplars};
 pub use openmetrics::{ExpositionFormat, OPENMETRICS_CONTENT_TYPE};
+pub use pipeline::subscriber::tracing_dispatch;
+// Pipeline internals that were re-exported here: still reachable for code that names them,
+// out of the documented API (to be removed in the next release).
+#[doc(hidden)]
 pub use pipeline::process::PROCESS_METRICS;
-pub use pipeline::subscriber::{tracing_dispatch, EXPORTER_CRATES, EXPORT_ERROR_LOG_WINDOW};
+#[doc(hidden)]
+pub use pipeline::subscriber::{EXPORTER_CRATES, EXPORT_ERROR_LOG_WINDOW};
 pub use scrape::{ScrapeHandler, CONTENT_TYPE};
 pub use shutdown::{shutdown_signal, ShutdownSignal};
 pub use signal::{EXPORT_BATCHES, EXPORT_ITEMS};

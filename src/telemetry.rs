@@ -220,13 +220,13 @@ impl Telemetry {
                     .with_caches(self.config.caches.iter().cloned())
                     .with_operation_events(self.config.operation_events);
                 if let Some(ns) = &self.config.metrics_namespace {
-                    builder = builder.with_namespace(ns.clone());
+                    builder = builder.with_metrics_namespace(ns.clone());
                 }
                 if let Some(ops) = &self.config.prebound_operations {
-                    builder = builder.with_operations(ops.iter().copied());
+                    builder = builder.with_marketplace_operations(ops.iter().copied());
                 }
                 if let Some(types) = &self.config.prebound_item_types {
-                    builder = builder.with_item_types(types.iter().copied());
+                    builder = builder.with_marketplace_item_types(types.iter().copied());
                 }
                 builder.build()
             })
@@ -251,7 +251,7 @@ impl Telemetry {
     pub fn platform(&self) -> crate::platform::Platform {
         let platform = crate::platform::Platform::new(&self.meter());
         match &self.config.metrics_namespace {
-            Some(ns) => platform.with_namespace(ns.clone()),
+            Some(ns) => platform.with_metrics_namespace(ns.clone()),
             None => platform,
         }
     }

@@ -119,7 +119,7 @@ impl TestTelemetry {
         let mut mm = MarketplaceMetrics::builder(&meter_provider.meter(SCOPE))
             .with_caches(["default", "search", "package"]);
         if let Some(ns) = namespace {
-            mm = mm.with_namespace(ns);
+            mm = mm.with_metrics_namespace(ns);
         }
         TestTelemetry {
             spans,

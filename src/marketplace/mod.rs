@@ -141,32 +141,57 @@ impl MarketplaceMetricsBuilder {
     /// # let meter = opentelemetry::global::meter("docs");
     /// use marketplace_telemetry::marketplace::{ItemType, MarketplaceMetrics, Operation};
     /// let metrics = MarketplaceMetrics::builder(&meter)
-    ///     .with_operations([Operation::Search])
-    ///     .with_item_types([ItemType::Package])
+    ///     .with_marketplace_operations([Operation::Search])
+    ///     .with_marketplace_item_types([ItemType::Package])
     ///     .build();
     /// metrics.search(ItemType::Package).succeed(); // pre-bound
     /// metrics.install(ItemType::Plugin).succeed(); // bound now, on first use
     /// ```
-    pub fn with_operations(mut self, operations: impl IntoIterator<Item = Operation>) -> Self {
+    pub fn with_marketplace_operations(
+        mut self,
+        operations: impl IntoIterator<Item = Operation>,
+    ) -> Self {
         self.operations = Some(operations.into_iter().collect());
         self
+    }
+
+    /// Former name of [`with_marketplace_operations`](Self::with_marketplace_operations) (the
+    /// setting's name on `TelemetryConfigBuilder` too).
+    #[deprecated(since = "0.1.0", note = "use `with_marketplace_operations`")]
+    pub fn with_operations(self, operations: impl IntoIterator<Item = Operation>) -> Self {
+        self.with_marketplace_operations(operations)
     }
 
     /// The item types whose rows of the item operations (search, install, publish, download)
     /// and of `marketplace.items` are bound at build. Default: all four. Others are bound on
     /// first use.
-    pub fn with_item_types(mut self, item_types: impl IntoIterator<Item = ItemType>) -> Self {
+    pub fn with_marketplace_item_types(
+        mut self,
+        item_types: impl IntoIterator<Item = ItemType>,
+    ) -> Self {
         self.item_types = Some(item_types.into_iter().collect());
         self
+    }
+
+    /// Former name of [`with_marketplace_item_types`](Self::with_marketplace_item_types).
+    #[deprecated(since = "0.1.0", note = "use `with_marketplace_item_types`")]
+    pub fn with_item_types(self, item_types: impl IntoIterator<Item = ItemType>) -> Self {
+        self.with_marketplace_item_types(item_types)
     }
 
     /// Prefixes every instrument name: `mockforge` → `mockforge.marketplace.search.duration`,
     /// scraped as `mockforge_marketplace_search_duration_seconds`. Letters, digits and `_`,
     /// not starting with a digit; anything else is replaced by `_`.
-    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
+    pub fn with_metrics_namespace(mut self, namespace: impl Into<String>) -> Self {
         let ns = sanitize_namespace(&namespace.into());
         self.namespace = (!ns.is_empty()).then_some(ns);
         self
+    }
+
+    /// Former name of [`with_metrics_namespace`](Self::with_metrics_namespace).
+    #[deprecated(since = "0.1.0", note = "use `with_metrics_namespace`")]
+    pub fn with_namespace(self, namespace: impl Into<String>) -> Self {
+        self.with_metrics_namespace(namespace)
     }
 
     /// The cache names (label `cache`), registered once: at most [`MAX_CACHES`]; lookups of

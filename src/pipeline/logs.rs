@@ -22,12 +22,12 @@ pub(super) fn build_provider(
     }
     let mut builder = SdkLoggerProvider::builder().with_resource(resource.clone());
     if exporters.otlp {
-        #[cfg(not(any(feature = "grpc", feature = "http")))]
+        #[cfg(not(any(feature = "grpc", feature = "otlp-http")))]
         {
             let _ = (runtime, meter);
             return Err(super::otlp::no_transport(Signal::Logs));
         }
-        #[cfg(any(feature = "grpc", feature = "http"))]
+        #[cfg(any(feature = "grpc", feature = "otlp-http"))]
         {
             let exporter = super::otlp::build_exporter!(
                 Signal::Logs,

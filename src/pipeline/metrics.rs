@@ -26,7 +26,7 @@ pub(crate) fn build_provider(
     let collected = exporters.prometheus || exporters.otlp || exporters.console;
     let mut builder = SdkMeterProvider::builder().with_resource(resource.clone());
     let mut registry = None;
-    #[cfg(any(feature = "grpc", feature = "http"))]
+    #[cfg(any(feature = "grpc", feature = "otlp-http"))]
     let otlp_counters = super::export_counters::CounterSlot::default();
     if exporters.prometheus {
         let reg = prometheus::Registry::new();
@@ -59,12 +59,12 @@ pub(crate) fn build_provider(
         registry = Some(reg);
     }
     if exporters.otlp {
-        #[cfg(not(any(feature = "grpc", feature = "http")))]
+        #[cfg(not(any(feature = "grpc", feature = "otlp-http")))]
         {
             let _ = runtime;
             return Err(super::otlp::no_transport(Signal::Metrics));
         }
-        #[cfg(any(feature = "grpc", feature = "http"))]
+        #[cfg(any(feature = "grpc", feature = "otlp-http"))]
         {
             use opentelemetry_sdk::metrics::Temporality as T;
             let temporality = match config.metrics_temporality {
@@ -98,7 +98,7 @@ pub(crate) fn build_provider(
     }
     let provider = builder.build();
     // Only an OTLP metric exporter has exports to count (no zero series otherwise).
-    #[cfg(any(feature = "grpc", feature = "http"))]
+    #[cfg(any(feature = "grpc", feature = "otlp-http"))]
     if exporters.otlp {
         let _ = otlp_counters.set(super::export_counters::ExportCounters::new(
             &opentelemetry::metrics::MeterProvider::meter(&provider, crate::signal::SCOPE),

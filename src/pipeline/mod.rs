@@ -5,7 +5,7 @@
 //! Nothing here imports the facade (`telemetry.rs`, `lib.rs`) or sets a global: the caller
 //! decides what becomes process-wide, through [`Pipeline::build`]'s `on_meter_provider` hook.
 
-#[cfg(any(feature = "grpc", feature = "http"))]
+#[cfg(any(feature = "grpc", feature = "otlp-http"))]
 mod export_counters;
 mod fast_fields;
 pub(crate) mod guarded_meter;

@@ -3,19 +3,19 @@
 //!
 //! We never `Debug`-format the SDK's builders or exporters: in 0.33 they print header values.
 
-#[cfg(any(feature = "grpc", feature = "http"))]
+#[cfg(any(feature = "grpc", feature = "otlp-http"))]
 use opentelemetry_otlp::WithExportConfig;
 
-#[cfg(any(feature = "grpc", feature = "http"))]
+#[cfg(any(feature = "grpc", feature = "otlp-http"))]
 use crate::config::{OtlpConfig, Protocol};
 use crate::error::Error;
-#[cfg(any(feature = "grpc", feature = "http"))]
+#[cfg(any(feature = "grpc", feature = "otlp-http"))]
 use crate::error::Result;
 use crate::signal::Signal;
 
 /// Checks what the SDK would otherwise find out too late (or by panicking): the transport's
 /// feature is compiled in, TLS is available for `https://`, and gRPC has a Tokio runtime.
-#[cfg(any(feature = "grpc", feature = "http"))]
+#[cfg(any(feature = "grpc", feature = "otlp-http"))]
 pub(crate) fn preflight(signal: Signal, config: &OtlpConfig) -> Result<()> {
     let https = config.endpoint.trim_start().starts_with("https://");
     if config.client_identity.is_some() && !cfg!(feature = "tls") {
@@ -51,10 +51,10 @@ pub(crate) fn preflight(signal: Signal, config: &OtlpConfig) -> Result<()> {
             }
         }
         Protocol::HttpProtobuf => {
-            if !cfg!(feature = "http") {
+            if !cfg!(feature = "otlp-http") {
                 return Err(Error::FeatureDisabled {
                     what: format!("OTLP {} over http/protobuf", signal.as_str()),
-                    feature: "http",
+                    feature: "otlp-http",
                 });
             }
             if https || config.ca_certificate.is_some() || config.client_identity.is_some() {
@@ -74,7 +74,7 @@ pub(crate) fn preflight(signal: Signal, config: &OtlpConfig) -> Result<()> {
 }
 
 /// The error for an OTLP exporter requested in a build without any transport feature.
-#[cfg(not(any(feature = "grpc", feature = "http")))]
+#[cfg(not(any(feature = "grpc", feature = "otlp-http")))]
 pub(crate) fn no_transport(signal: Signal) -> Error {
     Error::FeatureDisabled {
         what: format!("OTLP {} export", signal.as_str()),
@@ -141,7 +141,7 @@ where
     }
 }
 
-#[cfg(feature = "http")]
+#[cfg(feature = "otlp-http")]
 pub(crate) fn http<B>(builder: B, config: &OtlpConfig) -> B
 where
     B: WithExportConfig + opentelemetry_otlp::WithHttpConfig,
@@ -164,7 +164,7 @@ where
     }
 }
 
-#[cfg(any(feature = "grpc", feature = "http"))]
+#[cfg(any(feature = "grpc", feature = "otlp-http"))]
 /// Builds an OTLP exporter for one signal: `$builder` is the SDK's `XExporter::builder()`
 /// (optionally pre-configured), `$config` an [`OtlpConfig`].
 macro_rules! build_exporter {
@@ -180,7 +180,7 @@ macro_rules! build_exporter {
             $crate::config::Protocol::Grpc => {
                 $crate::pipeline::otlp::tonic($builder.with_tonic(), config).build()
             }
-            #[cfg(feature = "http")]
+            #[cfg(feature = "otlp-http")]
             $crate::config::Protocol::HttpProtobuf => {
                 $crate::pipeline::otlp::http($builder.with_http(), config).build()
             }
@@ -198,5 +198,5 @@ macro_rules! build_exporter {
         })
     }};
 }
-#[cfg(any(feature = "grpc", feature = "http"))]
+#[cfg(any(feature = "grpc", feature = "otlp-http"))]
 pub(crate) use build_exporter;

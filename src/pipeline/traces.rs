@@ -31,12 +31,12 @@ pub(crate) fn build_provider(
         .with_max_attributes_per_event(limits.event_attribute_count)
         .with_max_attributes_per_link(limits.link_attribute_count);
     if exporters.otlp {
-        #[cfg(not(any(feature = "grpc", feature = "http")))]
+        #[cfg(not(any(feature = "grpc", feature = "otlp-http")))]
         {
             let _ = (runtime, meter);
             return Err(super::otlp::no_transport(Signal::Traces));
         }
-        #[cfg(any(feature = "grpc", feature = "http"))]
+        #[cfg(any(feature = "grpc", feature = "otlp-http"))]
         {
             let exporter = super::otlp::build_exporter!(
                 Signal::Traces,

@@ -91,7 +91,7 @@ use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter};
 /// use marketplace_telemetry::platform::{DbClient, Platform};
 ///
 /// let meter = opentelemetry::global::meter("docs");
-/// let platform = Platform::new(&meter).with_namespace("shop");
+/// let platform = Platform::new(&meter).with_metrics_namespace("shop");
 /// let db: DbClient = platform.db_client("postgresql", ["SELECT"], ["orders"]);
 /// db.query("SELECT", "orders").succeed();
 /// ```
@@ -120,7 +120,7 @@ impl Platform {
 
     /// Prefixes our own instrument names (`shop.marketplace.queue.depth`); the semantic-convention
     /// instruments keep their names.
-    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
+    pub fn with_metrics_namespace(mut self, namespace: impl Into<String>) -> Self {
         let ns: String = namespace.into();
         self.namespace = (!ns.trim().is_empty()).then(|| ns.trim().into());
         self

@@ -97,7 +97,12 @@ fn every_source_file_is_on_the_architecture_map() {
 /// The module of a source file: `src/config/env.rs` → `config`, `src/http.rs` → `http`.
 fn module_of(root: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(root.join("src")).unwrap();
-    let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
     first.trim_end_matches(".rs").to_string()
 }
 
@@ -136,7 +141,10 @@ fn imports(root: &Path) -> Vec<(String, String, String)> {
         if let Some(rest) = line.strip_prefix("pub use ") {
             let module = rest.split("::").next().unwrap_or("").to_string();
             let names = rest.rsplit("::").next().unwrap_or("");
-            for name in names.trim_matches(|c| c == '{' || c == '}' || c == ';').split(',') {
+            for name in names
+                .trim_matches(|c| c == '{' || c == '}' || c == ';')
+                .split(',')
+            {
                 name_to_module.insert(name.trim().to_string(), module.clone());
             }
         }
@@ -147,7 +155,10 @@ fn imports(root: &Path) -> Vec<(String, String, String)> {
         let text = std::fs::read_to_string(file).unwrap();
         for line in text.lines() {
             if let Some(rest) = line.trim().strip_prefix("macro_rules! ") {
-                let name = rest.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap();
+                let name = rest
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .next()
+                    .unwrap();
                 name_to_module.insert(name.to_string(), module_of(root, file));
             }
         }
@@ -184,7 +195,10 @@ fn imports(root: &Path) -> Vec<(String, String, String)> {
                     let to = if modules.contains(&seg) {
                         seg
                     } else {
-                        name_to_module.get(&seg).cloned().unwrap_or_else(|| "lib".into())
+                        name_to_module
+                            .get(&seg)
+                            .cloned()
+                            .unwrap_or_else(|| "lib".into())
                     };
                     if to != from {
                         out.push((from.clone(), to, file.display().to_string()));
@@ -201,14 +215,17 @@ fn imports(root: &Path) -> Vec<(String, String, String)> {
 fn every_import_follows_the_architecture_table() {
     let root = repo_root();
     let table = allowed_imports(&architecture());
-    assert!(table.contains_key("catalog") && table.len() > 10, "{table:?}");
+    assert!(
+        table.contains_key("catalog") && table.len() > 10,
+        "{table:?}"
+    );
     let mut violations = Vec::new();
     for (from, to, file) in imports(&root) {
         match table.get(&from) {
             None => violations.push(format!("{file}: module `{from}` has no row in the table")),
-            Some(allowed) if !allowed.contains(&to) => {
-                violations.push(format!("{file}: `{from}` imports `{to}`, which its row does not allow"))
-            }
+            Some(allowed) if !allowed.contains(&to) => violations.push(format!(
+                "{file}: `{from}` imports `{to}`, which its row does not allow"
+            )),
             Some(_) => {}
         }
     }
@@ -230,7 +247,11 @@ fn the_import_check_finds_a_forbidden_edge() {
     let root = repo_root();
     let found = imports(&root);
     // A real edge is seen: telemetry reaches pipeline.
-    assert!(found.iter().any(|(f, t, _)| f == "telemetry" && t == "pipeline"));
+    assert!(found
+        .iter()
+        .any(|(f, t, _)| f == "telemetry" && t == "pipeline"));
     // And root re-exports resolve: config names `crate::ExemplarFilter` → exemplars.
-    assert!(found.iter().any(|(f, t, _)| f == "config" && t == "exemplars"));
+    assert!(found
+        .iter()
+        .any(|(f, t, _)| f == "config" && t == "exemplars"));
 }

@@ -264,7 +264,7 @@ fn endpoint_mistakes_are_named_with_the_variable_that_holds_them() {
         assert!(err.to_string().contains(expected), "{err}");
     }
     // HTTP takes a path: the same URL is fine there.
-    #[cfg(feature = "http")]
+    #[cfg(feature = "otlp-http")]
     TelemetryConfig::builder()
         .build_from(common::env_map(&[
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),

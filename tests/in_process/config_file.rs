@@ -583,7 +583,7 @@ fn view_mistakes_are_errors_naming_the_property() {
 /// The getting-started configuration (examples/otel-getting-started.yaml): the `service`
 /// detector takes `service.name` from `OTEL_SERVICE_NAME` (it used to be ignored with a
 /// warning, leaving the code's default), the other detectors are on, nothing is a warning.
-#[cfg(feature = "http")]
+#[cfg(feature = "otlp-http")]
 #[test]
 fn the_getting_started_file_takes_the_service_name_and_runs_every_detector() {
     let path =

@@ -97,7 +97,7 @@ proptest! {
         endpoint in endpoints(),
         http in any::<bool>(),
     ) {
-        let protocol = if http && cfg!(feature = "http") { "http/protobuf" } else { "grpc" };
+        let protocol = if http && cfg!(feature = "otlp-http") { "http/protobuf" } else { "grpc" };
         let config = TelemetryConfig::builder()
             .with_scrape_endpoint(false)
             .with_log_writer(marketplace_telemetry::LogWriter::new(|| Box::new(std::io::sink())))

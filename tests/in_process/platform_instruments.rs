@@ -357,8 +357,8 @@ fn series_budget_default_and_minimal_service() {
     // What is not pre-bound still works: bound on first use.
     let t = TestTelemetry::new();
     let metrics = MarketplaceMetrics::builder(&t.meter())
-        .with_namespace("lazy")
-        .with_operations([])
+        .with_metrics_namespace("lazy")
+        .with_marketplace_operations([])
         .build();
     assert_eq!(t.try_value("lazy.marketplace.install.duration", &[]), None);
     metrics.install(ItemType::Plugin).succeed();

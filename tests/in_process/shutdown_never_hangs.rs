@@ -106,7 +106,7 @@ fn drop_returns_from_inside_a_current_thread_block_on() {
     });
 }
 
-#[cfg(feature = "http")]
+#[cfg(feature = "otlp-http")]
 #[test]
 fn shutdown_returns_with_no_runtime_over_http() {
     returns("no-runtime shutdown", || {

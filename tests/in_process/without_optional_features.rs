@@ -32,7 +32,7 @@ async fn an_https_grpc_endpoint_without_the_tls_feature_is_refused_not_sent_in_p
     );
 }
 
-#[cfg(not(feature = "http"))]
+#[cfg(not(feature = "otlp-http"))]
 #[test]
 fn http_protobuf_without_the_http_feature_is_refused() {
     let err = build(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")]).unwrap_err();

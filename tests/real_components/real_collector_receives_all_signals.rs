@@ -56,7 +56,7 @@ fn traces_metrics_and_logs_over_grpc_reach_the_sink_through_a_forwarding_collect
         .unwrap();
 }
 
-#[cfg(feature = "http")]
+#[cfg(feature = "otlp-http")]
 #[test]
 fn traces_metrics_and_logs_over_http_protobuf_reach_the_sink_without_a_runtime() {
     let Some(rotel) = require("rotel", rotel()) else {
@@ -316,7 +316,7 @@ fn the_demo_configured_by_the_example_file_reaches_the_collector_over_grpc() {
     demo_with_the_example_file(false);
 }
 
-#[cfg(feature = "http")]
+#[cfg(feature = "otlp-http")]
 #[test]
 fn the_demo_configured_by_the_example_file_reaches_the_collector_over_http() {
     demo_with_the_example_file(true);
@@ -326,7 +326,7 @@ fn the_demo_configured_by_the_example_file_reaches_the_collector_over_http() {
 /// `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`: the collector receives the service name
 /// the `service` detector takes from the environment (not the code's default), a
 /// `service.instance.id`, and the host and process detectors' attributes.
-#[cfg(feature = "http")]
+#[cfg(feature = "otlp-http")]
 #[test]
 fn the_getting_started_file_reaches_the_collector_with_the_environments_service_name() {
     let Some(rotel) = require("rotel", rotel()) else {

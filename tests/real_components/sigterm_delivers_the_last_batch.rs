@@ -111,7 +111,7 @@ fn sigterm_flushes_the_last_batch_over_grpc_and_exits_0() {
     sigterm_then_collector_has_every_trace("grpc", collector.grpc, &collector);
 }
 
-#[cfg(feature = "http")]
+#[cfg(feature = "otlp-http")]
 #[test]
 fn sigterm_flushes_the_last_batch_over_http_and_exits_0() {
     let Some(rotel) = require("rotel", rotel()) else {
