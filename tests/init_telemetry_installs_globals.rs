@@ -2,7 +2,7 @@
 //! subscriber, tracer provider and propagator; a second call is a typed error. Also runs the
 //! demo as a child process to capture everything it prints with a secret configured.
 
-mod common;
+use marketplace_telemetry_test_support as common;
 
 use std::collections::HashMap;
 use std::process::Command;

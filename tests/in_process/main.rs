@@ -2,8 +2,7 @@
 //! endpoint, shutdown bounds, and OTLP export to in-process receivers (plain and TLS).
 //! One binary, so `common` is compiled once for all of them.
 
-#[path = "../common/mod.rs"]
-mod common;
+use marketplace_telemetry_test_support as common;
 
 mod architecture_doc;
 mod config_errors_name_the_variable;

@@ -2,8 +2,7 @@
 //! rotel OTLP collector (restarts, faults, hostile values), Prometheus and promtool.
 //! One binary, so `common` is compiled once for all of them.
 
-#[path = "../common/mod.rs"]
-mod common;
+use marketplace_telemetry_test_support as common;
 
 mod collector_faults;
 mod exemplars_reach_prometheus;

@@ -1,10 +1,15 @@
 //! The generated ops assets: committed files equal the generator's output, promtool and
 //! amtool accept them, Grafana's schema accepts the dashboards, an alert reaches
 //! Alertmanager, and every rule and panel returns data against the real SDK's demo.
-//! One binary, so `common` (shared with the SDK's tests) is compiled once.
+//! One binary; `common` is the workspace's test support plus this binary's asset helpers.
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
+mod support;
+
+/// The shared test support (`marketplace-telemetry-test-support`) and the asset helpers.
+mod common {
+    pub use crate::support::*;
+    pub use marketplace_telemetry_test_support::*;
+}
 
 mod alert_fires_through_alertmanager;
 mod dashboards_match_grafana_schema;

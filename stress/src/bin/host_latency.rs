@@ -13,8 +13,7 @@
 
 use std::time::Duration;
 
-#[path = "../../../tests/common/slow_proxy.rs"]
-mod slow_proxy;
+use marketplace_telemetry_test_support::slow_proxy;
 
 use marketplace_telemetry::marketplace::ItemType;
 use marketplace_telemetry::{LogWriter, Telemetry, TelemetryConfig};

@@ -1,6 +1,8 @@
-//! Shared test helpers: free ports, child-process guards, log capture, an in-process OTLP gRPC
-//! receiver, and locating the real tools (rotel, prometheus, promtool).
-#![allow(dead_code)] // each test binary uses a different subset
+//! Test support for marketplace-telemetry's test binaries (a workspace crate, `publish =
+//! false`, as tracing keeps `tracing-mock`): free ports, child-process guards, log capture, an
+//! in-process OTLP gRPC receiver, a slow proxy, and the real tools (rotel, prometheus,
+//! promtool) located or required. The ops-asset helpers live with the assets crate's tests.
+#![allow(missing_docs)]
 
 pub mod slow_proxy;
 
@@ -27,14 +29,12 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
-/// The repository root: the SDK's own tests run from it, the assets crate's from `assets/`.
+/// The repository root (this crate is `test-support/` in it).
 pub fn repo_root() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if here.join("collector-config").is_dir() {
-        here.to_path_buf()
-    } else {
-        here.parent().unwrap().to_path_buf()
-    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("test-support/ sits in the repository root")
+        .to_path_buf()
 }
 
 /// A port that was free a moment ago (bind :0, read, close).
@@ -539,144 +539,6 @@ pub fn promtool_check_metrics(promtool: &Path, body: &str) -> Result<(), String>
     }
 }
 
-/// The `collector-config/` directory.
-pub fn assets_dir() -> PathBuf {
-    repo_root().join("collector-config")
-}
-
-/// Every vector selector in a PromQL expression, as `name{matchers}` text.
-pub fn selectors(expr: &str) -> Result<Vec<String>, String> {
-    use promql_parser::parser::Expr;
-    fn walk(e: &Expr, out: &mut Vec<String>) {
-        match e {
-            Expr::Aggregate(a) => {
-                walk(&a.expr, out);
-                if let Some(p) = &a.param {
-                    walk(p, out);
-                }
-            }
-            Expr::Unary(u) => walk(&u.expr, out),
-            Expr::Binary(b) => {
-                walk(&b.lhs, out);
-                walk(&b.rhs, out);
-            }
-            Expr::Paren(p) => walk(&p.expr, out),
-            Expr::Subquery(s) => walk(&s.expr, out),
-            Expr::VectorSelector(v) => out.push(v.to_string()),
-            Expr::MatrixSelector(m) => out.push(m.vs.to_string()),
-            Expr::Call(c) => {
-                for a in &c.args.args {
-                    walk(a, out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let parsed = promql_parser::parser::parse(expr)?;
-    let mut out = Vec::new();
-    walk(&parsed, &mut out);
-    Ok(out)
-}
-
-/// Replaces Grafana's variables in a panel expression with values Prometheus accepts.
-pub fn substitute_grafana(expr: &str, job: &str) -> String {
-    expr.replace("$__rate_interval", "1m")
-        .replace("$__interval", "15s")
-        .replace("$__range", "5m")
-        .replace("${job}", job)
-        .replace("$job", job)
-}
-
-/// Every panel expression of a dashboard JSON (nested rows included).
-pub fn panel_exprs(dashboard: &serde_json::Value) -> Vec<(String, String)> {
-    fn walk(panels: &serde_json::Value, out: &mut Vec<(String, String)>) {
-        for p in panels.as_array().into_iter().flatten() {
-            let title = p["title"].as_str().unwrap_or("").to_string();
-            for t in p["targets"].as_array().into_iter().flatten() {
-                if let Some(e) = t["expr"].as_str() {
-                    out.push((title.clone(), e.to_string()));
-                }
-            }
-            walk(&p["panels"], out);
-        }
-    }
-    let mut out = Vec::new();
-    walk(&dashboard["panels"], &mut out);
-    out
-}
-
-/// One rule: (group, "record"|"alert", name, expr, labels).
-pub type RuleRow = (String, &'static str, String, String, Vec<(String, String)>);
-
-/// The three generated rule files under `assets` (a directory laid out like
-/// `collector-config/`).
-pub fn rule_files(assets: &Path) -> Vec<PathBuf> {
-    let dir = assets.join("prometheus/rules");
-    [
-        "marketplace-recording.yml",
-        "marketplace-alerts.yml",
-        "marketplace-slo.yml",
-        "platform-recording.yml",
-        "platform-alerts.yml",
-    ]
-    .iter()
-    .map(|f| dir.join(f))
-    .collect()
-}
-
-/// One selector per recording rule of `files` (its name, with its `operation` or `slo` label
-/// when it has one), deduplicated: what must return data once the rules run.
-pub fn recording_selectors(files: &[PathBuf]) -> Vec<String> {
-    let mut out = Vec::new();
-    for file in files {
-        for (_, kind, name, _, labels) in rules(file) {
-            if kind == "record" {
-                out.push(
-                    match labels.iter().find(|(k, _)| k == "operation" || k == "slo") {
-                        Some((k, v)) => format!("{name}{{{k}=\"{v}\"}}"),
-                        None => name.clone(),
-                    },
-                );
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// Every rule of a Prometheus rule file.
-pub fn rules(path: &Path) -> Vec<RuleRow> {
-    use yaml_rust2::YamlLoader;
-    let text = std::fs::read_to_string(path).unwrap();
-    let docs = YamlLoader::load_from_str(&text).unwrap();
-    let mut out = Vec::new();
-    for g in docs[0]["groups"].as_vec().into_iter().flatten() {
-        let group = g["name"].as_str().unwrap_or("").to_string();
-        for r in g["rules"].as_vec().into_iter().flatten() {
-            let (kind, name) = match (r["record"].as_str(), r["alert"].as_str()) {
-                (Some(n), _) => ("record", n),
-                (_, Some(n)) => ("alert", n),
-                _ => continue,
-            };
-            let labels = r["labels"]
-                .as_hash()
-                .into_iter()
-                .flatten()
-                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
-                .collect();
-            out.push((
-                group.clone(),
-                kind,
-                name.to_string(),
-                r["expr"].as_str().unwrap_or("").to_string(),
-                labels,
-            ));
-        }
-    }
-    out
-}
-
 /// Path of the built demo example (scripts/test.sh builds examples before the tests).
 pub fn demo_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -737,7 +599,9 @@ pub fn shipped_prometheus_config(
     rules: &[PathBuf],
     alertmanager: Option<SocketAddr>,
 ) -> String {
-    let shipped = std::fs::read_to_string(assets_dir().join("prometheus/prometheus.yml")).unwrap();
+    let shipped =
+        std::fs::read_to_string(repo_root().join("collector-config/prometheus/prometheus.yml"))
+            .unwrap();
     let mut out = String::new();
     let mut skip = false;
     for line in shipped.lines() {
