@@ -40,7 +40,7 @@ fn http_protobuf_without_the_http_feature_is_refused() {
         matches!(
             err,
             Error::FeatureDisabled {
-                feature: "http",
+                feature: "otlp-http",
                 ..
             }
         ),
