@@ -552,20 +552,7 @@ impl TelemetryConfigBuilder {
         match file {
             None => resolve::resolve(self, &Env::new(&lookup)),
             Some((var, path, warning)) => {
-                let text =
-                    std::fs::read_to_string(path.trim()).map_err(|e| crate::Error::InvalidEnv {
-                        var,
-                        value: path.clone(),
-                        expected: match e.kind() {
-                            std::io::ErrorKind::NotFound => {
-                                "the path of an existing configuration file (YAML)"
-                            }
-                            std::io::ErrorKind::PermissionDenied => {
-                                "a configuration file this process may read"
-                            }
-                            _ => "the path of a readable UTF-8 configuration file (YAML)",
-                        },
-                    })?;
+                let text = super::file::read_document(&path, Some(var))?;
                 let mut config = self.build_from_yaml(&text, &lookup)?;
                 config.config_file = Some(path.trim().to_string());
                 config.config_warnings.extend(warning);

@@ -183,11 +183,7 @@ impl TelemetryConfig {
     /// [`Error::InvalidConfigFile`](crate::Error::InvalidConfigFile) naming the property path.
     pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| crate::Error::InvalidConfigFile {
-            path: String::new(),
-            line: None,
-            message: format!("cannot read {}: {e}", path.display()),
-        })?;
+        let text = file::read_document(&path.display().to_string(), None)?;
         let mut config = Self::from_yaml(&text)?;
         config.config_file = Some(path.display().to_string());
         Ok(config)
