@@ -21,6 +21,7 @@ mod instruments;
 mod label_table;
 mod labels;
 mod outcome;
+mod semconv;
 
 pub use instruments::*;
 pub use label_table::{LabelKey, LabelTable, MAX_ROWS, MAX_VALUE_LEN, OTHER};
@@ -29,3 +30,4 @@ pub use labels::{
 };
 pub use outcome::OperationResult;
 pub(crate) use outcome::{mark_span_error, mark_span_error_type, with_active_span};
+pub use semconv::*;

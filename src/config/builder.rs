@@ -7,74 +7,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::env::Env;
-use super::resolve::{self, BatchOverrides};
+use super::overrides::TelemetryConfigBuilder;
+use super::resolve;
 use super::values::{
     Compression, Exporters, Headers, LogFormat, LogWriter, Propagator, Protocol, Sampler,
 };
 use super::TelemetryConfig;
 use crate::error::Result;
-
-/// Builder for [`TelemetryConfig`]. Every `with_*` value wins over its environment variable.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use marketplace_telemetry::{config::Protocol, TelemetryConfig};
-///
-/// let config = TelemetryConfig::builder()
-///     .with_service_name("marketplace-api")
-///     .with_service_version("2.1.0")
-///     .with_otlp_endpoint("http://collector:4317")
-///     .with_otlp_protocol(Protocol::Grpc)
-///     .with_shutdown_timeout(Duration::from_secs(2))
-///     .build_from(|_| None)?;
-/// assert_eq!(config.traces_otlp.endpoint, "http://collector:4317");
-/// # Ok::<(), marketplace_telemetry::Error>(())
-/// ```
-#[derive(Default, Clone)]
-#[must_use]
-pub struct TelemetryConfigBuilder {
-    pub(super) sdk_disabled: Option<bool>,
-    pub(super) service_name: Option<String>,
-    pub(super) service_version: Option<String>,
-    pub(super) resource_attributes: Vec<(String, String)>,
-    pub(super) traces_exporters: Option<Exporters>,
-    pub(super) metrics_exporters: Option<Exporters>,
-    pub(super) logs_exporters: Option<Exporters>,
-    pub(super) otlp_endpoint: Option<String>,
-    pub(super) otlp_protocol: Option<Protocol>,
-    pub(super) otlp_headers: Option<Headers>,
-    pub(super) otlp_timeout: Option<Duration>,
-    pub(super) otlp_compression: Option<Compression>,
-    pub(super) otlp_ca_certificate: Option<PathBuf>,
-    pub(super) sampler: Option<Sampler>,
-    pub(super) propagators: Option<Vec<Propagator>>,
-    pub(super) batch: BatchOverrides,
-    pub(super) log_batch: BatchOverrides,
-    pub(super) metric_export_interval: Option<Duration>,
-    pub(super) prometheus_host: Option<IpAddr>,
-    pub(super) prometheus_port: Option<u16>,
-    pub(super) serve_scrape_endpoint: Option<bool>,
-    pub(super) panic_hook: Option<bool>,
-    pub(super) log_filter: Option<String>,
-    pub(super) log_format: Option<LogFormat>,
-    pub(super) traces_filter: Option<String>,
-    pub(super) logs_export_filter: Option<String>,
-    pub(super) shutdown_timeout: Option<Duration>,
-    pub(super) process_metrics: Option<bool>,
-    pub(super) log_writer: Option<LogWriter>,
-    pub(super) metrics_namespace: Option<String>,
-    pub(super) caches: Option<Vec<String>>,
-    pub(super) prebound_operations: Option<Vec<crate::catalog::Operation>>,
-    pub(super) exemplar_filter: Option<crate::ExemplarFilter>,
-    pub(super) prebound_item_types: Option<Vec<crate::catalog::ItemType>>,
-    pub(super) operation_events: Option<Option<tracing::Level>>,
-    pub(super) prometheus_resource_labels: Option<Vec<String>>,
-    pub(super) span_limits: Option<super::values::SpanLimits>,
-    pub(super) prometheus_translation: Option<super::values::PrometheusTranslation>,
-    pub(super) log_record_limits: Option<super::values::LogRecordLimits>,
-}
 
 impl fmt::Debug for TelemetryConfigBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -532,15 +471,15 @@ impl TelemetryConfigBuilder {
     where
         F: Fn(&str) -> Option<String>,
     {
-        let file = lookup(super::file::OTEL_CONFIG_FILE)
+        let file = lookup(super::env::OTEL_CONFIG_FILE)
             .filter(|p| !p.trim().is_empty())
-            .map(|p| (super::file::OTEL_CONFIG_FILE, p, None))
+            .map(|p| (super::env::OTEL_CONFIG_FILE, p, None))
             .or_else(|| {
-                lookup(super::file::OTEL_EXPERIMENTAL_CONFIG_FILE)
+                lookup(super::env::OTEL_EXPERIMENTAL_CONFIG_FILE)
                     .filter(|p| !p.trim().is_empty())
                     .map(|p| {
                         (
-                            super::file::OTEL_EXPERIMENTAL_CONFIG_FILE,
+                            super::env::OTEL_EXPERIMENTAL_CONFIG_FILE,
                             p,
                             Some(
                                 "OTEL_EXPERIMENTAL_CONFIG_FILE is deprecated: use OTEL_CONFIG_FILE"

@@ -11,6 +11,11 @@ use crate::signal::Signal;
 
 /// `true` disables every signal: init succeeds, nothing is exported, no port is bound.
 pub const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+/// The configuration file (YAML): when set, the other `OTEL_*` variables are read only
+/// through its substitutions.
+pub const OTEL_CONFIG_FILE: &str = "OTEL_CONFIG_FILE";
+/// The configuration file's deprecated variable (accepted with a warning).
+pub const OTEL_EXPERIMENTAL_CONFIG_FILE: &str = "OTEL_EXPERIMENTAL_CONFIG_FILE";
 /// The `service.name` resource attribute.
 pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
 /// Extra resource attributes, `key=value,key2=value2` (values percent-decoded).
@@ -175,8 +180,8 @@ pub(super) const SIGNAL_VARS: [SignalVars; 3] = [
 
 /// Every variable [`TelemetryConfig::from_env`](super::TelemetryConfig::from_env) reads, for docs and tests.
 pub const ALL_ENV_VARS: &[&str] = &[
-    super::file::OTEL_CONFIG_FILE,
-    super::file::OTEL_EXPERIMENTAL_CONFIG_FILE,
+    OTEL_CONFIG_FILE,
+    OTEL_EXPERIMENTAL_CONFIG_FILE,
     OTEL_SDK_DISABLED,
     OTEL_SERVICE_NAME,
     OTEL_RESOURCE_ATTRIBUTES,

@@ -15,6 +15,7 @@ mod builder;
 mod endpoint;
 mod env;
 mod file;
+mod overrides;
 mod parse;
 mod report;
 mod resolve;
@@ -28,9 +29,8 @@ use std::time::Duration;
 use crate::error::Result;
 
 pub use crate::signal::Signal;
-pub use builder::TelemetryConfigBuilder;
 pub use env::*;
-pub use file::{OTEL_CONFIG_FILE, OTEL_EXPERIMENTAL_CONFIG_FILE};
+pub use overrides::TelemetryConfigBuilder;
 pub use report::ConfigReport;
 pub use values::*;
 

@@ -4,9 +4,9 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use super::builder::TelemetryConfigBuilder;
 use super::endpoint;
 use super::env::*;
+use super::overrides::{BatchOverrides, TelemetryConfigBuilder};
 use super::parse::*;
 use super::values::{
     BatchConfig, ClientIdentity, Exporters, Headers, HistogramAggregation, LogRecordLimits,
@@ -19,14 +19,6 @@ use crate::error::{Error, Result};
 const NAME_EXPECTED: &str = "a name of 1 to 255 characters without control characters";
 const PROTOCOL_EXPECTED: &str = "grpc or http/protobuf";
 const COMPRESSION_EXPECTED: &str = "gzip or none";
-
-/// Batch settings given in code (they win over the environment).
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct BatchOverrides {
-    pub(super) schedule_delay: Option<Duration>,
-    pub(super) max_queue_size: Option<usize>,
-    pub(super) max_export_batch_size: Option<usize>,
-}
 
 /// The whole configuration from `b` and `env`.
 pub(super) fn resolve<F: Fn(&str) -> Option<String>>(

@@ -18,11 +18,6 @@ use serde_norway::{Mapping, Value};
 
 use crate::error::{Error, Result};
 
-/// The variable naming the configuration file.
-pub const OTEL_CONFIG_FILE: &str = "OTEL_CONFIG_FILE";
-/// Its deprecated name (accepted with a warning).
-pub const OTEL_EXPERIMENTAL_CONFIG_FILE: &str = "OTEL_EXPERIMENTAL_CONFIG_FILE";
-
 /// Reads the configuration document at `path` — the one place a configuration file is read.
 /// Named by `var` (`OTEL_CONFIG_FILE`): an unreadable file is an error naming that variable;
 /// given in code (`TelemetryConfig::from_file`): an error about the file.
