@@ -9,18 +9,24 @@ use super::env::*;
 use super::overrides::{BatchOverrides, TelemetryConfigBuilder};
 use super::parse::*;
 use super::values::{
-    BatchConfig, ClientIdentity, Exporters, Headers, HistogramAggregation, LogRecordLimits,
-    OtlpConfig, Propagator, Protocol, Sampler, SpanLimits, DEFAULT_GRPC_ENDPOINT,
-    DEFAULT_HTTP_ENDPOINT, DEFAULT_PROMETHEUS_PORT, MAX_QUEUE_SIZE,
+    BatchConfig, ClientIdentity, Exporters, Headers, HistogramAggregation, LogFormat,
+    LogRecordLimits, OtlpConfig, PrometheusTranslation, Propagator, Protocol, Sampler, SpanLimits,
+    Temporality, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, DEFAULT_PROMETHEUS_PORT,
+    MAX_QUEUE_SIZE,
 };
 use super::TelemetryConfig;
+
+mod otlp;
 use crate::error::{Error, Result};
+use otlp::{otlp, OtlpOverrides};
 
 const NAME_EXPECTED: &str = "a name of 1 to 255 characters without control characters";
 const PROTOCOL_EXPECTED: &str = "grpc or http/protobuf";
 const COMPRESSION_EXPECTED: &str = "gzip or none";
 
-/// The whole configuration from `b` and `env`.
+/// The whole configuration from `b` and `env`: each concern resolved by its own function
+/// (service identity, exporters and OTLP, trace pipeline, metric pipeline, console), each
+/// value by the precedence builder > signal variable > generic variable > default.
 pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
     b: TelemetryConfigBuilder,
     env: &Env<'_, F>,
@@ -37,41 +43,141 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         b.service_name,
         b.service_version,
     )?;
-
-    let traces_exporters = exporters(
+    let signals = signals(
         env,
-        b.traces_exporters,
-        OTEL_TRACES_EXPORTER,
-        false,
-        Exporters::OTLP,
+        [b.traces_exporters, b.metrics_exporters, b.logs_exporters],
+        OtlpOverrides {
+            endpoint: b.otlp_endpoint,
+            protocol: b.otlp_protocol,
+            headers: b.otlp_headers,
+            timeout: b.otlp_timeout,
+            compression: b.otlp_compression,
+            ca_certificate: b.otlp_ca_certificate,
+        },
     )?;
-    let metrics_exporters = exporters(
+    let traces = trace_pipeline(
         env,
-        b.metrics_exporters,
-        OTEL_METRICS_EXPORTER,
-        true,
-        Exporters::PROMETHEUS,
+        b.sampler,
+        b.propagators,
+        (b.batch, b.log_batch),
+        (b.span_limits, b.log_record_limits),
     )?;
-    let logs_exporters = exporters(
+    let metrics = metric_pipeline(
         env,
-        b.logs_exporters,
-        OTEL_LOGS_EXPORTER,
-        false,
-        Exporters::NONE,
+        signals.metrics,
+        b.metric_export_interval,
+        (b.prometheus_host, b.prometheus_port),
+        b.prometheus_translation,
+        b.exemplar_filter,
+        b.prometheus_resource_labels,
     )?;
+    let console = console(
+        env,
+        b.log_filter,
+        b.log_format,
+        b.operation_events,
+        [b.traces_filter, b.logs_export_filter],
+    )?;
+    let shutdown_timeout =
+        positive(b.shutdown_timeout, "shutdown_timeout")?.unwrap_or(Duration::from_secs(5));
 
-    let code = OtlpOverrides {
-        endpoint: b.otlp_endpoint,
-        protocol: b.otlp_protocol,
-        headers: b.otlp_headers,
-        timeout: b.otlp_timeout,
-        compression: b.otlp_compression,
-        ca_certificate: b.otlp_ca_certificate,
-    };
-    let [traces_otlp, metrics_otlp, logs_otlp] = otlp(env, &code)?;
+    Ok(TelemetryConfig {
+        sdk_disabled,
+        service_name: service.name,
+        service_version: service.version,
+        resource_attributes: service.attributes,
+        traces_exporters: signals.traces,
+        metrics_exporters: signals.metrics,
+        logs_exporters: signals.logs,
+        traces_otlp: signals.otlp[0].clone(),
+        metrics_otlp: signals.otlp[1].clone(),
+        logs_otlp: signals.otlp[2].clone(),
+        sampler: traces.sampler,
+        propagators: traces.propagators,
+        batch: traces.spans_batch,
+        log_batch: traces.log_batch,
+        metric_export_interval: metrics.export_interval,
+        metric_export_timeout: metrics.export_timeout,
+        metrics_temporality: metrics.temporality,
+        metrics_histogram_aggregation: metrics.histogram_aggregation,
+        span_limits: traces.span_limits,
+        log_record_limits: traces.log_record_limits,
+        sdk_log_level: console.sdk_log_level,
+        prometheus_addr: metrics.prometheus_addr,
+        prometheus_translation: metrics.translation,
+        prometheus_scope_info: metrics.scope_info,
+        prometheus_target_info: metrics.target_info,
+        serve_scrape_endpoint: b.serve_scrape_endpoint.unwrap_or(true),
+        panic_hook: b.panic_hook.unwrap_or(true),
+        log_filter: console.log_filter,
+        log_format: console.log_format,
+        traces_filter: console.traces_filter,
+        logs_export_filter: console.logs_export_filter,
+        shutdown_timeout,
+        process_metrics: b.process_metrics.unwrap_or(true),
+        log_writer: b.log_writer.unwrap_or_default(),
+        metrics_namespace: b.metrics_namespace,
+        caches: b.caches.unwrap_or_else(|| vec!["default".to_string()]),
+        config_file: None,
+        config_warnings: Vec::new(),
+        prebound_operations: b.prebound_operations,
+        exemplar_filter: metrics.exemplar_filter,
+        prebound_item_types: b.prebound_item_types,
+        operation_events: console.operation_events,
+        prometheus_resource_labels: metrics.resource_labels,
+        metric_views: Vec::new(),
+        cardinality_limits: Default::default(),
+        resource_detection: None,
+    })
+}
 
-    let sampler = sampler(env, b.sampler)?;
-    let propagators = match b.propagators {
+// === exporters, trace and metric pipelines, console ===
+
+/// Which exporters each signal has, and the three signals' OTLP settings.
+struct Signals {
+    traces: Exporters,
+    metrics: Exporters,
+    logs: Exporters,
+    otlp: [OtlpConfig; 3],
+}
+
+fn signals<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    [traces, metrics, logs]: [Option<Exporters>; 3],
+    code: OtlpOverrides,
+) -> Result<Signals> {
+    Ok(Signals {
+        traces: exporters(env, traces, OTEL_TRACES_EXPORTER, false, Exporters::OTLP)?,
+        metrics: exporters(
+            env,
+            metrics,
+            OTEL_METRICS_EXPORTER,
+            true,
+            Exporters::PROMETHEUS,
+        )?,
+        logs: exporters(env, logs, OTEL_LOGS_EXPORTER, false, Exporters::NONE)?,
+        otlp: otlp(env, &code)?,
+    })
+}
+
+/// Sampling, propagation, the span and log record batch processors and their limits.
+struct TracePipeline {
+    sampler: Sampler,
+    propagators: Vec<Propagator>,
+    spans_batch: BatchConfig,
+    log_batch: BatchConfig,
+    span_limits: SpanLimits,
+    log_record_limits: LogRecordLimits,
+}
+
+fn trace_pipeline<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    code_sampler: Option<Sampler>,
+    code_propagators: Option<Vec<Propagator>>,
+    (spans, logs): (BatchOverrides, BatchOverrides),
+    (span_limits, log_record_limits): (Option<SpanLimits>, Option<LogRecordLimits>),
+) -> Result<TracePipeline> {
+    let propagators = match code_propagators {
         Some(p) => p,
         None => env
             .parse(
@@ -81,35 +187,48 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
             )?
             .unwrap_or_else(|| vec![Propagator::TraceContext, Propagator::Baggage]),
     };
+    let (span_limits, log_record_limits) = limits(env, span_limits, log_record_limits)?;
+    Ok(TracePipeline {
+        sampler: sampler(env, code_sampler)?,
+        propagators,
+        spans_batch: batch(env, &BSP_VARS, spans, BatchConfig::default())?,
+        log_batch: batch(env, &BLRP_VARS, logs, BatchConfig::log_records())?,
+        span_limits,
+        log_record_limits,
+    })
+}
 
-    let spans_batch = batch(env, &BSP_VARS, b.batch, BatchConfig::default())?;
-    let log_batch = batch(env, &BLRP_VARS, b.log_batch, BatchConfig::log_records())?;
-    let metric_export_interval = match positive(b.metric_export_interval, "metric_export_interval")?
-    {
+/// The metric readers: OTLP export interval, timeout, temporality and aggregation; the
+/// Prometheus endpoint and translation; exemplars.
+struct MetricPipeline {
+    export_interval: Duration,
+    export_timeout: Duration,
+    temporality: Temporality,
+    histogram_aggregation: HistogramAggregation,
+    prometheus_addr: SocketAddr,
+    translation: PrometheusTranslation,
+    scope_info: bool,
+    target_info: bool,
+    exemplar_filter: crate::ExemplarFilter,
+    resource_labels: Vec<String>,
+}
+
+fn metric_pipeline<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    exporters: Exporters,
+    code_interval: Option<Duration>,
+    (host, port): (Option<IpAddr>, Option<u16>),
+    code_translation: Option<PrometheusTranslation>,
+    code_exemplars: Option<crate::ExemplarFilter>,
+    code_resource_labels: Option<Vec<String>>,
+) -> Result<MetricPipeline> {
+    let export_interval = match positive(code_interval, "metric_export_interval")? {
         Some(d) => d,
         None => env
             .parse(OTEL_METRIC_EXPORT_INTERVAL, parse_millis, MILLIS_EXPECTED)?
             .unwrap_or(Duration::from_secs(60)),
     };
-    let metric_export_timeout = env
-        .parse(OTEL_METRIC_EXPORT_TIMEOUT, parse_millis, MILLIS_EXPECTED)?
-        .unwrap_or(Duration::from_secs(30));
-    let metrics_temporality = env
-        .parse(
-            OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
-            parse_temporality,
-            "cumulative, delta or lowmemory",
-        )?
-        .unwrap_or_default();
-    let metrics_histogram_aggregation = histogram_aggregation(env, metrics_exporters)?;
-    let (span_limits, log_record_limits) = limits(env, b.span_limits, b.log_record_limits)?;
-    let sdk_log_level = env.parse(
-        OTEL_LOG_LEVEL,
-        parse_sdk_log_level,
-        "error, warn, info, debug, trace or none",
-    )?;
-    let prometheus_addr = scrape_addr(env, b.prometheus_host, b.prometheus_port)?;
-    let prometheus_translation = match b.prometheus_translation {
+    let translation = match code_translation {
         Some(t) => t,
         None => env
             .parse(
@@ -119,48 +238,7 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
             )?
             .unwrap_or_default(),
     };
-    let prometheus_scope_info = env
-        .parse(
-            MARKETPLACE_PROMETHEUS_SCOPE_INFO,
-            parse_bool,
-            "true or false",
-        )?
-        .unwrap_or(false);
-    let prometheus_target_info = env
-        .parse(
-            MARKETPLACE_PROMETHEUS_TARGET_INFO,
-            parse_bool,
-            "true or false",
-        )?
-        .unwrap_or(true);
-
-    let log_filter = match b.log_filter {
-        Some(f) => validate_filter(&f).ok_or(Error::InvalidConfig {
-            field: "log_filter",
-            value: f.clone(),
-            expected: FILTER_EXPECTED,
-        })?,
-        None => env
-            .parse(RUST_LOG, validate_filter, FILTER_EXPECTED)?
-            .unwrap_or_else(|| "info".to_string()),
-    };
-    let log_format = match b.log_format {
-        Some(f) => f,
-        None => env
-            .parse(RUST_LOG_FORMAT, parse_log_format, "text or json")?
-            .unwrap_or_default(),
-    };
-    let operation_events = match b.operation_events {
-        Some(level) => level,
-        None => env
-            .parse(
-                MARKETPLACE_OPERATION_EVENTS,
-                parse_event_level,
-                "off, error, warn, info, debug or trace",
-            )?
-            .flatten(),
-    };
-    let exemplar_filter = match b.exemplar_filter {
+    let exemplar_filter = match code_exemplars {
         Some(f) => f,
         None => env
             .parse(
@@ -170,7 +248,7 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
             )?
             .unwrap_or_default(),
     };
-    let prometheus_resource_labels = match b.prometheus_resource_labels {
+    let resource_labels = match code_resource_labels {
         Some(keys) => {
             let joined = keys.join(",");
             parse_attribute_keys(&joined).ok_or(Error::InvalidConfig {
@@ -187,58 +265,95 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
             )?
             .unwrap_or_default(),
     };
-    let traces_filter = checked_filter(b.traces_filter, "traces_filter")?;
-    let logs_export_filter = checked_filter(b.logs_export_filter, "logs_export_filter")?;
-    let shutdown_timeout =
-        positive(b.shutdown_timeout, "shutdown_timeout")?.unwrap_or(Duration::from_secs(5));
+    Ok(MetricPipeline {
+        export_interval,
+        export_timeout: env
+            .parse(OTEL_METRIC_EXPORT_TIMEOUT, parse_millis, MILLIS_EXPECTED)?
+            .unwrap_or(Duration::from_secs(30)),
+        temporality: env
+            .parse(
+                OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
+                parse_temporality,
+                "cumulative, delta or lowmemory",
+            )?
+            .unwrap_or_default(),
+        histogram_aggregation: histogram_aggregation(env, exporters)?,
+        prometheus_addr: scrape_addr(env, host, port)?,
+        translation,
+        scope_info: env
+            .parse(
+                MARKETPLACE_PROMETHEUS_SCOPE_INFO,
+                parse_bool,
+                "true or false",
+            )?
+            .unwrap_or(false),
+        target_info: env
+            .parse(
+                MARKETPLACE_PROMETHEUS_TARGET_INFO,
+                parse_bool,
+                "true or false",
+            )?
+            .unwrap_or(true),
+        exemplar_filter,
+        resource_labels,
+    })
+}
 
-    Ok(TelemetryConfig {
-        sdk_disabled,
-        service_name: service.name,
-        service_version: service.version,
-        resource_attributes: service.attributes,
-        traces_exporters,
-        metrics_exporters,
-        logs_exporters,
-        traces_otlp,
-        metrics_otlp,
-        logs_otlp,
-        sampler,
-        propagators,
-        batch: spans_batch,
-        log_batch,
-        metric_export_interval,
-        metric_export_timeout,
-        metrics_temporality,
-        metrics_histogram_aggregation,
-        span_limits,
-        log_record_limits,
-        sdk_log_level,
-        prometheus_addr,
-        prometheus_translation,
-        prometheus_scope_info,
-        prometheus_target_info,
-        serve_scrape_endpoint: b.serve_scrape_endpoint.unwrap_or(true),
-        panic_hook: b.panic_hook.unwrap_or(true),
+/// What reaches the console and the export layers: filters, format, operation events, the
+/// SDK's own log level.
+struct Console {
+    log_filter: String,
+    log_format: LogFormat,
+    operation_events: Option<tracing::Level>,
+    traces_filter: String,
+    logs_export_filter: String,
+    sdk_log_level: Option<tracing::level_filters::LevelFilter>,
+}
+
+fn console<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    code_filter: Option<String>,
+    code_format: Option<LogFormat>,
+    code_events: Option<Option<tracing::Level>>,
+    [traces_filter, logs_export_filter]: [Option<String>; 2],
+) -> Result<Console> {
+    let log_filter = match code_filter {
+        Some(f) => validate_filter(&f).ok_or(Error::InvalidConfig {
+            field: "log_filter",
+            value: f.clone(),
+            expected: FILTER_EXPECTED,
+        })?,
+        None => env
+            .parse(RUST_LOG, validate_filter, FILTER_EXPECTED)?
+            .unwrap_or_else(|| "info".to_string()),
+    };
+    let log_format = match code_format {
+        Some(f) => f,
+        None => env
+            .parse(RUST_LOG_FORMAT, parse_log_format, "text or json")?
+            .unwrap_or_default(),
+    };
+    let operation_events = match code_events {
+        Some(level) => level,
+        None => env
+            .parse(
+                MARKETPLACE_OPERATION_EVENTS,
+                parse_event_level,
+                "off, error, warn, info, debug or trace",
+            )?
+            .flatten(),
+    };
+    Ok(Console {
         log_filter,
         log_format,
-        traces_filter,
-        logs_export_filter,
-        shutdown_timeout,
-        process_metrics: b.process_metrics.unwrap_or(true),
-        log_writer: b.log_writer.unwrap_or_default(),
-        metrics_namespace: b.metrics_namespace,
-        caches: b.caches.unwrap_or_else(|| vec!["default".to_string()]),
-        config_file: None,
-        config_warnings: Vec::new(),
-        prebound_operations: b.prebound_operations,
-        exemplar_filter,
-        prebound_item_types: b.prebound_item_types,
         operation_events,
-        prometheus_resource_labels,
-        metric_views: Vec::new(),
-        cardinality_limits: Default::default(),
-        resource_detection: None,
+        traces_filter: checked_filter(traces_filter, "traces_filter")?,
+        logs_export_filter: checked_filter(logs_export_filter, "logs_export_filter")?,
+        sdk_log_level: env.parse(
+            OTEL_LOG_LEVEL,
+            parse_sdk_log_level,
+            "error, warn, info, debug, trace or none",
+        )?,
     })
 }
 
@@ -426,262 +541,6 @@ fn exporters<F: Fn(&str) -> Option<String>>(
         None => Ok(env
             .parse(var, |v| parse_exporters(v, metrics), expected)?
             .unwrap_or(default)),
-    }
-}
-
-// === OTLP ===
-
-/// OTLP values given in code: they apply to all three signals.
-struct OtlpOverrides {
-    endpoint: Option<String>,
-    protocol: Option<Protocol>,
-    headers: Option<Headers>,
-    timeout: Option<Duration>,
-    compression: Option<super::values::Compression>,
-    ca_certificate: Option<std::path::PathBuf>,
-}
-
-/// The three signals' OTLP settings: code > signal env > generic env > default.
-fn otlp<F: Fn(&str) -> Option<String>>(
-    env: &Env<'_, F>,
-    code: &OtlpOverrides,
-) -> Result<[OtlpConfig; 3]> {
-    if let Some(endpoint) = &code.endpoint {
-        endpoint::validate(endpoint).map_err(|expected| Error::InvalidConfig {
-            field: "otlp_endpoint",
-            value: endpoint::redact(endpoint).into_owned(),
-            expected,
-        })?;
-    }
-    positive(code.timeout, "otlp_timeout")?;
-    if let Some(path) = &code.ca_certificate {
-        if parse_pem_path(&path.to_string_lossy()).is_none() {
-            return Err(Error::InvalidConfig {
-                field: "otlp_ca_certificate",
-                value: path.display().to_string(),
-                expected: PEM_EXPECTED,
-            });
-        }
-    }
-    let generic = GenericOtlp {
-        protocol: env.parse(
-            OTEL_EXPORTER_OTLP_PROTOCOL,
-            parse_protocol,
-            PROTOCOL_EXPECTED,
-        )?,
-        endpoint: env.parse_endpoint(OTEL_EXPORTER_OTLP_ENDPOINT, endpoint::validate)?,
-        headers: env.parse_secret(OTEL_EXPORTER_OTLP_HEADERS)?,
-        timeout: env.parse(OTEL_EXPORTER_OTLP_TIMEOUT, parse_millis, MILLIS_EXPECTED)?,
-        compression: env.parse(
-            OTEL_EXPORTER_OTLP_COMPRESSION,
-            parse_compression,
-            COMPRESSION_EXPECTED,
-        )?,
-        certificate: env.parse(OTEL_EXPORTER_OTLP_CERTIFICATE, parse_pem_path, PEM_EXPECTED)?,
-        client_certificate: env
-            .parse(
-                OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
-                parse_pem_path,
-                PEM_EXPECTED,
-            )?
-            .map(|p| (p, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)),
-        client_key: env
-            .parse(OTEL_EXPORTER_OTLP_CLIENT_KEY, parse_key_path, KEY_EXPECTED)?
-            .map(|p| (p, OTEL_EXPORTER_OTLP_CLIENT_KEY)),
-        insecure: env
-            .parse(OTEL_EXPORTER_OTLP_INSECURE, parse_bool, "true or false")?
-            .map(|b| (b, OTEL_EXPORTER_OTLP_INSECURE)),
-    };
-    let [traces, metrics, logs] = &SIGNAL_VARS;
-    Ok([
-        otlp_signal(env, code, &generic, traces)?,
-        otlp_signal(env, code, &generic, metrics)?,
-        otlp_signal(env, code, &generic, logs)?,
-    ])
-}
-
-/// Where a signal's endpoint came from.
-#[derive(Clone, Copy)]
-enum EndpointSource {
-    /// The builder, or our default.
-    Code,
-    /// This environment variable.
-    Env(&'static str),
-}
-
-/// The generic `OTEL_EXPORTER_OTLP_*` values, read once for the three signals.
-struct GenericOtlp {
-    protocol: Option<Protocol>,
-    endpoint: Option<String>,
-    headers: Option<Headers>,
-    timeout: Option<Duration>,
-    compression: Option<super::values::Compression>,
-    certificate: Option<std::path::PathBuf>,
-    client_certificate: Option<(std::path::PathBuf, &'static str)>,
-    client_key: Option<(std::path::PathBuf, &'static str)>,
-    insecure: Option<(bool, &'static str)>,
-}
-
-fn otlp_signal<F: Fn(&str) -> Option<String>>(
-    env: &Env<'_, F>,
-    code: &OtlpOverrides,
-    generic: &GenericOtlp,
-    vars: &SignalVars,
-) -> Result<OtlpConfig> {
-    let protocol = match code.protocol {
-        Some(p) => p,
-        None => env
-            .parse(vars.protocol, parse_protocol, PROTOCOL_EXPECTED)?
-            .or(generic.protocol)
-            .unwrap_or(Protocol::Grpc),
-    };
-    // The endpoint and where it came from (named in the error if it does not suit gRPC).
-    let (endpoint, source) = match &code.endpoint {
-        Some(e) => (e.clone(), EndpointSource::Code),
-        None => match env.parse_endpoint(vars.endpoint, endpoint::validate)? {
-            Some(e) => (e, EndpointSource::Env(vars.endpoint)),
-            None => match (&generic.endpoint, protocol) {
-                (Some(e), Protocol::Grpc) => {
-                    (e.clone(), EndpointSource::Env(OTEL_EXPORTER_OTLP_ENDPOINT))
-                }
-                (Some(e), Protocol::HttpProtobuf) => (
-                    join_signal_path(e, vars.signal),
-                    EndpointSource::Env(OTEL_EXPORTER_OTLP_ENDPOINT),
-                ),
-                (None, Protocol::Grpc) => (DEFAULT_GRPC_ENDPOINT.to_string(), EndpointSource::Code),
-                (None, Protocol::HttpProtobuf) => (
-                    join_signal_path(DEFAULT_HTTP_ENDPOINT, vars.signal),
-                    EndpointSource::Code,
-                ),
-            },
-        },
-    };
-    if protocol == Protocol::Grpc {
-        if let Err(expected) = endpoint::validate_grpc(&endpoint) {
-            let value = endpoint::redact(&endpoint).into_owned();
-            return Err(match source {
-                EndpointSource::Env(var) => Error::InvalidEnv {
-                    var,
-                    value,
-                    expected,
-                },
-                EndpointSource::Code => Error::InvalidConfig {
-                    field: "otlp_endpoint",
-                    value,
-                    expected,
-                },
-            });
-        }
-    }
-    // Credentials in the URL travel as a header (explicit `authorization` headers win).
-    let (endpoint, basic_auth) = endpoint::take_credentials(&endpoint);
-    let mut headers = generic.headers.clone().unwrap_or_default();
-    if let Some(signal_headers) = env.parse_secret(vars.headers)? {
-        for (k, v) in signal_headers.iter() {
-            headers.insert(k, v);
-        }
-    }
-    if let Some(explicit) = &code.headers {
-        for (k, v) in explicit.iter() {
-            headers.insert(k, v);
-        }
-    }
-    if let Some(basic_auth) = basic_auth {
-        if !headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-        {
-            headers.insert("authorization", basic_auth);
-        }
-    }
-    let timeout = match code.timeout {
-        Some(t) => t,
-        None => env
-            .parse(vars.timeout, parse_millis, MILLIS_EXPECTED)?
-            .or(generic.timeout)
-            .unwrap_or(Duration::from_secs(10)),
-    };
-    let compression = match code.compression {
-        Some(c) => c,
-        None => env
-            .parse(vars.compression, parse_compression, COMPRESSION_EXPECTED)?
-            .or(generic.compression)
-            .unwrap_or_default(),
-    };
-    let ca_certificate = match &code.ca_certificate {
-        Some(path) => Some(path.clone()),
-        None => env
-            .parse(vars.certificate, parse_pem_path, PEM_EXPECTED)?
-            .or_else(|| generic.certificate.clone()),
-    };
-    let client_identity = client_identity(env, generic, vars, &endpoint)?;
-    let insecure = env
-        .parse(vars.insecure, parse_bool, "true or false")?
-        .map(|b| (b, vars.insecure))
-        .or(generic.insecure);
-    if let Some((insecure, var)) = insecure {
-        let https = endpoint.starts_with("https://");
-        if insecure == https {
-            return Err(Error::InvalidEnv {
-                var,
-                value: insecure.to_string(),
-                expected: if https {
-                    "false (or unset) with an https:// endpoint: the endpoint's scheme decides, and https:// is TLS"
-                } else {
-                    "true (or unset) with an http:// endpoint: the endpoint's scheme decides, and http:// is plaintext; use https:// for TLS"
-                },
-            });
-        }
-    }
-    Ok(OtlpConfig {
-        endpoint,
-        protocol,
-        headers,
-        timeout,
-        compression,
-        ca_certificate,
-        client_identity,
-    })
-}
-
-/// The client certificate and key (mTLS): signal variable over generic, both or neither, and
-/// only for an `https://` endpoint.
-fn client_identity<F: Fn(&str) -> Option<String>>(
-    env: &Env<'_, F>,
-    generic: &GenericOtlp,
-    vars: &SignalVars,
-    endpoint: &str,
-) -> Result<Option<ClientIdentity>> {
-    let certificate = env
-        .parse(vars.client_certificate, parse_pem_path, PEM_EXPECTED)?
-        .map(|p| (p, vars.client_certificate))
-        .or_else(|| generic.client_certificate.clone());
-    let key = env
-        .parse(vars.client_key, parse_key_path, KEY_EXPECTED)?
-        .map(|p| (p, vars.client_key))
-        .or_else(|| generic.client_key.clone());
-    match (certificate, key) {
-        (None, None) => Ok(None),
-        (Some((path, var)), None) => Err(Error::InvalidEnv {
-            var,
-            value: path.display().to_string(),
-            expected: "a client certificate together with its key (OTEL_EXPORTER_OTLP_CLIENT_KEY or the signal's _CLIENT_KEY)",
-        }),
-        (None, Some((path, var))) => Err(Error::InvalidEnv {
-            var,
-            value: path.display().to_string(),
-            expected: "a client key together with its certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE or the signal's _CLIENT_CERTIFICATE)",
-        }),
-        (Some((certificate, var)), Some((key, _))) => {
-            if !endpoint.starts_with("https://") {
-                return Err(Error::InvalidEnv {
-                    var,
-                    value: certificate.display().to_string(),
-                    expected: "a client certificate for an https:// endpoint (a certificate is presented only over TLS)",
-                });
-            }
-            Ok(Some(ClientIdentity { certificate, key }))
-        }
     }
 }
 

@@ -1,4 +1,3 @@
-
 //! Our filters against their reference, `EnvFilter`, on generated directive strings and
 //! callsites (issue 25, item 1): for every string `EnvFilter` accepts, the console, traces
 //! and log-export filters — static fast path included — let through exactly the spans and
