@@ -18,7 +18,9 @@ use super::TelemetryConfig;
 
 mod otlp;
 use crate::error::{Error, Result};
+mod service;
 use otlp::{otlp, OtlpOverrides};
+use service::{exporters, service};
 
 const NAME_EXPECTED: &str = "a name of 1 to 255 characters without control characters";
 const PROTOCOL_EXPECTED: &str = "grpc or http/protobuf";
@@ -457,90 +459,6 @@ fn positive(value: Option<Duration>, field: &'static str) -> Result<Option<Durat
             expected: "a positive duration",
         }),
         other => Ok(other),
-    }
-}
-
-// === service identity ===
-
-struct Service {
-    name: String,
-    version: Option<String>,
-    attributes: Vec<(String, String)>,
-}
-
-/// Resource: builder < `OTEL_RESOURCE_ATTRIBUTES` < `OTEL_SERVICE_NAME` (spec precedence).
-fn service<F: Fn(&str) -> Option<String>>(
-    env: &Env<'_, F>,
-    mut attributes: Vec<(String, String)>,
-    code_name: Option<String>,
-    code_version: Option<String>,
-) -> Result<Service> {
-    validate_attributes(&attributes, "resource_attribute")?;
-    if let Some(raw) = env.get(OTEL_RESOURCE_ATTRIBUTES) {
-        for (k, v) in parse_key_values(&raw).map_err(|_| Error::InvalidEnv {
-            var: OTEL_RESOURCE_ATTRIBUTES,
-            value: raw.clone(),
-            expected:
-                "comma-separated key=value pairs with non-empty keys (values percent-encoded)",
-        })? {
-            attributes.retain(|(existing, _)| existing != &k);
-            attributes.push((k, v));
-        }
-    }
-    let name = match env.parse(
-        OTEL_SERVICE_NAME,
-        |v| valid_name(v).then(|| v.trim().to_string()),
-        NAME_EXPECTED,
-    )? {
-        Some(name) => name,
-        None => match attributes.iter().find(|(k, _)| k == "service.name") {
-            Some((_, v)) => v.clone(),
-            None => match code_name {
-                Some(name) if valid_name(&name) => name,
-                Some(name) => {
-                    return Err(Error::InvalidConfig {
-                        field: "service_name",
-                        value: name,
-                        expected: NAME_EXPECTED,
-                    })
-                }
-                None => default_service_name(),
-            },
-        },
-    };
-    attributes.retain(|(k, _)| k != "service.name");
-    let version = match code_version {
-        Some(v) => Some(v),
-        None => attributes
-            .iter()
-            .find(|(k, _)| k == "service.version")
-            .map(|(_, v)| v.clone()),
-    };
-    attributes.retain(|(k, _)| k != "service.version");
-    Ok(Service {
-        name,
-        version,
-        attributes,
-    })
-}
-
-fn exporters<F: Fn(&str) -> Option<String>>(
-    env: &Env<'_, F>,
-    code: Option<Exporters>,
-    var: &'static str,
-    metrics: bool,
-    default: Exporters,
-) -> Result<Exporters> {
-    let expected = if metrics {
-        "a comma list of prometheus, otlp, console, none"
-    } else {
-        "a comma list of otlp, console, none"
-    };
-    match code {
-        Some(e) => Ok(e),
-        None => Ok(env
-            .parse(var, |v| parse_exporters(v, metrics), expected)?
-            .unwrap_or(default)),
     }
 }
 
