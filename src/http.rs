@@ -146,28 +146,12 @@ impl HttpLayer {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let duration = meter
-            .f64_histogram("http.server.request.duration")
-            .with_unit("s")
-            .with_description("Duration of HTTP server requests.")
-            .with_boundaries(DURATION_BUCKETS.to_vec())
-            .build();
-        let active = meter
-            .i64_up_down_counter("http.server.active_requests")
-            .with_unit("{request}")
-            .with_description("Number of active HTTP server requests.")
-            .build();
-        // Semconv recommends no buckets for body sizes: the SDK's defaults.
-        let request_body = meter
-            .u64_histogram("http.server.request.body.size")
-            .with_unit("By")
-            .with_description("Size of HTTP server request bodies.")
-            .build();
-        let response_body = meter
-            .u64_histogram("http.server.response.body.size")
-            .with_unit("By")
-            .with_description("Size of HTTP server response bodies.")
-            .build();
+        // The semantic conventions' instruments, built from their catalog specs (semconv
+        // recommends no buckets for body sizes: the SDK's defaults).
+        let duration = crate::catalog::HTTP_SERVER_DURATION.f64_histogram(meter, None);
+        let active = crate::catalog::HTTP_SERVER_ACTIVE.i64_up_down_counter(meter, None);
+        let request_body = crate::catalog::HTTP_SERVER_REQUEST_BODY.u64_histogram(meter, None);
+        let response_body = crate::catalog::HTTP_SERVER_RESPONSE_BODY.u64_histogram(meter, None);
         HttpLayer {
             shared: Arc::new(Shared {
                 duration,

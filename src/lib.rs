@@ -157,16 +157,8 @@ fn install(config: TelemetryConfig) -> Result<Telemetry> {
     }
     opentelemetry::global::set_text_map_propagator(pipeline::traces::propagator(&propagators));
     if telemetry.config().panic_hook {
-        let name =
-            marketplace::catalog::PANICS.otel_name(telemetry.config().metrics_namespace.as_deref());
-        panic_hook::install(
-            telemetry
-                .meter()
-                .u64_counter(name)
-                .with_unit(marketplace::catalog::PANICS.unit)
-                .with_description(marketplace::catalog::PANICS.description)
-                .build(),
-        );
+        let namespace = telemetry.config().metrics_namespace.as_deref();
+        panic_hook::install(catalog::PANICS.u64_counter(&telemetry.meter(), namespace));
     }
     Ok(telemetry)
 }

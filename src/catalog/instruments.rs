@@ -2,6 +2,11 @@
 //! description, bucket boundaries and label set. Instrument creation, the README's series
 //! table and the ops assets' checks all read from [`CATALOG`].
 
+use opentelemetry::metrics::{
+    AsyncInstrumentBuilder, Counter, Gauge, Histogram, Meter, ObservableUpDownCounter,
+    UpDownCounter,
+};
+
 use super::labels::Operation;
 
 /// What kind of instrument a catalog entry is.
@@ -74,6 +79,117 @@ impl InstrumentSpec {
             name.push_str("_total");
         }
         name
+    }
+}
+
+// === instruments built from their spec ===
+
+/// Each instrument is built from its spec — name (namespaced unless the spec is a semantic
+/// convention's), unit, description and, for histograms, the spec's buckets (none given: the
+/// SDK's defaults) — never by a hand-chained builder that could drift from the catalog.
+///
+/// ```
+/// use marketplace_telemetry::catalog::{DB_OPERATION_DURATION, QUEUE_DEPTH};
+/// let meter = opentelemetry::global::meter("docs");
+/// let queue_depth = QUEUE_DEPTH.u64_gauge(&meter, Some("shop")); // shop.marketplace.queue.depth
+/// let db = DB_OPERATION_DURATION.f64_histogram(&meter, Some("shop")); // semconv: no namespace
+/// queue_depth.record(3, &[]);
+/// db.record(0.002, &[]);
+/// ```
+impl InstrumentSpec {
+    /// A `u64` counter from this spec.
+    pub fn u64_counter(&self, meter: &Meter, namespace: Option<&str>) -> Counter<u64> {
+        meter
+            .u64_counter(self.otel_name(namespace))
+            .with_unit(self.unit)
+            .with_description(self.description)
+            .build()
+    }
+
+    /// An `f64` counter from this spec.
+    pub fn f64_counter(&self, meter: &Meter, namespace: Option<&str>) -> Counter<f64> {
+        meter
+            .f64_counter(self.otel_name(namespace))
+            .with_unit(self.unit)
+            .with_description(self.description)
+            .build()
+    }
+
+    /// An `i64` up-down counter from this spec.
+    pub fn i64_up_down_counter(
+        &self,
+        meter: &Meter,
+        namespace: Option<&str>,
+    ) -> UpDownCounter<i64> {
+        meter
+            .i64_up_down_counter(self.otel_name(namespace))
+            .with_unit(self.unit)
+            .with_description(self.description)
+            .build()
+    }
+
+    /// A `u64` gauge from this spec.
+    pub fn u64_gauge(&self, meter: &Meter, namespace: Option<&str>) -> Gauge<u64> {
+        meter
+            .u64_gauge(self.otel_name(namespace))
+            .with_unit(self.unit)
+            .with_description(self.description)
+            .build()
+    }
+
+    /// An `i64` gauge from this spec.
+    pub fn i64_gauge(&self, meter: &Meter, namespace: Option<&str>) -> Gauge<i64> {
+        meter
+            .i64_gauge(self.otel_name(namespace))
+            .with_unit(self.unit)
+            .with_description(self.description)
+            .build()
+    }
+
+    /// An `f64` gauge from this spec.
+    pub fn f64_gauge(&self, meter: &Meter, namespace: Option<&str>) -> Gauge<f64> {
+        meter
+            .f64_gauge(self.otel_name(namespace))
+            .with_unit(self.unit)
+            .with_description(self.description)
+            .build()
+    }
+
+    /// An `f64` histogram from this spec, with its buckets.
+    pub fn f64_histogram(&self, meter: &Meter, namespace: Option<&str>) -> Histogram<f64> {
+        let builder = meter
+            .f64_histogram(self.otel_name(namespace))
+            .with_unit(self.unit)
+            .with_description(self.description);
+        match self.boundaries {
+            [] => builder.build(),
+            buckets => builder.with_boundaries(buckets.to_vec()).build(),
+        }
+    }
+
+    /// A `u64` histogram from this spec, with its buckets.
+    pub fn u64_histogram(&self, meter: &Meter, namespace: Option<&str>) -> Histogram<u64> {
+        let builder = meter
+            .u64_histogram(self.otel_name(namespace))
+            .with_unit(self.unit)
+            .with_description(self.description);
+        match self.boundaries {
+            [] => builder.build(),
+            buckets => builder.with_boundaries(buckets.to_vec()).build(),
+        }
+    }
+
+    /// The builder of an `i64` observable up-down counter from this spec (add callbacks, then
+    /// `build`).
+    pub fn i64_observable_up_down_counter<'m>(
+        &self,
+        meter: &'m Meter,
+        namespace: Option<&str>,
+    ) -> AsyncInstrumentBuilder<'m, ObservableUpDownCounter<i64>, i64> {
+        meter
+            .i64_observable_up_down_counter(self.otel_name(namespace))
+            .with_unit(self.unit)
+            .with_description(self.description)
     }
 }
 

@@ -44,16 +44,8 @@ impl CacheInstruments {
         shared: &SharedNames,
         prebind_lookups: bool,
     ) -> Self {
-        let requests_counter = meter
-            .u64_counter(catalog::CACHE_REQUESTS.otel_name(ns))
-            .with_unit(catalog::CACHE_REQUESTS.unit)
-            .with_description(catalog::CACHE_REQUESTS.description)
-            .build();
-        let entries_gauge = meter
-            .u64_gauge(catalog::CACHE_ENTRIES.otel_name(ns))
-            .with_unit(catalog::CACHE_ENTRIES.unit)
-            .with_description(catalog::CACHE_ENTRIES.description)
-            .build();
+        let requests_counter = catalog::CACHE_REQUESTS.u64_counter(&meter, ns);
+        let entries_gauge = catalog::CACHE_ENTRIES.u64_gauge(&meter, ns);
         let mut requests = Vec::with_capacity(names.len() * 2);
         let mut entries = Vec::with_capacity(names.len());
         for name in &names {

@@ -303,11 +303,7 @@ impl MarketplaceMetricsBuilder {
             prebound_op(Operation::CacheLookup),
         ));
 
-        let items_gauge = meter
-            .u64_gauge(catalog::ITEMS.otel_name(ns))
-            .with_unit(catalog::ITEMS.unit)
-            .with_description(catalog::ITEMS.description)
-            .build();
+        let items_gauge = catalog::ITEMS.u64_gauge(&meter, ns);
         let items = ItemType::ALL
             .iter()
             .map(|t| {

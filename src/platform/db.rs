@@ -62,12 +62,12 @@ impl DbClient {
         let constant = vec![KeyValue::new("db.system.name", system.clone())];
         let rows = table.len();
         let duration = TimedRows::new(
-            super::f64_histogram(meter, &catalog::DB_OPERATION_DURATION, None),
+            catalog::DB_OPERATION_DURATION.f64_histogram(meter, None),
             table.clone(),
             constant,
             |row| !table.is_fallback(LabelKey(row as u32)),
         );
-        let rows_histogram = super::u64_histogram(meter, &catalog::DB_RETURNED_ROWS, None);
+        let rows_histogram = catalog::DB_RETURNED_ROWS.u64_histogram(meter, None);
         DbClient {
             inner: Arc::new(DbInner {
                 system,
@@ -279,23 +279,11 @@ impl ConnectionPools {
                 .collect(),
         });
         let bind_all = |h: Histogram<f64>| BoundRows::new(h, attrs.clone(), |i| registered[i]);
-        let timeouts_counter = super::u64_counter(meter, &catalog::DB_CONNECTION_TIMEOUTS, None);
+        let timeouts_counter = catalog::DB_CONNECTION_TIMEOUTS.u64_counter(meter, None);
         let timeouts = BoundRows::new(timeouts_counter, attrs.clone(), |i| registered[i]);
-        let wait_time = bind_all(super::f64_histogram(
-            meter,
-            &catalog::DB_CONNECTION_WAIT_TIME,
-            None,
-        ));
-        let use_time = bind_all(super::f64_histogram(
-            meter,
-            &catalog::DB_CONNECTION_USE_TIME,
-            None,
-        ));
-        let create_time = bind_all(super::f64_histogram(
-            meter,
-            &catalog::DB_CONNECTION_CREATE_TIME,
-            None,
-        ));
+        let wait_time = bind_all(catalog::DB_CONNECTION_WAIT_TIME.f64_histogram(meter, None));
+        let use_time = bind_all(catalog::DB_CONNECTION_USE_TIME.f64_histogram(meter, None));
+        let create_time = bind_all(catalog::DB_CONNECTION_CREATE_TIME.f64_histogram(meter, None));
 
         let with_state = |state: &'static str| -> Vec<Vec<KeyValue>> {
             attrs
@@ -309,10 +297,8 @@ impl ConnectionPools {
         };
         let (idle_attrs, used_attrs) = (with_state("idle"), with_state("used"));
         let s = shared.clone();
-        let count = meter
-            .i64_observable_up_down_counter(catalog::DB_CONNECTION_COUNT.name)
-            .with_unit(catalog::DB_CONNECTION_COUNT.unit)
-            .with_description(catalog::DB_CONNECTION_COUNT.description)
+        let count = catalog::DB_CONNECTION_COUNT
+            .i64_observable_up_down_counter(meter, None)
             .with_callback(move |o| {
                 for (i, state) in s.states.iter().enumerate() {
                     if !state.shown.load(Ordering::Relaxed) {
@@ -327,10 +313,7 @@ impl ConnectionPools {
         let observe_one = |spec: &'static catalog::InstrumentSpec, pick: fn(&PoolStatus) -> u64| {
             let s = shared.clone();
             let attrs = attrs.clone();
-            meter
-                .i64_observable_up_down_counter(spec.name)
-                .with_unit(spec.unit)
-                .with_description(spec.description)
+            spec.i64_observable_up_down_counter(meter, None)
                 .with_callback(move |o| {
                     for (i, state) in s.states.iter().enumerate() {
                         if !state.shown.load(Ordering::Relaxed) {

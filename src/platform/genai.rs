@@ -98,15 +98,15 @@ impl GenAi {
         };
         let rows = table.len();
         let duration = TimedRows::new(
-            super::f64_histogram(meter, &catalog::GENAI_OPERATION_DURATION, None),
+            catalog::GENAI_OPERATION_DURATION.f64_histogram(meter, None),
             table,
             Vec::new(),
             prebound,
         );
         let inner = GenAiInner {
-            tokens_histogram: super::u64_histogram(meter, &catalog::GENAI_TOKEN_USAGE, None),
+            tokens_histogram: catalog::GENAI_TOKEN_USAGE.u64_histogram(meter, None),
             tokens: Lazy::new(rows),
-            cost_counter: super::f64_counter(meter, &catalog::GENAI_COST, ns),
+            cost_counter: catalog::GENAI_COST.f64_counter(meter, ns),
             cost: Lazy::new(rows),
             duration,
         };

@@ -73,18 +73,10 @@ impl Messaging {
             }
             a
         };
-        let sent_counter = super::u64_counter(meter, &catalog::MESSAGING_SENT, None);
-        let consumed_counter = super::u64_counter(meter, &catalog::MESSAGING_CONSUMED, None);
-        let depth_gauge = meter
-            .u64_gauge(catalog::QUEUE_DEPTH.otel_name(ns))
-            .with_unit(catalog::QUEUE_DEPTH.unit)
-            .with_description(catalog::QUEUE_DEPTH.description)
-            .build();
-        let dead_gauge = meter
-            .u64_gauge(catalog::QUEUE_DEAD_LETTERS.otel_name(ns))
-            .with_unit(catalog::QUEUE_DEAD_LETTERS.unit)
-            .with_description(catalog::QUEUE_DEAD_LETTERS.description)
-            .build();
+        let sent_counter = catalog::MESSAGING_SENT.u64_counter(meter, None);
+        let consumed_counter = catalog::MESSAGING_CONSUMED.u64_counter(meter, None);
+        let depth_gauge = catalog::QUEUE_DEPTH.u64_gauge(&meter, ns);
+        let dead_gauge = catalog::QUEUE_DEAD_LETTERS.u64_gauge(&meter, ns);
         let registered = |i: usize| !destinations.is_fallback(LabelKey(i as u32));
         let rows = |op: Option<&'static str>| (0..n).map(|i| attrs(i, op)).collect::<Vec<_>>();
         let sent = BoundRows::new(sent_counter, rows(Some("send")), registered);
@@ -92,7 +84,7 @@ impl Messaging {
         let depth = BoundRows::new(depth_gauge, rows(None), registered);
         let dead_letters = BoundRows::new(dead_gauge, rows(None), registered);
         let process = TimedRows::new(
-            super::f64_histogram(meter, &catalog::MESSAGING_PROCESS_DURATION, None),
+            catalog::MESSAGING_PROCESS_DURATION.f64_histogram(meter, None),
             destinations.clone(),
             vec![
                 system_kv,

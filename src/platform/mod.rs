@@ -77,9 +77,8 @@ use resilience::name_table;
 use std::borrow::Cow;
 
 pub(crate) use crate::catalog::bound_rows::{Bind, BoundRows};
-use crate::catalog::InstrumentSpec;
 use crate::catalog::LabelTable;
-use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter};
+use opentelemetry::metrics::Meter;
 
 /// The factory of the platform handles: a meter, and the namespace of our own instrument names
 /// (the semantic-convention ones never take it). Get it from
@@ -245,62 +244,4 @@ impl<B> Lazy<B> {
     pub(crate) fn get(&self, i: usize, bind: impl FnOnce() -> B) -> Option<&B> {
         Some(self.cells.get(i)?.get_or_init(bind))
     }
-}
-
-pub(crate) fn f64_histogram(
-    meter: &Meter,
-    spec: &InstrumentSpec,
-    ns: Option<&str>,
-) -> Histogram<f64> {
-    meter
-        .f64_histogram(spec.otel_name(ns))
-        .with_unit(spec.unit)
-        .with_description(spec.description)
-        .with_boundaries(spec.boundaries.to_vec())
-        .build()
-}
-
-pub(crate) fn u64_histogram(
-    meter: &Meter,
-    spec: &InstrumentSpec,
-    ns: Option<&str>,
-) -> Histogram<u64> {
-    meter
-        .u64_histogram(spec.otel_name(ns))
-        .with_unit(spec.unit)
-        .with_description(spec.description)
-        .with_boundaries(spec.boundaries.to_vec())
-        .build()
-}
-
-pub(crate) fn u64_counter(meter: &Meter, spec: &InstrumentSpec, ns: Option<&str>) -> Counter<u64> {
-    meter
-        .u64_counter(spec.otel_name(ns))
-        .with_unit(spec.unit)
-        .with_description(spec.description)
-        .build()
-}
-
-pub(crate) fn f64_counter(meter: &Meter, spec: &InstrumentSpec, ns: Option<&str>) -> Counter<f64> {
-    meter
-        .f64_counter(spec.otel_name(ns))
-        .with_unit(spec.unit)
-        .with_description(spec.description)
-        .build()
-}
-
-pub(crate) fn i64_gauge(meter: &Meter, spec: &InstrumentSpec, ns: Option<&str>) -> Gauge<i64> {
-    meter
-        .i64_gauge(spec.otel_name(ns))
-        .with_unit(spec.unit)
-        .with_description(spec.description)
-        .build()
-}
-
-pub(crate) fn f64_gauge(meter: &Meter, spec: &InstrumentSpec, ns: Option<&str>) -> Gauge<f64> {
-    meter
-        .f64_gauge(spec.otel_name(ns))
-        .with_unit(spec.unit)
-        .with_description(spec.description)
-        .build()
 }

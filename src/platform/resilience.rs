@@ -113,9 +113,9 @@ impl std::fmt::Debug for CircuitBreakers {
 
 impl CircuitBreakers {
     pub(crate) fn new(meter: &Meter, ns: Option<&str>, table: LabelTable) -> Self {
-        let state_gauge = super::i64_gauge(meter, &catalog::BREAKER_STATE, ns);
-        let calls_counter = super::u64_counter(meter, &catalog::BREAKER_CALLS, ns);
-        let transitions_counter = super::u64_counter(meter, &catalog::BREAKER_TRANSITIONS, ns);
+        let state_gauge = catalog::BREAKER_STATE.i64_gauge(meter, ns);
+        let calls_counter = catalog::BREAKER_CALLS.u64_counter(meter, ns);
+        let transitions_counter = catalog::BREAKER_TRANSITIONS.u64_counter(meter, ns);
         let state = bind_rows::<_, BreakerState>(&table, state_gauge);
         let calls = bind_rows::<_, BreakerResult>(&table, calls_counter);
         let transitions = bind_rows::<_, BreakerState>(&table, transitions_counter);
@@ -276,8 +276,8 @@ impl std::fmt::Debug for RateLimiters {
 
 impl RateLimiters {
     pub(crate) fn new(meter: &Meter, ns: Option<&str>, table: LabelTable) -> Self {
-        let decisions_counter = super::u64_counter(meter, &catalog::RATE_LIMIT_DECISIONS, ns);
-        let usage_gauge = super::f64_gauge(meter, &catalog::RATE_LIMIT_USAGE, ns);
+        let decisions_counter = catalog::RATE_LIMIT_DECISIONS.u64_counter(meter, ns);
+        let usage_gauge = catalog::RATE_LIMIT_USAGE.f64_gauge(meter, ns);
         let decisions = bind_rows::<_, RateLimitDecision>(&table, decisions_counter);
         let usage = BoundRows::new(
             usage_gauge,
