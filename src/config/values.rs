@@ -786,32 +786,9 @@ impl ResourceDetection {
         if key == "process.command_args" && !explicit {
             return false;
         }
-        (self.included.is_empty() || self.included.iter().any(|p| glob(p, key)))
-            && !self.excluded.iter().any(|p| glob(p, key))
+        (self.included.is_empty() || self.included.iter().any(|p| glob_match(p, key)))
+            && !self.excluded.iter().any(|p| glob_match(p, key))
     }
-}
-
-/// `pattern` matches `s` whole, `?` one character, `*` any run (none included); case-sensitive.
-fn glob(pattern: &str, s: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), s.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]
@@ -820,11 +797,11 @@ mod detection_tests {
 
     #[test]
     fn patterns_match_as_the_schema_says() {
-        assert!(glob("process.*", "process.pid"));
-        assert!(glob("host.?d", "host.id"));
-        assert!(!glob("host.?d", "host.name"));
-        assert!(glob("*", ""));
-        assert!(!glob("Process.*", "process.pid"));
+        assert!(glob_match("process.*", "process.pid"));
+        assert!(glob_match("host.?d", "host.id"));
+        assert!(!glob_match("host.?d", "host.name"));
+        assert!(glob_match("*", ""));
+        assert!(!glob_match("Process.*", "process.pid"));
         let d = ResourceDetection {
             included: vec!["process.*".into(), "host.name".into()],
             excluded: vec!["process.runtime.*".into()],

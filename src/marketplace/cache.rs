@@ -44,8 +44,8 @@ impl CacheInstruments {
         shared: &SharedNames,
         prebind_lookups: bool,
     ) -> Self {
-        let requests_counter = catalog::CACHE_REQUESTS.u64_counter(&meter, ns);
-        let entries_gauge = catalog::CACHE_ENTRIES.u64_gauge(&meter, ns);
+        let requests_counter = catalog::CACHE_REQUESTS.u64_counter(meter, ns);
+        let entries_gauge = catalog::CACHE_ENTRIES.u64_gauge(meter, ns);
         let mut requests = Vec::with_capacity(names.len() * 2);
         let mut entries = Vec::with_capacity(names.len());
         for name in &names {

@@ -14,42 +14,30 @@ use crate::config::TelemetryConfig;
 /// and `OTEL_RESOURCE_ATTRIBUTES`); the SDK's env detectors are not used, so the environment
 /// is read exactly once, by the config.
 pub(crate) fn build(config: &TelemetryConfig) -> Resource {
-    if let Some(detection) = &config.resource_detection {
-        return detected(config, detection);
-    }
-    let mut attributes = Vec::with_capacity(5 + config.resource_attributes.len());
-    if let Some(version) = &config.service_version {
-        attributes.push(KeyValue::new("service.version", version.clone()));
-    }
-    let has = |key: &str| config.resource_attributes.iter().any(|(k, _)| k == key);
-    if !has("service.instance.id") {
-        attributes.push(KeyValue::new(
-            "service.instance.id",
-            uuid::Uuid::new_v4().to_string(),
-        ));
-    }
-    if !has("host.name") {
-        if let Some(host) = gethostname::gethostname().to_str() {
-            attributes.push(KeyValue::new("host.name", host.to_string()));
-        }
+    let found = match &config.resource_detection {
+        Some(detection) => detected(detection),
+        None => defaults(),
+    };
+    with_configured(config, found)
+}
+
+/// This crate's own detection when a configuration file sets none: a new
+/// `service.instance.id`, `host.name`, `process.pid`, `process.runtime.name`.
+fn defaults() -> Vec<KeyValue> {
+    let mut attributes = vec![KeyValue::new(
+        "service.instance.id",
+        uuid::Uuid::new_v4().to_string(),
+    )];
+    if let Some(host) = gethostname::gethostname().to_str() {
+        attributes.push(KeyValue::new("host.name", host.to_string()));
     }
     attributes.push(KeyValue::new("process.pid", i64::from(std::process::id())));
     attributes.push(KeyValue::new("process.runtime.name", "rust"));
-    attributes.extend(
-        config
-            .resource_attributes
-            .iter()
-            .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
-    );
-    Resource::builder_empty()
-        .with_detector(Box::new(TelemetryResourceDetector))
-        .with_attributes(attributes)
-        .with_service_name(config.service_name.clone())
-        .build()
+    attributes
 }
 
-/// The resource with a configuration file's detectors.
-fn detected(config: &TelemetryConfig, detection: &crate::config::ResourceDetection) -> Resource {
+/// What a configuration file's detectors find, filtered by its patterns.
+fn detected(detection: &crate::config::ResourceDetection) -> Vec<KeyValue> {
     use opentelemetry_resource_detectors::{
         ContainerResourceDetector, HostResourceDetector, OsResourceDetector,
         ProcessResourceDetector,
@@ -83,7 +71,12 @@ fn detected(config: &TelemetryConfig, detection: &crate::config::ResourceDetecti
         ));
     }
     attributes.retain(|kv| detection.keeps(kv.key.as_str()));
-    // Configured attributes override detected ones (later attributes win in the builder).
+    attributes
+}
+
+/// The resource: `found` first, then the configured version and attributes, which win
+/// (later attributes replace earlier ones of the same key), then the service name.
+fn with_configured(config: &TelemetryConfig, mut attributes: Vec<KeyValue>) -> Resource {
     if let Some(version) = &config.service_version {
         attributes.push(KeyValue::new("service.version", version.clone()));
     }
@@ -98,4 +91,37 @@ fn detected(config: &TelemetryConfig, detection: &crate::config::ResourceDetecti
         .with_attributes(attributes)
         .with_service_name(config.service_name.clone())
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(resource: &Resource, key: &'static str) -> Option<String> {
+        resource
+            .get(&opentelemetry::Key::from_static_str(key))
+            .map(|v| v.to_string())
+    }
+
+    #[test]
+    fn configured_attributes_win_over_found_ones() {
+        let config = TelemetryConfig::builder()
+            .with_resource_attribute("service.instance.id", "pod-7")
+            .with_resource_attribute("host.name", "configured-host")
+            .build_from(|_| None)
+            .unwrap();
+        let resource = build(&config);
+        assert_eq!(
+            value(&resource, "service.instance.id").as_deref(),
+            Some("pod-7")
+        );
+        assert_eq!(
+            value(&resource, "host.name").as_deref(),
+            Some("configured-host")
+        );
+        assert!(value(&resource, "process.pid").is_some());
+        // Without configured values, the defaults are there.
+        let resource = build(&TelemetryConfig::builder().build_from(|_| None).unwrap());
+        assert!(value(&resource, "service.instance.id").is_some_and(|id| id.len() == 36));
+    }
 }

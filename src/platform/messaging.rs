@@ -75,8 +75,8 @@ impl Messaging {
         };
         let sent_counter = catalog::MESSAGING_SENT.u64_counter(meter, None);
         let consumed_counter = catalog::MESSAGING_CONSUMED.u64_counter(meter, None);
-        let depth_gauge = catalog::QUEUE_DEPTH.u64_gauge(&meter, ns);
-        let dead_gauge = catalog::QUEUE_DEAD_LETTERS.u64_gauge(&meter, ns);
+        let depth_gauge = catalog::QUEUE_DEPTH.u64_gauge(meter, ns);
+        let dead_gauge = catalog::QUEUE_DEAD_LETTERS.u64_gauge(meter, ns);
         let registered = |i: usize| !destinations.is_fallback(LabelKey(i as u32));
         let rows = |op: Option<&'static str>| (0..n).map(|i| attrs(i, op)).collect::<Vec<_>>();
         let sent = BoundRows::new(sent_counter, rows(Some("send")), registered);
