@@ -10,7 +10,7 @@ use super::values::{
     Compression, Exporters, Headers, LogFormat, LogWriter, Propagator, Protocol, Sampler,
 };
 
-/// Builder for [`TelemetryConfig`]. Every `with_*` value wins over its environment variable.
+/// Builder for [`TelemetryConfig`](super::TelemetryConfig). Every `with_*` value wins over its environment variable.
 ///
 /// # Examples
 ///
