@@ -103,13 +103,13 @@ pub(super) fn exporter(
             } else {
                 t
             };
-            ctx.set("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", t, p);
+            ctx.set(OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, t, p);
         }
         if let Some(v) = o.get("default_histogram_aggregation") {
             let p = format!("{path}.default_histogram_aggregation");
             let a = scalar(ctx, &p, v)?;
             ctx.set(
-                "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
+                OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION,
                 a,
                 p,
             );

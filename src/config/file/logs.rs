@@ -12,11 +12,11 @@ pub(super) fn logger_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
             &[
                 (
                     "attribute_count_limit",
-                    "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT",
+                    OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT,
                 ),
                 (
                     "attribute_value_length_limit",
-                    "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+                    OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT,
                 ),
             ],
         )?;
@@ -43,7 +43,7 @@ pub(super) fn logger_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
     }
     l.finish(ctx)?;
     ctx.set(
-        "OTEL_LOGS_EXPORTER",
+        OTEL_LOGS_EXPORTER,
         join_exporters(&exporters),
         "logger_provider.processors".into(),
     );

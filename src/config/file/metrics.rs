@@ -37,29 +37,29 @@ pub(super) fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
                 None => true,
             };
             ctx.set(
-                "MARKETPLACE_PROMETHEUS_SCOPE_INFO",
+                MARKETPLACE_PROMETHEUS_SCOPE_INFO,
                 scope_info.to_string(),
                 format!("{xp}.scope_info_enabled"),
             );
             if let Some(v) = xo.get("target_info_enabled/development") {
                 let p = format!("{xp}.target_info_enabled/development");
                 let enabled = boolean(ctx, &p, v)?;
-                ctx.set("MARKETPLACE_PROMETHEUS_TARGET_INFO", enabled.to_string(), p);
+                ctx.set(MARKETPLACE_PROMETHEUS_TARGET_INFO, enabled.to_string(), p);
             }
             if let Some(v) = xo.get("translation_strategy") {
                 let p = format!("{xp}.translation_strategy");
                 let strategy = scalar(ctx, &p, v)?;
-                ctx.set("MARKETPLACE_PROMETHEUS_TRANSLATION_STRATEGY", strategy, p);
+                ctx.set(MARKETPLACE_PROMETHEUS_TRANSLATION_STRATEGY, strategy, p);
             }
             if let Some(h) = xo.get("host") {
                 let p = format!("{xp}.host");
                 let host = scalar(ctx, &p, h)?;
-                ctx.set("OTEL_EXPORTER_PROMETHEUS_HOST", host, p);
+                ctx.set(OTEL_EXPORTER_PROMETHEUS_HOST, host, p);
             }
             if let Some(port) = xo.get("port") {
                 let p = format!("{xp}.port");
                 let n = integer(ctx, &p, port)?;
-                ctx.set("OTEL_EXPORTER_PROMETHEUS_PORT", n.to_string(), p);
+                ctx.set(OTEL_EXPORTER_PROMETHEUS_PORT, n.to_string(), p);
             }
             if let Some(l) = xo.get("resource_constant_labels") {
                 let lp = format!("{xp}.resource_constant_labels");
@@ -70,7 +70,7 @@ pub(super) fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
                         .map(|k| scalar(ctx, &format!("{lp}.included"), k))
                         .collect::<Result<_>>()?;
                     ctx.set(
-                        "MARKETPLACE_PROMETHEUS_RESOURCE_LABELS",
+                        MARKETPLACE_PROMETHEUS_RESOURCE_LABELS,
                         keys.join(","),
                         format!("{lp}.included"),
                     );
@@ -90,12 +90,12 @@ pub(super) fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
             if let Some(v) = po.get("interval") {
                 let p = format!("{pp}.interval");
                 let n = integer(ctx, &p, v)?;
-                ctx.set("OTEL_METRIC_EXPORT_INTERVAL", n.to_string(), p);
+                ctx.set(OTEL_METRIC_EXPORT_INTERVAL, n.to_string(), p);
             }
             if let Some(v) = po.get("timeout") {
                 let p = format!("{pp}.timeout");
                 let t = timeout_ms(ctx, &p, v)?;
-                ctx.set("OTEL_METRIC_EXPORT_TIMEOUT", t, p);
+                ctx.set(OTEL_METRIC_EXPORT_TIMEOUT, t, p);
             }
             let e = po
                 .get("exporter")
@@ -124,11 +124,11 @@ pub(super) fn meter_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
     if let Some(f) = m.get("exemplar_filter") {
         let p = "meter_provider.exemplar_filter";
         let filter = scalar(ctx, p, f)?;
-        ctx.set("OTEL_METRICS_EXEMPLAR_FILTER", filter, p.into());
+        ctx.set(OTEL_METRICS_EXEMPLAR_FILTER, filter, p.into());
     }
     m.finish(ctx)?;
     ctx.set(
-        "OTEL_METRICS_EXPORTER",
+        OTEL_METRICS_EXPORTER,
         join_exporters(&exporters),
         "meter_provider.readers".into(),
     );

@@ -112,7 +112,7 @@ mod tests;
 mod traces;
 mod views;
 
-use super::env::{BatchVars, SignalVars, BLRP_VARS, BSP_VARS, SIGNAL_VARS};
+use super::env::*;
 use exporters::*;
 use logs::*;
 use metrics::*;
@@ -170,12 +170,12 @@ pub(crate) fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
     }
     if let Some(v) = top.get("disabled") {
         let d = boolean(&ctx, "disabled", v)?;
-        ctx.set("OTEL_SDK_DISABLED", d.to_string(), "disabled".into());
+        ctx.set(OTEL_SDK_DISABLED, d.to_string(), "disabled".into());
     }
     if let Some(v) = top.get("log_level") {
         let level = scalar(&ctx, "log_level", v)?;
         ctx.set(
-            "OTEL_LOG_LEVEL",
+            OTEL_LOG_LEVEL,
             severity_level(&ctx, &level)?.into(),
             "log_level".into(),
         );
@@ -186,10 +186,10 @@ pub(crate) fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
             "attribute_limits",
             v,
             &[
-                ("attribute_count_limit", "OTEL_ATTRIBUTE_COUNT_LIMIT"),
+                ("attribute_count_limit", OTEL_ATTRIBUTE_COUNT_LIMIT),
                 (
                     "attribute_value_length_limit",
-                    "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+                    OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
                 ),
             ],
         )?;
@@ -202,20 +202,16 @@ pub(crate) fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
     }
     // A provider the file leaves out is off (the specification's no-op provider).
     ctx.set(
-        "OTEL_TRACES_EXPORTER",
+        OTEL_TRACES_EXPORTER,
         "none".into(),
         "tracer_provider".into(),
     );
     ctx.set(
-        "OTEL_METRICS_EXPORTER",
+        OTEL_METRICS_EXPORTER,
         "none".into(),
         "meter_provider".into(),
     );
-    ctx.set(
-        "OTEL_LOGS_EXPORTER",
-        "none".into(),
-        "logger_provider".into(),
-    );
+    ctx.set(OTEL_LOGS_EXPORTER, "none".into(), "logger_provider".into());
     if let Some(v) = top.get("tracer_provider") {
         tracer_provider(&mut ctx, v)?;
     }

@@ -34,7 +34,7 @@ pub(super) fn resource(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
             }
             o.finish(ctx)?;
             if name == "service.name" {
-                ctx.set("OTEL_SERVICE_NAME", value.clone(), format!("{path}.value"));
+                ctx.set(OTEL_SERVICE_NAME, value.clone(), format!("{path}.value"));
             }
             pairs.push(format!("{}={}", encode(&name), encode(&value)));
         }
@@ -61,7 +61,7 @@ pub(super) fn resource(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
     r.finish(ctx)?;
     if !pairs.is_empty() {
         ctx.set(
-            "OTEL_RESOURCE_ATTRIBUTES",
+            OTEL_RESOURCE_ATTRIBUTES,
             pairs.join(","),
             "resource.attributes".into(),
         );
@@ -130,9 +130,9 @@ pub(super) fn detection(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
     d.finish(ctx)?;
     // The `service` detector: `service.name` from `OTEL_SERVICE_NAME` unless the file's own
     // attributes name the service (they take precedence over detected attributes).
-    if out.service && !ctx.out.env.contains_key("OTEL_SERVICE_NAME") {
-        if let Some(name) = (ctx.lookup)("OTEL_SERVICE_NAME").filter(|n| !n.trim().is_empty()) {
-            ctx.set("OTEL_SERVICE_NAME", name, format!("{PATH}.detectors"));
+    if out.service && !ctx.out.env.contains_key(OTEL_SERVICE_NAME) {
+        if let Some(name) = (ctx.lookup)(OTEL_SERVICE_NAME).filter(|n| !n.trim().is_empty()) {
+            ctx.set(OTEL_SERVICE_NAME, name, format!("{PATH}.detectors"));
         }
     }
     ctx.out.detection = Some(out);
@@ -168,7 +168,7 @@ pub(super) fn propagator(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
     p.finish(ctx)?;
     if !names.is_empty() {
         ctx.set(
-            "OTEL_PROPAGATORS",
+            OTEL_PROPAGATORS,
             names.join(","),
             "propagator.composite".into(),
         );

@@ -10,20 +10,20 @@ pub(super) fn tracer_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
             "tracer_provider.limits",
             l,
             &[
-                ("attribute_count_limit", "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT"),
+                ("attribute_count_limit", OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT),
                 (
                     "attribute_value_length_limit",
-                    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+                    OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
                 ),
-                ("event_count_limit", "OTEL_SPAN_EVENT_COUNT_LIMIT"),
-                ("link_count_limit", "OTEL_SPAN_LINK_COUNT_LIMIT"),
+                ("event_count_limit", OTEL_SPAN_EVENT_COUNT_LIMIT),
+                ("link_count_limit", OTEL_SPAN_LINK_COUNT_LIMIT),
                 (
                     "event_attribute_count_limit",
-                    "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
+                    OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT,
                 ),
                 (
                     "link_attribute_count_limit",
-                    "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
+                    OTEL_LINK_ATTRIBUTE_COUNT_LIMIT,
                 ),
             ],
         )?;
@@ -72,13 +72,13 @@ pub(super) fn tracer_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
     if let Some(s) = t.get("sampler") {
         let (sampler, arg) = sampler(ctx, "tracer_provider.sampler", s, true)?;
         ctx.set(
-            "OTEL_TRACES_SAMPLER",
+            OTEL_TRACES_SAMPLER,
             sampler,
             "tracer_provider.sampler".into(),
         );
         if let Some(arg) = arg {
             ctx.set(
-                "OTEL_TRACES_SAMPLER_ARG",
+                OTEL_TRACES_SAMPLER_ARG,
                 arg,
                 "tracer_provider.sampler".into(),
             );
@@ -86,7 +86,7 @@ pub(super) fn tracer_provider(ctx: &mut Ctx<'_>, v: &Value) -> Result<()> {
     }
     t.finish(ctx)?;
     ctx.set(
-        "OTEL_TRACES_EXPORTER",
+        OTEL_TRACES_EXPORTER,
         join_exporters(&exporters),
         "tracer_provider.processors".into(),
     );

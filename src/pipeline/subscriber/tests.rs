@@ -312,10 +312,15 @@ fn the_harness_drives_every_callsite() {
     let (filter, _) = layer_filter("trace", "f", false).unwrap();
     let seen = run(filter, callsites());
     assert_eq!(seen.iter().filter(|s| s.starts_with("span:")).count(), 130);
-    assert_eq!(seen.iter().filter(|s| s.starts_with("event:")).count(), 65 + 130 * 65);
+    assert_eq!(
+        seen.iter().filter(|s| s.starts_with("event:")).count(),
+        65 + 130 * 65
+    );
     // With the exporter crates denied, their spans and events are gone.
     let (filter, _) = layer_filter("trace", "f", true).unwrap();
     let seen = run(filter, callsites());
-    assert!(!seen.iter().any(|s| s.contains(":tower:") || s.contains(":opentelemetry_sdk:")));
+    assert!(!seen
+        .iter()
+        .any(|s| s.contains(":tower:") || s.contains(":opentelemetry_sdk:")));
     assert!(seen.iter().any(|s| s.contains(":tower_http::trace:")));
 }
