@@ -233,14 +233,14 @@ pub(super) fn parse_propagators(v: &str) -> Option<Vec<Propagator>> {
     let mut out = Vec::new();
     let mut saw_none = false;
     for item in v.split(',').map(str::trim) {
-        match item {
-            "tracecontext" if !out.contains(&Propagator::TraceContext) => {
-                out.push(Propagator::TraceContext)
-            }
-            "baggage" if !out.contains(&Propagator::Baggage) => out.push(Propagator::Baggage),
-            "tracecontext" | "baggage" => {}
-            "none" => saw_none = true,
-            _ => return None,
+        if item == "none" {
+            saw_none = true;
+            continue;
+        }
+        // `jaeger` and `ottrace`: no propagator crate at our OpenTelemetry version.
+        let p = Propagator::ALL.into_iter().find(|p| p.as_str() == item)?;
+        if !out.contains(&p) {
+            out.push(p);
         }
     }
     if saw_none && !out.is_empty() {

@@ -185,7 +185,7 @@ fn trace_pipeline<F: Fn(&str) -> Option<String>>(
             .parse(
                 OTEL_PROPAGATORS,
                 parse_propagators,
-                "a comma list of tracecontext, baggage, none (b3, jaeger, xray and ottrace are not supported)",
+                "a comma list of tracecontext, baggage, b3, b3multi, xray; or none (jaeger and ottrace are not supported: no propagator crate at our OpenTelemetry version)",
             )?
             .unwrap_or_else(|| vec![Propagator::TraceContext, Propagator::Baggage]),
     };

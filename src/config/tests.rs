@@ -199,19 +199,40 @@ fn exporter_lists_accept_combinations_and_reject_unknowns() {
 }
 
 #[test]
-fn propagators_reject_unsupported_ones() {
+fn propagators_accept_b3_b3multi_xray_and_refuse_jaeger_by_name() {
     assert_eq!(
         build(&[(OTEL_PROPAGATORS, "none")]).unwrap().propagators,
         vec![]
     );
-    let err = build(&[(OTEL_PROPAGATORS, "tracecontext,b3")]).unwrap_err();
-    assert!(matches!(
-        err,
-        Error::InvalidEnv {
-            var: OTEL_PROPAGATORS,
-            ..
-        }
-    ));
+    assert_eq!(
+        build(&[(OTEL_PROPAGATORS, " tracecontext , b3multi,xray,b3,b3 ")])
+            .unwrap()
+            .propagators,
+        vec![
+            Propagator::TraceContext,
+            Propagator::B3Multi,
+            Propagator::XRay,
+            Propagator::B3
+        ]
+    );
+    for bad in ["tracecontext,jaeger", "ottrace", "b3,none", "B3", "xray9"] {
+        let err = build(&[(OTEL_PROPAGATORS, bad)]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidEnv {
+                    var: OTEL_PROPAGATORS,
+                    ..
+                }
+            ),
+            "{bad}: {err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("jaeger and ottrace are not supported"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -119,14 +119,32 @@ pub enum Propagator {
     TraceContext,
     /// W3C `baggage`.
     Baggage,
+    /// Zipkin B3, single `b3` header (opentelemetry-zipkin).
+    B3,
+    /// Zipkin B3, multiple `X-B3-*` headers (opentelemetry-zipkin).
+    B3Multi,
+    /// AWS X-Ray `X-Amzn-Trace-Id` (opentelemetry-aws).
+    XRay,
 }
 
 impl Propagator {
+    /// Every propagator, in the order the spellings are documented.
+    pub const ALL: [Propagator; 5] = [
+        Propagator::TraceContext,
+        Propagator::Baggage,
+        Propagator::B3,
+        Propagator::B3Multi,
+        Propagator::XRay,
+    ];
+
     /// The spelling `OTEL_PROPAGATORS` accepts.
     pub fn as_str(self) -> &'static str {
         match self {
             Propagator::TraceContext => "tracecontext",
             Propagator::Baggage => "baggage",
+            Propagator::B3 => "b3",
+            Propagator::B3Multi => "b3multi",
+            Propagator::XRay => "xray",
         }
     }
 }

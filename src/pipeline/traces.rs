@@ -102,7 +102,108 @@ pub(crate) fn propagator(propagators: &[Propagator]) -> TextMapCompositePropagat
             .map(|p| match p {
                 Propagator::TraceContext => Box::new(TraceContextPropagator::new()) as Box<_>,
                 Propagator::Baggage => Box::new(BaggagePropagator::new()) as Box<_>,
+                Propagator::B3 => Box::new(opentelemetry_propagator_b3::Propagator::with_encoding(
+                    opentelemetry_propagator_b3::B3Encoding::SingleHeader,
+                )) as Box<_>,
+                Propagator::B3Multi => {
+                    Box::new(opentelemetry_propagator_b3::Propagator::with_encoding(
+                        opentelemetry_propagator_b3::B3Encoding::MultipleHeader,
+                    )) as Box<_>
+                }
+                Propagator::XRay => {
+                    Box::new(opentelemetry_aws::trace::XrayPropagator::default()) as Box<_>
+                }
             })
             .collect();
     TextMapCompositePropagator::new(list)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every propagation format round-trips a sampled and an unsampled context through its
+    //! own headers, and a malformed header means "no parent" (a new root), never a panic.
+
+    use std::collections::HashMap;
+
+    use opentelemetry::propagation::TextMapPropagator;
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
+    use opentelemetry::Context;
+
+    use super::*;
+
+    fn context(sampled: bool) -> Context {
+        let flags = if sampled {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::default()
+        };
+        Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            flags,
+            true,
+            TraceState::default(),
+        ))
+    }
+
+    #[test]
+    fn each_format_round_trips_through_its_own_headers() {
+        for (p, header) in [
+            (Propagator::TraceContext, "traceparent"),
+            (Propagator::B3, "b3"),
+            (Propagator::B3Multi, "x-b3-traceid"),
+            (Propagator::XRay, "x-amzn-trace-id"),
+        ] {
+            let propagator = propagator(&[p]);
+            for sampled in [true, false] {
+                let mut headers = HashMap::new();
+                propagator.inject_context(&context(sampled), &mut headers);
+                assert!(headers.contains_key(header), "{p:?}: {headers:?}");
+                let back = propagator.extract(&headers);
+                let sc = back.span().span_context().clone();
+                assert_eq!(
+                    sc.trace_id(),
+                    TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+                    "{p:?}"
+                );
+                assert_eq!(sc.span_id(), SpanId::from_hex("00f067aa0ba902b7").unwrap());
+                assert_eq!(sc.is_sampled(), sampled, "{p:?} keeps the sampled flag");
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_headers_start_a_new_root() {
+        let all = propagator(&[
+            Propagator::TraceContext,
+            Propagator::Baggage,
+            Propagator::B3,
+            Propagator::B3Multi,
+            Propagator::XRay,
+        ]);
+        let long = "a".repeat(10_000);
+        for (key, value) in [
+            ("traceparent", "00-zz-00f067aa0ba902b7-01"),
+            (
+                "traceparent",
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            ),
+            ("b3", "garbage"),
+            ("b3", "4bf92f3577b34da6a3ce929d0e0e4736-"),
+            ("x-b3-traceid", "zz"),
+            ("x-amzn-trace-id", "Root=1-bad"),
+            ("x-amzn-trace-id", long.as_str()),
+            ("baggage", long.as_str()),
+        ] {
+            let headers: HashMap<String, String> =
+                HashMap::from([(key.to_string(), value.to_string())]);
+            let cx = all.extract(&headers);
+            assert!(
+                !cx.span().span_context().is_valid(),
+                "{key}: {value:.40} gave a parent"
+            );
+        }
+    }
 }

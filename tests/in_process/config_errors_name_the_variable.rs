@@ -46,7 +46,7 @@ const GARBAGE: &[(&str, &str)] = &[
     ("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "gzip9"),
     ("OTEL_TRACES_SAMPLER", "banana"),
     ("OTEL_TRACES_SAMPLER_ARG", "2.5"),
-    ("OTEL_PROPAGATORS", "b3"),
+    ("OTEL_PROPAGATORS", "jaeger"),
     ("OTEL_BSP_SCHEDULE_DELAY", "1e3"),
     ("OTEL_BSP_MAX_QUEUE_SIZE", "100000000"),
     ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0"),
