@@ -93,8 +93,9 @@ impl DbClient {
     /// Starts timing a call of a resolved row.
     #[inline]
     pub fn query_key(&self, key: LabelKey) -> DbCall<'_> {
+        let row = key.index();
         DbCall {
-            call: TimedCall::start(&self.inner.duration, key.index()),
+            call: TimedCall::start_with_span(&self.inner.duration, row, self.inner.span(row)),
             inner: &self.inner,
         }
     }
@@ -119,6 +120,29 @@ impl DbClient {
 pub struct DbCall<'a> {
     call: TimedCall<'a>,
     inner: &'a DbInner,
+}
+
+impl DbInner {
+    /// The semconv client span of a call on `row` (`{db.operation.name} {db.collection.name}`,
+    /// kind client), a child of the current span — only inside a sampled trace.
+    fn span(&self, row: usize) -> Option<tracing::Span> {
+        if !super::timed::in_sampled_trace() {
+            return None;
+        }
+        let values = self.duration.table().row(row);
+        let (operation, collection) = (values.first()?, values.get(1)?);
+        Some(tracing::info_span!(
+            target: "marketplace_telemetry::platform",
+            "db.client",
+            otel.name = %format_args!("{operation} {collection}"),
+            otel.kind = "client",
+            db.system.name = %self.system,
+            db.operation.name = %operation,
+            db.collection.name = %collection,
+            otel.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        ))
+    }
 }
 
 impl std::fmt::Debug for DbInner {

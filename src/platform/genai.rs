@@ -137,14 +137,39 @@ impl GenAi {
     /// Starts timing an LLM call of a resolved row.
     #[inline]
     pub fn call_key(&self, key: LabelKey) -> GenAiCall<'_> {
+        let row = key.index();
         GenAiCall {
-            call: TimedCall::start(&self.inner.duration, key.index()),
+            call: TimedCall::start_with_span(&self.inner.duration, row, self.inner.span(row)),
             inner: &self.inner,
         }
     }
 }
 
 impl GenAiInner {
+    /// The semconv client span of a call on `row` (`{gen_ai.operation.name}
+    /// {gen_ai.request.model}`, kind client), a child of the current span — only inside a
+    /// sampled trace.
+    fn span(&self, row: usize) -> Option<tracing::Span> {
+        if !super::timed::in_sampled_trace() {
+            return None;
+        }
+        let values = self.duration.table().row(row);
+        let (operation, provider, model) = (values.first()?, values.get(1)?, values.get(2)?);
+        Some(tracing::info_span!(
+            target: "marketplace_telemetry::platform",
+            "gen_ai.client",
+            otel.name = %format_args!("{operation} {model}"),
+            otel.kind = "client",
+            gen_ai.operation.name = %operation,
+            gen_ai.provider.name = %provider,
+            gen_ai.request.model = %model,
+            gen_ai.usage.input_tokens = tracing::field::Empty,
+            gen_ai.usage.output_tokens = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        ))
+    }
+
     fn tokens(&self, row: usize) -> Option<&[BoundHistogram<u64>; 2]> {
         self.tokens.get(row, || {
             let attrs = self.duration.attributes(row);
@@ -183,6 +208,10 @@ impl GenAiCall<'_> {
         if let Some([i, o]) = self.inner.tokens(self.call.row()) {
             i.record(input);
             o.record(output);
+        }
+        if let Some(span) = self.call.span() {
+            span.record("gen_ai.usage.input_tokens", input);
+            span.record("gen_ai.usage.output_tokens", output);
         }
     }
 

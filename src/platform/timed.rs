@@ -94,7 +94,9 @@ impl TimedRows {
 /// call): the clock runs from its creation. Finish it with [`finish`](Self::finish),
 /// [`succeed`](Self::succeed) or [`fail`](Self::fail); dropped unfinished it records
 /// `error.type="cancelled"`. A failure also sets status *error* and `error.type` on the
-/// current span.
+/// current span. DB and LLM calls inside a sampled trace also record their semantic-convention
+/// client span (a child of the current span, ended with the call, status *error* and
+/// `error.type` on failure); outside one they make no span and allocate nothing for it.
 ///
 /// # Examples
 ///
@@ -113,6 +115,16 @@ pub struct TimedCall<'a> {
     row: usize,
     start: quanta::Instant,
     done: bool,
+    /// The semconv client span of the call, when the caller's trace is sampled.
+    span: Option<tracing::Span>,
+}
+
+/// Whether the active OpenTelemetry context (the entered `tracing` span's) is sampled: client
+/// spans are made only then, so a call outside a sampled trace allocates nothing for them.
+#[inline]
+pub(crate) fn in_sampled_trace() -> bool {
+    use opentelemetry::trace::TraceContextExt as _;
+    opentelemetry::Context::map_current(|cx| cx.span().span_context().is_sampled())
 }
 
 impl std::fmt::Debug for TimedCall<'_> {
@@ -127,12 +139,29 @@ impl std::fmt::Debug for TimedCall<'_> {
 impl<'a> TimedCall<'a> {
     #[inline]
     pub(crate) fn start(rows: &'a TimedRows, row: usize) -> Self {
+        Self::start_with_span(rows, row, None)
+    }
+
+    /// A call with its client span (ended, with status and `error.type` on failure, when the
+    /// call ends).
+    #[inline]
+    pub(crate) fn start_with_span(
+        rows: &'a TimedRows,
+        row: usize,
+        span: Option<tracing::Span>,
+    ) -> Self {
         TimedCall {
             rows,
             row,
             start: quanta::Instant::now(),
             done: false,
+            span,
         }
+    }
+
+    /// The call's client span, if it has one.
+    pub(crate) fn span(&self) -> Option<&tracing::Span> {
+        self.span.as_ref()
     }
 
     /// Records success or, on `Err`, the error's [`ErrorCode`] as `error.type`; returns
@@ -177,7 +206,13 @@ impl<'a> TimedCall<'a> {
             .record(self.row, self.start.elapsed().as_secs_f64(), error);
         if let Some(code) = error {
             crate::catalog::mark_span_error_type(error_type(code));
+            if let Some(span) = &self.span {
+                span.record("otel.status_code", "ERROR");
+                span.record("error.type", error_type(code));
+            }
         }
+        // Dropping the span ends it.
+        self.span = None;
     }
 }
 

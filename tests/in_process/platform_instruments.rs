@@ -548,3 +548,80 @@ fn the_former_paths_still_compile_and_record() {
     let ok: Result<(), ErrorCode> = Ok(());
     assert!(ok.outcome().is_ok());
 }
+
+/// DB and LLM calls inside a sampled trace record a semantic-convention client span, a child
+/// of the current span, with status error and `error.type` on failure; outside a trace they
+/// record none (and allocate nothing for it: `tests/alloc_budget.rs`).
+#[test]
+fn db_and_llm_calls_record_semconv_client_spans_inside_a_trace() {
+    use opentelemetry::trace::{SpanKind, Status};
+    let t = TestTelemetry::new();
+    let platform = t.platform();
+    let db = platform.db_client("postgresql", ["SELECT"], ["packages"]);
+    let llm = platform.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
+    t.in_scope(|| {
+        let _handler = tracing::info_span!("handler").entered();
+        db.query("SELECT", "packages").fail(ErrorCode::Timeout);
+        let call = llm.call(GenAiOperation::Chat, "openai", "gpt-4o");
+        call.tokens(120, 30);
+        call.succeed();
+    });
+    // Outside any span: metrics only.
+    t.in_scope(|| db.query("SELECT", "packages").succeed());
+
+    let handler = t.span("handler").expect("the handler span");
+    let attr = |s: &opentelemetry_sdk::trace::SpanData, key: &str| {
+        s.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.to_string())
+    };
+    let db_spans = t.spans_named("SELECT packages");
+    assert_eq!(
+        db_spans.len(),
+        1,
+        "one client span, for the call inside the trace"
+    );
+    let span = &db_spans[0];
+    assert_eq!(span.span_kind, SpanKind::Client);
+    assert_eq!(span.parent_span_id, handler.span_context.span_id());
+    assert_eq!(
+        span.span_context.trace_id(),
+        handler.span_context.trace_id()
+    );
+    assert_eq!(attr(span, "db.system.name").as_deref(), Some("postgresql"));
+    assert_eq!(attr(span, "db.operation.name").as_deref(), Some("SELECT"));
+    assert_eq!(
+        attr(span, "db.collection.name").as_deref(),
+        Some("packages")
+    );
+    assert_eq!(attr(span, "error.type").as_deref(), Some("timeout"));
+    assert!(
+        matches!(span.status, Status::Error { .. }),
+        "{:?}",
+        span.status
+    );
+
+    let llm_spans = t.spans_named("chat gpt-4o");
+    assert_eq!(llm_spans.len(), 1);
+    let span = &llm_spans[0];
+    assert_eq!(span.span_kind, SpanKind::Client);
+    assert_eq!(span.parent_span_id, handler.span_context.span_id());
+    assert_eq!(
+        attr(span, "gen_ai.provider.name").as_deref(),
+        Some("openai")
+    );
+    assert_eq!(
+        attr(span, "gen_ai.request.model").as_deref(),
+        Some("gpt-4o")
+    );
+    assert_eq!(
+        attr(span, "gen_ai.usage.input_tokens").as_deref(),
+        Some("120")
+    );
+    assert_eq!(
+        attr(span, "gen_ai.usage.output_tokens").as_deref(),
+        Some("30")
+    );
+    assert_eq!(attr(span, "error.type"), None);
+}
