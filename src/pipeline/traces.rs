@@ -206,4 +206,20 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn baggage_is_bounded_as_the_w3c_spec_says() {
+        use opentelemetry::baggage::BaggageExt as _;
+        let all = propagator(&[Propagator::TraceContext, Propagator::Baggage]);
+        // 500 members: at most 180 kept (W3C), the SDK keeps fewer (64).
+        let many: Vec<String> = (0..500).map(|i| format!("k{i}=v")).collect();
+        let headers = HashMap::from([("baggage".to_string(), many.join(","))]);
+        let cx = all.extract(&headers);
+        let kept = cx.baggage().len();
+        assert!(kept > 0 && kept <= 180, "{kept} members kept");
+        // Over 8192 bytes: dropped whole.
+        let big = format!("k={}", "v".repeat(9000));
+        let headers = HashMap::from([("baggage".to_string(), big)]);
+        assert_eq!(all.extract(&headers).baggage().len(), 0);
+    }
 }
