@@ -209,10 +209,9 @@ impl GenAiCall<'_> {
             i.record(input);
             o.record(output);
         }
-        if let Some(span) = self.call.span() {
-            span.record("gen_ai.usage.input_tokens", input);
-            span.record("gen_ai.usage.output_tokens", output);
-        }
+        let span = self.call.span();
+        span.record("gen_ai.usage.input_tokens", input);
+        span.record("gen_ai.usage.output_tokens", output);
     }
 
     /// Adds the call's cost in US dollars (`marketplace.gen_ai.cost.usd`); negative or

@@ -153,6 +153,85 @@ impl Queue {
         TimedCall::start(&self.inner.process, self.row)
     }
 
+    /// Sends one message's context: counts it sent, and — inside a sampled trace — records a
+    /// producer span `send {destination}` (a child of the current span) whose context is
+    /// injected into `headers` with the global propagator; outside one the current context
+    /// (not sampled, or none) is injected as it is, so the consumer does not sample either.
+    /// Put the headers on the message.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use marketplace_telemetry::platform::Platform;
+    /// let meter = opentelemetry::global::meter("docs");
+    /// let installs = Platform::new(&meter).messaging("rabbitmq", ["installs"]).queue("installs");
+    /// let mut headers: HashMap<String, String> = HashMap::new();
+    /// installs.send(&mut headers);                 // producer side: headers travel with the message
+    /// let done: Result<(), std::io::Error> = Ok(());
+    /// installs.receive(&headers).finish(done.map_err(|_| marketplace_telemetry::marketplace::ErrorCode::Internal));
+    /// ```
+    pub fn send(&self, headers: &mut dyn opentelemetry::propagation::Injector) {
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        self.sent(1);
+        let cx = if super::timed::in_sampled_trace() {
+            let destination = self.destination();
+            let span = tracing::info_span!(
+                target: "marketplace_telemetry::platform",
+                "messaging.send",
+                otel.name = %format_args!("send {destination}"),
+                otel.kind = "producer",
+                messaging.system = %self.inner.system,
+                messaging.destination.name = %destination,
+                messaging.operation.type = "send",
+                messaging.operation.name = "send",
+            );
+            span.context()
+        } else {
+            opentelemetry::Context::current()
+        };
+        opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&cx, headers));
+    }
+
+    /// Receives one message: counts it consumed and times its processing
+    /// (`messaging.process.duration`) under a consumer span `process {destination}` whose
+    /// parent is the context the producer put in `headers` — the messaging conventions' rule
+    /// for a message processed on its own, so the work joins the producer's trace. A message
+    /// without a (sampled) context gets no span. Finish the returned call like
+    /// [`process`](Self::process)'s.
+    pub fn receive(&self, headers: &dyn opentelemetry::propagation::Extractor) -> TimedCall<'_> {
+        use opentelemetry::trace::TraceContextExt as _;
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        self.consumed(1);
+        let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(headers));
+        let span = parent.span().span_context().is_sampled().then(|| {
+            let destination = self.destination();
+            let span = tracing::info_span!(
+                target: "marketplace_telemetry::platform",
+                parent: None,
+                "messaging.process",
+                otel.name = %format_args!("process {destination}"),
+                otel.kind = "consumer",
+                messaging.system = %self.inner.system,
+                messaging.destination.name = %destination,
+                messaging.operation.type = "process",
+                messaging.operation.name = "process",
+                otel.status_code = tracing::field::Empty,
+                error.type = tracing::field::Empty,
+            );
+            let _ = span.set_parent(parent);
+            span
+        });
+        TimedCall::start_with_span(&self.inner.process, self.row, span)
+    }
+
+    /// The destination's label value (`other` for an unregistered one).
+    fn destination(&self) -> &str {
+        self.inner
+            .table
+            .row(self.row)
+            .first()
+            .map_or(crate::catalog::OTHER, |v| v.as_ref())
+    }
+
     /// Sets the number of messages waiting (`marketplace.queue.depth`).
     #[inline]
     pub fn set_depth(&self, depth: u64) {

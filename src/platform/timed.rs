@@ -159,9 +159,12 @@ impl<'a> TimedCall<'a> {
         }
     }
 
-    /// The call's client span, if it has one.
-    pub(crate) fn span(&self) -> Option<&tracing::Span> {
-        self.span.as_ref()
+    /// The call's span (DB and LLM client spans, a queue message's consumer span) — a
+    /// disabled span when it has none. Enter it, or `instrument` a future with it, to make
+    /// the work it times its children:
+    /// `call.span().in_scope(|| handle(message))`.
+    pub fn span(&self) -> tracing::Span {
+        self.span.clone().unwrap_or_else(tracing::Span::none)
     }
 
     /// Records success or, on `Err`, the error's [`ErrorCode`] as `error.type`; returns

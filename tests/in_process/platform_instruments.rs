@@ -625,3 +625,68 @@ fn db_and_llm_calls_record_semconv_client_spans_inside_a_trace() {
     );
     assert_eq!(attr(span, "error.type"), None);
 }
+
+/// A queue message carries its trace: `send` records a producer span (child of the current
+/// span) and injects its context into the message's headers; `receive` on the other side
+/// extracts it and times the processing under a consumer span whose parent is the producer's
+/// (the messaging conventions' rule for a message processed on its own); the work done in
+/// the call's span is its child. A message without a sampled context gets no span.
+#[test]
+fn a_message_carries_its_trace_from_producer_to_consumer() {
+    use opentelemetry::trace::{SpanKind, Status};
+    use std::collections::HashMap;
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+    );
+    let t = TestTelemetry::new();
+    let queue = t
+        .platform()
+        .messaging("rabbitmq", ["installs"])
+        .queue("installs");
+    let mut headers: HashMap<String, String> = HashMap::new();
+    t.in_scope(|| {
+        let _request = tracing::info_span!("request").entered();
+        queue.send(&mut headers);
+    });
+    assert!(headers.contains_key("traceparent"), "{headers:?}");
+    // The consumer: another task, no current span.
+    t.in_scope(|| {
+        let call = queue.receive(&headers);
+        call.span().in_scope(|| {
+            let _handle = tracing::info_span!("handle_install").entered();
+        });
+        call.fail(ErrorCode::ValidationFailed);
+    });
+    // A message that carries no context: processed, timed, no span.
+    t.in_scope(|| queue.receive(&HashMap::<String, String>::new()).succeed());
+
+    let request = t.span("request").expect("request span");
+    let send = t.span("send installs").expect("producer span");
+    let process = t.spans_named("process installs");
+    assert_eq!(process.len(), 1, "no span for the message without context");
+    let process = &process[0];
+    let handle = t.span("handle_install").expect("work span");
+    assert_eq!(send.span_kind, SpanKind::Producer);
+    assert_eq!(send.parent_span_id, request.span_context.span_id());
+    assert_eq!(process.span_kind, SpanKind::Consumer);
+    assert_eq!(process.parent_span_id, send.span_context.span_id());
+    assert_eq!(handle.parent_span_id, process.span_context.span_id());
+    for s in [&send, process, &handle] {
+        assert_eq!(s.span_context.trace_id(), request.span_context.trace_id());
+    }
+    assert!(matches!(process.status, Status::Error { .. }));
+    assert_eq!(
+        t.value(
+            "messaging.client.sent.messages",
+            &[("messaging.destination.name", "installs")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        t.value(
+            "messaging.client.consumed.messages",
+            &[("messaging.destination.name", "installs")]
+        ),
+        2.0
+    );
+}
