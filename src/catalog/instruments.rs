@@ -381,7 +381,7 @@ pub const OPERATIONS: &[OperationSpec] = &[
 
 /// `marketplace.panics`: panics anywhere in the process, counted by the panic hook
 /// `init_telemetry` installs (`marketplace_panics_total` on the scrape, no labels; present at
-/// 0 from the start). Not a [`MarketplaceMetrics`](crate::marketplace::MarketplaceMetrics) instrument.
+/// 0 from the start). Not a `MarketplaceMetrics` instrument.
 pub const PANICS: InstrumentSpec = InstrumentSpec {
     name: "marketplace.panics",
     kind: Kind::Counter,

@@ -161,10 +161,9 @@ impl LabelTable {
         keys.extend(other.keys.iter().cloned());
         if let (Some(a), Some(b)) = (&self.axes, &other.axes) {
             // Each axis with whether it ends in the fallback `other` (tables from `new` do).
+            // An axis is open when its values end in the `other` its table added.
             let open = |t: &LabelTable, i: usize| {
-                let axis = &t.axes.as_ref().map(|x| x[i].clone()).unwrap_or_default();
-                axis.last().is_some_and(|v| v == OTHER)
-                    && (0..t.len()).any(|r| t.fallback[r] && t.row(r)[i] == OTHER)
+                (0..t.len()).any(|r| t.fallback[r] && t.row(r)[i] == OTHER)
             };
             let mut axes: Vec<(Vec<Cow<'static, str>>, bool)> = a
                 .iter()

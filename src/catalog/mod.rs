@@ -3,7 +3,7 @@
 //! bounded label types ([`Label`], [`label_enum!`](crate::label_enum), [`ErrorCode`],
 //! [`ItemType`], …), the runtime label tables ([`LabelTable`]), how an operation ends
 //! ([`OperationResult`]) and the row binding the instruments share. The domain
-//! ([`marketplace`](crate::marketplace)), the platform handles ([`platform`](crate::platform)),
+//! (`marketplace`), the platform handles (`platform`),
 //! the HTTP layer and the assets crate all build on it; it builds on nothing of theirs.
 //!
 //! `marketplace::catalog` is this module, and the `marketplace::` paths of these types keep

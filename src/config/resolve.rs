@@ -57,6 +57,8 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
             ca_certificate: b.otlp_ca_certificate,
         },
     )?;
+    let [traces_otlp, metrics_otlp, logs_otlp] = signals.otlp;
+    let metrics_exporters = signals.metrics;
     let traces = trace_pipeline(
         env,
         b.sampler,
@@ -66,7 +68,7 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
     )?;
     let metrics = metric_pipeline(
         env,
-        signals.metrics,
+        metrics_exporters,
         b.metric_export_interval,
         (b.prometheus_host, b.prometheus_port),
         b.prometheus_translation,
@@ -89,11 +91,11 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         service_version: service.version,
         resource_attributes: service.attributes,
         traces_exporters: signals.traces,
-        metrics_exporters: signals.metrics,
+        metrics_exporters,
         logs_exporters: signals.logs,
-        traces_otlp: signals.otlp[0].clone(),
-        metrics_otlp: signals.otlp[1].clone(),
-        logs_otlp: signals.otlp[2].clone(),
+        traces_otlp,
+        metrics_otlp,
+        logs_otlp,
         sampler: traces.sampler,
         propagators: traces.propagators,
         batch: traces.spans_batch,

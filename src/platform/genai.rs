@@ -209,9 +209,10 @@ impl GenAiCall<'_> {
             i.record(input);
             o.record(output);
         }
-        let span = self.call.span();
-        span.record("gen_ai.usage.input_tokens", input);
-        span.record("gen_ai.usage.output_tokens", output);
+        if let Some(span) = self.call.span_ref() {
+            span.record("gen_ai.usage.input_tokens", input);
+            span.record("gen_ai.usage.output_tokens", output);
+        }
     }
 
     /// Adds the call's cost in US dollars (`marketplace.gen_ai.cost.usd`); negative or

@@ -167,6 +167,11 @@ impl<'a> TimedCall<'a> {
         self.span.clone().unwrap_or_else(tracing::Span::none)
     }
 
+    /// The call's span without a clone, for recording on it.
+    pub(crate) fn span_ref(&self) -> Option<&tracing::Span> {
+        self.span.as_ref()
+    }
+
     /// Records success or, on `Err`, the error's [`ErrorCode`] as `error.type`; returns
     /// `result`.
     #[inline]
