@@ -471,15 +471,15 @@ impl TelemetryConfigBuilder {
     where
         F: Fn(&str) -> Option<String>,
     {
-        let file = lookup(super::env::OTEL_CONFIG_FILE)
+        let file = lookup(super::settings::OTEL_CONFIG_FILE)
             .filter(|p| !p.trim().is_empty())
-            .map(|p| (super::env::OTEL_CONFIG_FILE, p, None))
+            .map(|p| (super::settings::OTEL_CONFIG_FILE, p, None))
             .or_else(|| {
-                lookup(super::env::OTEL_EXPERIMENTAL_CONFIG_FILE)
+                lookup(super::settings::OTEL_EXPERIMENTAL_CONFIG_FILE)
                     .filter(|p| !p.trim().is_empty())
                     .map(|p| {
                         (
-                            super::env::OTEL_EXPERIMENTAL_CONFIG_FILE,
+                            super::settings::OTEL_EXPERIMENTAL_CONFIG_FILE,
                             p,
                             Some(
                                 "OTEL_EXPERIMENTAL_CONFIG_FILE is deprecated: use OTEL_CONFIG_FILE"

@@ -19,6 +19,8 @@ mod overrides;
 mod parse;
 mod report;
 mod resolve;
+mod settings;
+mod syntax;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -29,9 +31,9 @@ use std::time::Duration;
 use crate::error::Result;
 
 pub use crate::signal::Signal;
-pub use env::*;
 pub use overrides::TelemetryConfigBuilder;
 pub use report::ConfigReport;
+pub use settings::*;
 pub use values::*;
 
 /// The complete, validated configuration of the telemetry pipeline.

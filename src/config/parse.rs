@@ -1,5 +1,6 @@
 //! The leaves of configuration parsing: one function per value syntax, each returning `None`
-//! (or an error text) on a bad value, and the `*_EXPECTED` texts errors show.
+//! (or an error text) on a bad value. What an error says was expected lives with the syntax
+//! that uses the function ([`syntax`](super::syntax)).
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -10,16 +11,8 @@ use super::values::{
 use crate::error::{Error, Result};
 use crate::signal::Signal;
 
-pub(super) const MILLIS_EXPECTED: &str = "a whole number of milliseconds from 1 to 3600000";
-pub(super) const QUEUE_EXPECTED: &str = "a whole number from 1 to 1048576";
-pub(super) const FILTER_EXPECTED: &str =
-    "tracing-subscriber EnvFilter directives, e.g. info,my_crate=debug";
-pub(super) const SAMPLER_EXPECTED: &str = "one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio";
-pub(super) const PEM_EXPECTED: &str = "the path of a readable PEM certificate file";
-pub(super) const KEY_EXPECTED: &str = "the path of a readable PEM private key file";
 /// Largest count or length limit accepted (a bigger one is a typo, not a limit).
 pub(super) const MAX_LIMIT: u32 = 1 << 20;
-pub(super) const LIMIT_EXPECTED: &str = "a whole number from 0 to 1048576";
 
 /// A count or length limit, `0..=MAX_LIMIT`.
 pub(super) fn parse_limit(v: &str) -> Option<u32> {
@@ -56,8 +49,6 @@ pub(super) fn parse_histogram_aggregation(v: &str) -> Option<super::values::Hist
         _ => None,
     }
 }
-
-pub(super) const TRANSLATION_EXPECTED: &str = "underscore_escaping_with_suffixes or underscore_escaping_without_suffixes (no_utf8_escaping_with_suffixes and no_translation keep UTF-8 names, which the prometheus crate's registry and Prometheus before 3.0 refuse)";
 
 /// A Prometheus translation strategy, with or without the schema's `/development` mark.
 pub(super) fn parse_translation(v: &str) -> Option<super::values::PrometheusTranslation> {
@@ -288,7 +279,7 @@ pub(super) fn checked_filter(value: Option<String>, field: &'static str) -> Resu
         Some(f) => validate_filter(&f).ok_or(Error::InvalidConfig {
             field,
             value: f,
-            expected: FILTER_EXPECTED,
+            expected: <super::syntax::Filter as super::syntax::Syntax>::EXPECTED,
         }),
     }
 }
@@ -328,17 +319,20 @@ pub(super) fn parse_key_values(raw: &str) -> std::result::Result<Vec<(String, St
     Ok(out)
 }
 
+/// `raw` with every header value replaced by `<redacted>`.
+pub(super) fn redact_headers(raw: &str) -> String {
+    raw.split(',')
+        .map(|entry| match entry.split_once('=') {
+            Some((k, _)) => format!("{}=<redacted>", k.trim()),
+            None => "<redacted>".to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Parses headers; on failure returns the input with every value replaced by `<redacted>`.
 pub(super) fn parse_headers(raw: &str) -> std::result::Result<Headers, String> {
-    let redacted = || {
-        raw.split(',')
-            .map(|entry| match entry.split_once('=') {
-                Some((k, _)) => format!("{}=<redacted>", k.trim()),
-                None => "<redacted>".to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(",")
-    };
+    let redacted = || redact_headers(raw);
     let pairs = parse_key_values(raw).map_err(|_| redacted())?;
     let mut headers = Headers::new();
     for (k, v) in pairs {

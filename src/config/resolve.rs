@@ -8,6 +8,8 @@ use super::endpoint;
 use super::env::*;
 use super::overrides::{BatchOverrides, TelemetryConfigBuilder};
 use super::parse::*;
+use super::settings::*;
+use super::syntax::{self, *};
 use super::values::{
     BatchConfig, ClientIdentity, Exporters, Headers, HistogramAggregation, LogFormat,
     LogRecordLimits, OtlpConfig, PrometheusTranslation, Propagator, Protocol, Sampler, SpanLimits,
@@ -22,10 +24,6 @@ mod service;
 use otlp::{otlp, OtlpOverrides};
 use service::{exporters, service};
 
-const NAME_EXPECTED: &str = "a name of 1 to 255 characters without control characters";
-const PROTOCOL_EXPECTED: &str = "grpc or http/protobuf";
-const COMPRESSION_EXPECTED: &str = "gzip or none";
-
 /// The whole configuration from `b` and `env`: each concern resolved by its own function
 /// (service identity, exporters and OTLP, trace pipeline, metric pipeline, console), each
 /// value by the precedence builder > signal variable > generic variable > default.
@@ -35,9 +33,7 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
 ) -> Result<TelemetryConfig> {
     let sdk_disabled = match b.sdk_disabled {
         Some(v) => v,
-        None => env
-            .parse(OTEL_SDK_DISABLED, parse_bool, "true or false")?
-            .unwrap_or(false),
+        None => env.read(var::OTEL_SDK_DISABLED)?.unwrap_or(false),
     };
     let service = service(
         env,
@@ -151,15 +147,14 @@ fn signals<F: Fn(&str) -> Option<String>>(
     code: OtlpOverrides,
 ) -> Result<Signals> {
     Ok(Signals {
-        traces: exporters(env, traces, OTEL_TRACES_EXPORTER, false, Exporters::OTLP)?,
+        traces: exporters(env, traces, var::OTEL_TRACES_EXPORTER, Exporters::OTLP)?,
         metrics: exporters(
             env,
             metrics,
-            OTEL_METRICS_EXPORTER,
-            true,
+            var::OTEL_METRICS_EXPORTER,
             Exporters::PROMETHEUS,
         )?,
-        logs: exporters(env, logs, OTEL_LOGS_EXPORTER, false, Exporters::NONE)?,
+        logs: exporters(env, logs, var::OTEL_LOGS_EXPORTER, Exporters::NONE)?,
         otlp: otlp(env, &code)?,
     })
 }
@@ -184,11 +179,7 @@ fn trace_pipeline<F: Fn(&str) -> Option<String>>(
     let propagators = match code_propagators {
         Some(p) => p,
         None => env
-            .parse(
-                OTEL_PROPAGATORS,
-                parse_propagators,
-                "a comma list of tracecontext, baggage, b3, b3multi, xray; or none (jaeger and ottrace are not supported: no propagator crate at our OpenTelemetry version)",
-            )?
+            .read(var::OTEL_PROPAGATORS)?
             .unwrap_or_else(|| vec![Propagator::TraceContext, Propagator::Baggage]),
     };
     let (span_limits, log_record_limits) = limits(env, span_limits, log_record_limits)?;
@@ -229,27 +220,19 @@ fn metric_pipeline<F: Fn(&str) -> Option<String>>(
     let export_interval = match positive(code_interval, "metric_export_interval")? {
         Some(d) => d,
         None => env
-            .parse(OTEL_METRIC_EXPORT_INTERVAL, parse_millis, MILLIS_EXPECTED)?
+            .read(var::OTEL_METRIC_EXPORT_INTERVAL)?
             .unwrap_or(Duration::from_secs(60)),
     };
     let translation = match code_translation {
         Some(t) => t,
         None => env
-            .parse(
-                MARKETPLACE_PROMETHEUS_TRANSLATION_STRATEGY,
-                parse_translation,
-                TRANSLATION_EXPECTED,
-            )?
+            .read(var::MARKETPLACE_PROMETHEUS_TRANSLATION_STRATEGY)?
             .unwrap_or_default(),
     };
     let exemplar_filter = match code_exemplars {
         Some(f) => f,
         None => env
-            .parse(
-                OTEL_METRICS_EXEMPLAR_FILTER,
-                parse_exemplar_filter,
-                "trace_based, always_on or always_off",
-            )?
+            .read(var::OTEL_METRICS_EXEMPLAR_FILTER)?
             .unwrap_or_default(),
     };
     let resource_labels = match code_resource_labels {
@@ -258,45 +241,29 @@ fn metric_pipeline<F: Fn(&str) -> Option<String>>(
             parse_attribute_keys(&joined).ok_or(Error::InvalidConfig {
                 field: "prometheus_resource_labels",
                 value: joined,
-                expected: RESOURCE_LABELS_EXPECTED,
+                expected: AttributeKeys::EXPECTED,
             })?
         }
         None => env
-            .parse(
-                MARKETPLACE_PROMETHEUS_RESOURCE_LABELS,
-                parse_attribute_keys,
-                RESOURCE_LABELS_EXPECTED,
-            )?
+            .read(var::MARKETPLACE_PROMETHEUS_RESOURCE_LABELS)?
             .unwrap_or_default(),
     };
     Ok(MetricPipeline {
         export_interval,
         export_timeout: env
-            .parse(OTEL_METRIC_EXPORT_TIMEOUT, parse_millis, MILLIS_EXPECTED)?
+            .read(var::OTEL_METRIC_EXPORT_TIMEOUT)?
             .unwrap_or(Duration::from_secs(30)),
         temporality: env
-            .parse(
-                OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
-                parse_temporality,
-                "cumulative, delta or lowmemory",
-            )?
+            .read(var::OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE)?
             .unwrap_or_default(),
         histogram_aggregation: histogram_aggregation(env, exporters)?,
         prometheus_addr: scrape_addr(env, host, port)?,
         translation,
         scope_info: env
-            .parse(
-                MARKETPLACE_PROMETHEUS_SCOPE_INFO,
-                parse_bool,
-                "true or false",
-            )?
+            .read(var::MARKETPLACE_PROMETHEUS_SCOPE_INFO)?
             .unwrap_or(false),
         target_info: env
-            .parse(
-                MARKETPLACE_PROMETHEUS_TARGET_INFO,
-                parse_bool,
-                "true or false",
-            )?
+            .read(var::MARKETPLACE_PROMETHEUS_TARGET_INFO)?
             .unwrap_or(true),
         exemplar_filter,
         resource_labels,
@@ -325,27 +292,19 @@ fn console<F: Fn(&str) -> Option<String>>(
         Some(f) => validate_filter(&f).ok_or(Error::InvalidConfig {
             field: "log_filter",
             value: f.clone(),
-            expected: FILTER_EXPECTED,
+            expected: Filter::EXPECTED,
         })?,
         None => env
-            .parse(RUST_LOG, validate_filter, FILTER_EXPECTED)?
+            .read(var::RUST_LOG)?
             .unwrap_or_else(|| "info".to_string()),
     };
     let log_format = match code_format {
         Some(f) => f,
-        None => env
-            .parse(RUST_LOG_FORMAT, parse_log_format, "text or json")?
-            .unwrap_or_default(),
+        None => env.read(var::RUST_LOG_FORMAT)?.unwrap_or_default(),
     };
     let operation_events = match code_events {
         Some(level) => level,
-        None => env
-            .parse(
-                MARKETPLACE_OPERATION_EVENTS,
-                parse_event_level,
-                "off, error, warn, info, debug or trace",
-            )?
-            .flatten(),
+        None => env.read(var::MARKETPLACE_OPERATION_EVENTS)?.flatten(),
     };
     Ok(Console {
         log_filter,
@@ -353,11 +312,7 @@ fn console<F: Fn(&str) -> Option<String>>(
         operation_events,
         traces_filter: checked_filter(traces_filter, "traces_filter")?,
         logs_export_filter: checked_filter(logs_export_filter, "logs_export_filter")?,
-        sdk_log_level: env.parse(
-            OTEL_LOG_LEVEL,
-            parse_sdk_log_level,
-            "error, warn, info, debug, trace or none",
-        )?,
+        sdk_log_level: env.read(var::OTEL_LOG_LEVEL)?,
     })
 }
 
@@ -368,17 +323,11 @@ fn histogram_aggregation<F: Fn(&str) -> Option<String>>(
     env: &Env<'_, F>,
     exporters: Exporters,
 ) -> Result<HistogramAggregation> {
-    let var = OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION;
-    let aggregation = env
-        .parse(
-            var,
-            parse_histogram_aggregation,
-            "explicit_bucket_histogram or base2_exponential_bucket_histogram",
-        )?
-        .unwrap_or_default();
+    let setting = var::OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION;
+    let aggregation = env.read(setting)?.unwrap_or_default();
     if aggregation == HistogramAggregation::Base2Exponential && exporters.prometheus {
         return Err(Error::InvalidEnv {
-            var,
+            var: setting.name,
             value: aggregation.as_str().to_string(),
             expected: "explicit_bucket_histogram while the prometheus exporter is on \
                        (opentelemetry-sdk 0.33 chooses a histogram's aggregation for every \
@@ -395,23 +344,23 @@ fn limits<F: Fn(&str) -> Option<String>>(
     code_spans: Option<SpanLimits>,
     code_logs: Option<LogRecordLimits>,
 ) -> Result<(SpanLimits, LogRecordLimits)> {
-    let limit = |var| env.parse(var, parse_limit, LIMIT_EXPECTED);
-    let count = limit(OTEL_ATTRIBUTE_COUNT_LIMIT)?;
-    let length = limit(OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT)?;
+    let limit = |setting| env.read(setting);
+    let count = limit(var::OTEL_ATTRIBUTE_COUNT_LIMIT)?;
+    let length = limit(var::OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT)?;
     let defaults = SpanLimits::default();
     let spans = match code_spans {
         Some(l) => l,
         None => SpanLimits {
-            attribute_count: limit(OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT)?
+            attribute_count: limit(var::OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT)?
                 .or(count)
                 .unwrap_or(defaults.attribute_count),
-            attribute_value_length: limit(OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT)?.or(length),
-            event_count: limit(OTEL_SPAN_EVENT_COUNT_LIMIT)?.unwrap_or(defaults.event_count),
-            link_count: limit(OTEL_SPAN_LINK_COUNT_LIMIT)?.unwrap_or(defaults.link_count),
-            event_attribute_count: limit(OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT)?
+            attribute_value_length: limit(var::OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT)?.or(length),
+            event_count: limit(var::OTEL_SPAN_EVENT_COUNT_LIMIT)?.unwrap_or(defaults.event_count),
+            link_count: limit(var::OTEL_SPAN_LINK_COUNT_LIMIT)?.unwrap_or(defaults.link_count),
+            event_attribute_count: limit(var::OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT)?
                 .or(count)
                 .unwrap_or(defaults.event_attribute_count),
-            link_attribute_count: limit(OTEL_LINK_ATTRIBUTE_COUNT_LIMIT)?
+            link_attribute_count: limit(var::OTEL_LINK_ATTRIBUTE_COUNT_LIMIT)?
                 .or(count)
                 .unwrap_or(defaults.link_attribute_count),
         },
@@ -419,10 +368,11 @@ fn limits<F: Fn(&str) -> Option<String>>(
     let logs = match code_logs {
         Some(l) => l,
         None => LogRecordLimits {
-            attribute_count: limit(OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT)?
+            attribute_count: limit(var::OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT)?
                 .or(count)
                 .unwrap_or(LogRecordLimits::default().attribute_count),
-            attribute_value_length: limit(OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT)?.or(length),
+            attribute_value_length: limit(var::OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT)?
+                .or(length),
         },
     };
     for (field, value) in [
@@ -442,15 +392,12 @@ fn limits<F: Fn(&str) -> Option<String>>(
             return Err(Error::InvalidConfig {
                 field,
                 value: value.to_string(),
-                expected: LIMIT_EXPECTED,
+                expected: Limit::EXPECTED,
             });
         }
     }
     Ok((spans, logs))
 }
-
-const RESOURCE_LABELS_EXPECTED: &str =
-    "a comma list of resource attribute keys such as service.version,deployment.environment";
 
 /// A code duration that must be positive, if given.
 fn positive(value: Option<Duration>, field: &'static str) -> Result<Option<Duration>> {
@@ -473,17 +420,11 @@ fn sampler<F: Fn(&str) -> Option<String>>(
     match code {
         Some(s) => validate_sampler(s),
         None => {
-            let arg = env.parse(
-                OTEL_TRACES_SAMPLER_ARG,
-                parse_ratio,
-                "a number from 0.0 to 1.0",
-            )?;
+            let arg = env.read(var::OTEL_TRACES_SAMPLER_ARG)?;
             Ok(env
-                .parse(
-                    OTEL_TRACES_SAMPLER,
-                    |v| parse_sampler(v, arg),
-                    SAMPLER_EXPECTED,
-                )?
+                .read_with(var::OTEL_TRACES_SAMPLER, |v| {
+                    parse_sampler(v, arg).ok_or(syntax::Sampler::EXPECTED)
+                })?
                 .unwrap_or(Sampler::ParentBasedAlwaysOn))
         }
     }
@@ -497,21 +438,13 @@ fn scrape_addr<F: Fn(&str) -> Option<String>>(
     let host = match host {
         Some(h) => h,
         None => env
-            .parse(
-                OTEL_EXPORTER_PROMETHEUS_HOST,
-                parse_host,
-                "an IP address or localhost",
-            )?
+            .read(var::OTEL_EXPORTER_PROMETHEUS_HOST)?
             .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
     };
     let port = match port {
         Some(p) => p,
         None => env
-            .parse(
-                OTEL_EXPORTER_PROMETHEUS_PORT,
-                |v| v.trim().parse::<u16>().ok(),
-                "a port number from 0 to 65535",
-            )?
+            .read(var::OTEL_EXPORTER_PROMETHEUS_PORT)?
             .unwrap_or(DEFAULT_PROMETHEUS_PORT),
     };
     Ok(SocketAddr::new(host, port))
@@ -519,16 +452,16 @@ fn scrape_addr<F: Fn(&str) -> Option<String>>(
 
 /// Code values over the environment over `defaults`, each checked: queue in
 /// `1..=MAX_QUEUE_SIZE`, batch in `1..=queue`.
-fn batch<F: Fn(&str) -> Option<String>>(
+fn batch<F: Fn(&str) -> Option<String>, B: Syntax<Value = usize>>(
     env: &Env<'_, F>,
-    vars: &BatchVars,
+    vars: &BatchVars<B>,
     code: BatchOverrides,
     defaults: BatchConfig,
 ) -> Result<BatchConfig> {
     let schedule_delay = match code.schedule_delay {
         Some(d) => d,
         None => env
-            .parse(vars.schedule_delay, parse_millis, MILLIS_EXPECTED)?
+            .read(vars.schedule_delay)?
             .unwrap_or(defaults.schedule_delay),
     };
     let max_queue_size = match code.max_queue_size {
@@ -537,15 +470,11 @@ fn batch<F: Fn(&str) -> Option<String>>(
             return Err(Error::InvalidConfig {
                 field: vars.queue_field,
                 value: n.to_string(),
-                expected: QUEUE_EXPECTED,
+                expected: QueueSize::EXPECTED,
             })
         }
         None => env
-            .parse(
-                vars.max_queue_size,
-                |v| parse_size(v, MAX_QUEUE_SIZE),
-                QUEUE_EXPECTED,
-            )?
+            .read(vars.max_queue_size)?
             .unwrap_or(defaults.max_queue_size),
     };
     let max_export_batch_size = match code.max_export_batch_size {
@@ -554,25 +483,18 @@ fn batch<F: Fn(&str) -> Option<String>>(
             return Err(Error::InvalidConfig {
                 field: vars.batch_field,
                 value: n.to_string(),
-                expected: vars.batch_expected,
+                expected: B::EXPECTED,
             })
         }
-        None => match env.get(vars.max_export_batch_size) {
-            Some(raw) => match parse_size(&raw, MAX_QUEUE_SIZE) {
-                Some(n) if n <= max_queue_size => n,
-                _ => {
-                    return Err(Error::InvalidEnv {
-                        var: vars.max_export_batch_size,
-                        value: raw,
-                        expected: vars.batch_expected,
-                    })
-                }
-            },
-            None => defaults.max_export_batch_size.min(max_queue_size),
-        },
+        None => env
+            .read_with(vars.max_export_batch_size, |v| match B::parse(v) {
+                Ok(n) if n <= max_queue_size => Ok(n),
+                _ => Err(B::EXPECTED),
+            })?
+            .unwrap_or(defaults.max_export_batch_size.min(max_queue_size)),
     };
     let export_timeout = env
-        .parse(vars.export_timeout, parse_millis, MILLIS_EXPECTED)?
+        .read(vars.export_timeout)?
         .unwrap_or(defaults.export_timeout);
     Ok(BatchConfig {
         schedule_delay,

@@ -295,3 +295,66 @@ fn prometheus_host_and_port() {
     assert!(build(&[(OTEL_EXPORTER_PROMETHEUS_PORT, "70000")]).is_err());
     assert!(build(&[(OTEL_EXPORTER_PROMETHEUS_HOST, "my host")]).is_err());
 }
+
+// === the declarations (`settings.rs`) ===
+
+#[test]
+fn every_declared_variable_refuses_its_bad_value_naming_itself() {
+    for d in settings::DECLARATIONS {
+        for &var in d.names {
+            let err = build(&[(var, d.refused)])
+                .expect_err(&format!("{var}={:?} must be refused", d.refused));
+            match &err {
+                Error::InvalidEnv { var: named, .. } => assert_eq!(*named, var),
+                other => panic!("{var}: expected InvalidEnv, got {other:?}"),
+            }
+            let shown = err.to_string();
+            assert!(shown.starts_with(var), "{shown}");
+            assert!(
+                shown.contains(d.expected),
+                "{shown} (declared: {})",
+                d.expected
+            );
+        }
+    }
+}
+
+#[test]
+fn every_variable_is_declared_once() {
+    let mut seen = std::collections::HashSet::new();
+    for var in ALL_ENV_VARS {
+        assert!(seen.insert(*var), "{var} declared twice");
+    }
+    let declared: usize = settings::DECLARATIONS.iter().map(|d| d.names.len()).sum();
+    assert_eq!(declared, ALL_ENV_VARS.len());
+}
+
+const TABLE_START: &str = "<!-- variables: generated from src/config/settings.rs (BLESS=1 cargo test -- readme_variable_table) -->\n";
+const TABLE_END: &str = "<!-- /variables -->";
+
+/// The README's variable table is the declarations', byte for byte; `BLESS=1` rewrites it.
+#[test]
+fn readme_variable_table_is_rendered_from_the_declarations() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let start = readme
+        .find(TABLE_START)
+        .expect("README: table start marker")
+        + TABLE_START.len();
+    let end = start
+        + readme[start..]
+            .find(TABLE_END)
+            .expect("README: table end marker");
+    let table = settings::readme_table();
+    if readme[start..end] != table {
+        if std::env::var_os("BLESS").is_some() {
+            let updated = format!("{}{table}{}", &readme[..start], &readme[end..]);
+            std::fs::write(path, updated).unwrap();
+        } else {
+            panic!(
+                "README's variable table differs from src/config/settings.rs; run \
+                 `BLESS=1 cargo test --lib -- readme_variable_table` and review the diff"
+            );
+        }
+    }
+}

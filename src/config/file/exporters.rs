@@ -10,11 +10,11 @@ pub(super) fn signal_vars(index: usize) -> &'static SignalVars {
 
 /// A batch processor's `schedule_delay`, `max_queue_size`, `max_export_batch_size`, and
 /// its exporter; returns the exporter's name.
-pub(super) fn batch(
+pub(super) fn batch<B>(
     ctx: &mut Ctx<'_>,
     path: &str,
     v: &Value,
-    vars: &BatchVars,
+    vars: &BatchVars<B>,
     signal: usize,
     otlp: &mut Option<String>,
 ) -> Result<&'static str> {
@@ -25,9 +25,9 @@ pub(super) fn batch(
         ctx.set(vars.export_timeout, t, p);
     }
     for (key, var) in [
-        ("schedule_delay", vars.schedule_delay),
-        ("max_queue_size", vars.max_queue_size),
-        ("max_export_batch_size", vars.max_export_batch_size),
+        ("schedule_delay", vars.schedule_delay.name),
+        ("max_queue_size", vars.max_queue_size.name),
+        ("max_export_batch_size", vars.max_export_batch_size.name),
     ] {
         if let Some(v) = bo.get(key) {
             let p = format!("{path}.{key}");
@@ -180,9 +180,9 @@ pub(super) fn exporter(
         let tp = format!("{path}.tls");
         let mut t = Obj::new(ctx, &tp, v, &[])?;
         for (key, var) in [
-            ("ca_file", vars.certificate),
-            ("cert_file", vars.client_certificate),
-            ("key_file", vars.client_key),
+            ("ca_file", vars.certificate.name),
+            ("cert_file", vars.client_certificate.name),
+            ("key_file", vars.client_key.name),
         ] {
             if let Some(v) = t.get(key) {
                 let p = format!("{tp}.{key}");

@@ -27,7 +27,9 @@ pub(crate) fn read_document(path: &str, var: Option<&'static str>) -> Result<Str
             var,
             value: path.to_string(),
             expected: match e.kind() {
-                std::io::ErrorKind::NotFound => "the path of an existing configuration file (YAML)",
+                std::io::ErrorKind::NotFound => {
+                    <super::syntax::ConfigFile as super::syntax::Syntax>::EXPECTED
+                }
                 std::io::ErrorKind::PermissionDenied => {
                     "a configuration file this process may read"
                 }
@@ -113,6 +115,7 @@ mod traces;
 mod views;
 
 use super::env::*;
+use super::settings::*;
 use exporters::*;
 use logs::*;
 use metrics::*;
@@ -126,7 +129,8 @@ pub(crate) use substitution::load;
 use substitution::substitute;
 
 impl Ctx<'_> {
-    fn set(&mut self, var: &'static str, value: String, path: String) {
+    fn set(&mut self, var: impl Into<&'static str>, value: String, path: String) {
+        let var = var.into();
         self.out.env.insert(var, value);
         self.out.origin.insert(var, path);
     }
@@ -254,7 +258,7 @@ fn limits(
         if let Some(v) = o.get(key) {
             let p = format!("{path}.{key}");
             let n = integer(ctx, &p, v)?;
-            ctx.set(var, n.to_string(), p);
+            ctx.set(*var, n.to_string(), p);
         }
     }
     o.finish(ctx)

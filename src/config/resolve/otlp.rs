@@ -31,37 +31,25 @@ pub(super) fn otlp<F: Fn(&str) -> Option<String>>(
             return Err(Error::InvalidConfig {
                 field: "otlp_ca_certificate",
                 value: path.display().to_string(),
-                expected: PEM_EXPECTED,
+                expected: PemCertificate::EXPECTED,
             });
         }
     }
     let generic = GenericOtlp {
-        protocol: env.parse(
-            OTEL_EXPORTER_OTLP_PROTOCOL,
-            parse_protocol,
-            PROTOCOL_EXPECTED,
-        )?,
-        endpoint: env.parse_endpoint(OTEL_EXPORTER_OTLP_ENDPOINT, endpoint::validate)?,
-        headers: env.parse_secret(OTEL_EXPORTER_OTLP_HEADERS)?,
-        timeout: env.parse(OTEL_EXPORTER_OTLP_TIMEOUT, parse_millis, MILLIS_EXPECTED)?,
-        compression: env.parse(
-            OTEL_EXPORTER_OTLP_COMPRESSION,
-            parse_compression,
-            COMPRESSION_EXPECTED,
-        )?,
-        certificate: env.parse(OTEL_EXPORTER_OTLP_CERTIFICATE, parse_pem_path, PEM_EXPECTED)?,
+        protocol: env.read(var::OTEL_EXPORTER_OTLP_PROTOCOL)?,
+        endpoint: env.read(var::OTEL_EXPORTER_OTLP_ENDPOINT)?,
+        headers: env.read(var::OTEL_EXPORTER_OTLP_HEADERS)?,
+        timeout: env.read(var::OTEL_EXPORTER_OTLP_TIMEOUT)?,
+        compression: env.read(var::OTEL_EXPORTER_OTLP_COMPRESSION)?,
+        certificate: env.read(var::OTEL_EXPORTER_OTLP_CERTIFICATE)?,
         client_certificate: env
-            .parse(
-                OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
-                parse_pem_path,
-                PEM_EXPECTED,
-            )?
+            .read(var::OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)?
             .map(|p| (p, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)),
         client_key: env
-            .parse(OTEL_EXPORTER_OTLP_CLIENT_KEY, parse_key_path, KEY_EXPECTED)?
+            .read(var::OTEL_EXPORTER_OTLP_CLIENT_KEY)?
             .map(|p| (p, OTEL_EXPORTER_OTLP_CLIENT_KEY)),
         insecure: env
-            .parse(OTEL_EXPORTER_OTLP_INSECURE, parse_bool, "true or false")?
+            .read(var::OTEL_EXPORTER_OTLP_INSECURE)?
             .map(|b| (b, OTEL_EXPORTER_OTLP_INSECURE)),
     };
     let [traces, metrics, logs] = &SIGNAL_VARS;
@@ -103,15 +91,15 @@ pub(super) fn otlp_signal<F: Fn(&str) -> Option<String>>(
     let protocol = match code.protocol {
         Some(p) => p,
         None => env
-            .parse(vars.protocol, parse_protocol, PROTOCOL_EXPECTED)?
+            .read(vars.protocol)?
             .or(generic.protocol)
             .unwrap_or(Protocol::Grpc),
     };
     // The endpoint and where it came from (named in the error if it does not suit gRPC).
     let (endpoint, source) = match &code.endpoint {
         Some(e) => (e.clone(), EndpointSource::Code),
-        None => match env.parse_endpoint(vars.endpoint, endpoint::validate)? {
-            Some(e) => (e, EndpointSource::Env(vars.endpoint)),
+        None => match env.read(vars.endpoint)? {
+            Some(e) => (e, EndpointSource::Env(vars.endpoint.name)),
             None => match (&generic.endpoint, protocol) {
                 (Some(e), Protocol::Grpc) => {
                     (e.clone(), EndpointSource::Env(OTEL_EXPORTER_OTLP_ENDPOINT))
@@ -148,7 +136,7 @@ pub(super) fn otlp_signal<F: Fn(&str) -> Option<String>>(
     // Credentials in the URL travel as a header (explicit `authorization` headers win).
     let (endpoint, basic_auth) = endpoint::take_credentials(&endpoint);
     let mut headers = generic.headers.clone().unwrap_or_default();
-    if let Some(signal_headers) = env.parse_secret(vars.headers)? {
+    if let Some(signal_headers) = env.read(vars.headers)? {
         for (k, v) in signal_headers.iter() {
             headers.insert(k, v);
         }
@@ -169,27 +157,27 @@ pub(super) fn otlp_signal<F: Fn(&str) -> Option<String>>(
     let timeout = match code.timeout {
         Some(t) => t,
         None => env
-            .parse(vars.timeout, parse_millis, MILLIS_EXPECTED)?
+            .read(vars.timeout)?
             .or(generic.timeout)
             .unwrap_or(Duration::from_secs(10)),
     };
     let compression = match code.compression {
         Some(c) => c,
         None => env
-            .parse(vars.compression, parse_compression, COMPRESSION_EXPECTED)?
+            .read(vars.compression)?
             .or(generic.compression)
             .unwrap_or_default(),
     };
     let ca_certificate = match &code.ca_certificate {
         Some(path) => Some(path.clone()),
         None => env
-            .parse(vars.certificate, parse_pem_path, PEM_EXPECTED)?
+            .read(vars.certificate)?
             .or_else(|| generic.certificate.clone()),
     };
     let client_identity = client_identity(env, generic, vars, &endpoint)?;
     let insecure = env
-        .parse(vars.insecure, parse_bool, "true or false")?
-        .map(|b| (b, vars.insecure))
+        .read(vars.insecure)?
+        .map(|b| (b, vars.insecure.name))
         .or(generic.insecure);
     if let Some((insecure, var)) = insecure {
         let https = endpoint.starts_with("https://");
@@ -225,12 +213,12 @@ pub(super) fn client_identity<F: Fn(&str) -> Option<String>>(
     endpoint: &str,
 ) -> Result<Option<ClientIdentity>> {
     let certificate = env
-        .parse(vars.client_certificate, parse_pem_path, PEM_EXPECTED)?
-        .map(|p| (p, vars.client_certificate))
+        .read(vars.client_certificate)?
+        .map(|p| (p, vars.client_certificate.name))
         .or_else(|| generic.client_certificate.clone());
     let key = env
-        .parse(vars.client_key, parse_key_path, KEY_EXPECTED)?
-        .map(|p| (p, vars.client_key))
+        .read(vars.client_key)?
+        .map(|p| (p, vars.client_key.name))
         .or_else(|| generic.client_key.clone());
     match (certificate, key) {
         (None, None) => Ok(None),

@@ -17,22 +17,11 @@ pub(super) fn service<F: Fn(&str) -> Option<String>>(
     code_version: Option<String>,
 ) -> Result<Service> {
     validate_attributes(&attributes, "resource_attribute")?;
-    if let Some(raw) = env.get(OTEL_RESOURCE_ATTRIBUTES) {
-        for (k, v) in parse_key_values(&raw).map_err(|_| Error::InvalidEnv {
-            var: OTEL_RESOURCE_ATTRIBUTES,
-            value: raw.clone(),
-            expected:
-                "comma-separated key=value pairs with non-empty keys (values percent-encoded)",
-        })? {
-            attributes.retain(|(existing, _)| existing != &k);
-            attributes.push((k, v));
-        }
+    for (k, v) in env.read(var::OTEL_RESOURCE_ATTRIBUTES)?.unwrap_or_default() {
+        attributes.retain(|(existing, _)| existing != &k);
+        attributes.push((k, v));
     }
-    let name = match env.parse(
-        OTEL_SERVICE_NAME,
-        |v| valid_name(v).then(|| v.trim().to_string()),
-        NAME_EXPECTED,
-    )? {
+    let name = match env.read(var::OTEL_SERVICE_NAME)? {
         Some(name) => name,
         None => match attributes.iter().find(|(k, _)| k == "service.name") {
             Some((_, v)) => v.clone(),
@@ -42,7 +31,7 @@ pub(super) fn service<F: Fn(&str) -> Option<String>>(
                     return Err(Error::InvalidConfig {
                         field: "service_name",
                         value: name,
-                        expected: NAME_EXPECTED,
+                        expected: ServiceName::EXPECTED,
                     })
                 }
                 None => default_service_name(),
@@ -65,22 +54,14 @@ pub(super) fn service<F: Fn(&str) -> Option<String>>(
     })
 }
 
-pub(super) fn exporters<F: Fn(&str) -> Option<String>>(
+pub(super) fn exporters<F: Fn(&str) -> Option<String>, S: Syntax<Value = Exporters>>(
     env: &Env<'_, F>,
     code: Option<Exporters>,
-    var: &'static str,
-    metrics: bool,
+    setting: Setting<S>,
     default: Exporters,
 ) -> Result<Exporters> {
-    let expected = if metrics {
-        "a comma list of prometheus, otlp, console, none"
-    } else {
-        "a comma list of otlp, console, none"
-    };
     match code {
         Some(e) => Ok(e),
-        None => Ok(env
-            .parse(var, |v| parse_exporters(v, metrics), expected)?
-            .unwrap_or(default)),
+        None => Ok(env.read(setting)?.unwrap_or(default)),
     }
 }
