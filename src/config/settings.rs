@@ -144,6 +144,14 @@ settings! {
         file: "resource.attributes, resource.attributes_list",
         refused: "novalue",
     };
+    /// Entities the process belongs to (the specification's entity propagation, development
+    /// status): their identifying and descriptive attributes join the resource.
+    OTEL_ENTITIES: Entities {
+        default: "–",
+        accepted: "`type{key=value,...}[key=value,...]@schema_url` separated by `;` (e.g. `k8s.pod{k8s.pod.uid=abc}[k8s.pod.name=web-1]`): every attribute joins the resource, under `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_SERVICE_NAME`; malformed input is an error, not skipped",
+        file: "–",
+        refused: "service{}",
+    };
     /// Trace exporters: `otlp`, `console`, `none` (comma list).
     OTEL_TRACES_EXPORTER: SpanOrLogExporters {
         default: "`otlp`",

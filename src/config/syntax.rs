@@ -58,6 +58,11 @@ syntax! {
     ResourceAttributes => Vec<(String, String)>,
         "comma-separated key=value pairs with non-empty keys (values percent-encoded)",
         |v| parse_key_values(v).ok();
+    /// Entities, `type{id=..}[desc=..]@schema_url;...` (the specification's entity
+    /// propagation): their attributes, in order.
+    Entities => Vec<(String, String)>,
+        "entities type{key=value,...}[key=value,...]@schema_url separated by ';', each with a type and at least one identifying attribute; types and keys [a-zA-Z][a-zA-Z0-9._-]*, values percent-encoded",
+        parse_entities;
     /// A comma list of `otlp`, `console`; or `none`.
     SpanOrLogExporters => Exporters, "a comma list of otlp, console, none",
         |v| parse_exporters(v, false);
@@ -155,4 +160,53 @@ impl Syntax for Headers {
     fn shown(raw: &str) -> String {
         redact_headers(raw)
     }
+}
+
+/// `OTEL_ENTITIES` by the specification's grammar: every entity's identifying and descriptive
+/// attributes, in order (a later value for a key replaces an earlier one when merged). The
+/// schema URL must be a URI; the SDK's resource has one schema URL, so an entity's is not kept.
+fn parse_entities(raw: &str) -> Option<Vec<(String, String)>> {
+    fn name(s: &str) -> bool {
+        let mut chars = s.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    }
+    fn pairs(list: &str, out: &mut Vec<(String, String)>) -> Option<usize> {
+        let mut n = 0;
+        for pair in list.split(',') {
+            let (k, v) = pair.split_once('=')?;
+            if !name(k) || v.contains(['{', '}', '[', ']', '@', ';', '=']) {
+                return None;
+            }
+            let v = percent_encoding::percent_decode_str(v).decode_utf8().ok()?;
+            out.push((k.to_string(), v.into_owned()));
+            n += 1;
+        }
+        Some(n)
+    }
+    let mut out = Vec::new();
+    for entity in raw.trim().split(';').filter(|e| !e.is_empty()) {
+        let (kind, rest) = entity.split_once('{')?;
+        let (ids, rest) = rest.split_once('}')?;
+        if !name(kind) || pairs(ids, &mut out)? == 0 {
+            return None;
+        }
+        let rest = match rest.strip_prefix('[') {
+            Some(r) => {
+                let (descriptive, r) = r.split_once(']')?;
+                pairs(descriptive, &mut out)?;
+                r
+            }
+            None => rest,
+        };
+        match rest.strip_prefix('@') {
+            Some(url) => {
+                let uri: http::Uri = url.parse().ok()?;
+                uri.scheme()?;
+            }
+            None if rest.is_empty() => {}
+            None => return None,
+        }
+    }
+    Some(out)
 }

@@ -358,3 +358,38 @@ fn readme_variable_table_is_rendered_from_the_declarations() {
         }
     }
 }
+
+#[test]
+fn entities_join_the_resource_under_resource_attributes() {
+    let c = build(&[
+        (
+            "OTEL_ENTITIES",
+            ";k8s.pod{k8s.pod.uid=pod-1}[k8s.pod.name=web%2C1];;service{service.name=from-entity}[deployment.environment.name=dev]@https://opentelemetry.io/schemas/1.37.0;",
+        ),
+        ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=prod"),
+    ])
+    .unwrap();
+    let attr = |k: &str| {
+        c.resource_attributes
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(attr("k8s.pod.uid"), Some("pod-1"));
+    assert_eq!(attr("k8s.pod.name"), Some("web,1"));
+    assert_eq!(attr("deployment.environment.name"), Some("prod"));
+    assert_eq!(c.service_name, "from-entity");
+    for bad in [
+        "pod",
+        "{a=b}",
+        "1pod{a=b}",
+        "pod{a=b",
+        "pod{a=b}[c=d",
+        "pod{a=b}x",
+        "pod{a=b}@not a uri",
+        "pod{=b}",
+        "service{}",
+    ] {
+        assert!(build(&[("OTEL_ENTITIES", bad)]).is_err(), "{bad} accepted");
+    }
+}

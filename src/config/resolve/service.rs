@@ -9,7 +9,7 @@ pub(super) struct Service {
     pub(super) attributes: Vec<(String, String)>,
 }
 
-/// Resource: builder < `OTEL_RESOURCE_ATTRIBUTES` < `OTEL_SERVICE_NAME` (spec precedence).
+/// Resource: builder < `OTEL_ENTITIES` < `OTEL_RESOURCE_ATTRIBUTES` < `OTEL_SERVICE_NAME`.
 pub(super) fn service<F: Fn(&str) -> Option<String>>(
     env: &Env<'_, F>,
     mut attributes: Vec<(String, String)>,
@@ -17,7 +17,9 @@ pub(super) fn service<F: Fn(&str) -> Option<String>>(
     code_version: Option<String>,
 ) -> Result<Service> {
     validate_attributes(&attributes, "resource_attribute")?;
-    for (k, v) in env.read(var::OTEL_RESOURCE_ATTRIBUTES)?.unwrap_or_default() {
+    let entities = env.read(var::OTEL_ENTITIES)?.unwrap_or_default();
+    let listed = env.read(var::OTEL_RESOURCE_ATTRIBUTES)?.unwrap_or_default();
+    for (k, v) in entities.into_iter().chain(listed) {
         attributes.retain(|(existing, _)| existing != &k);
         attributes.push((k, v));
     }
