@@ -26,6 +26,7 @@ step "cargo check --no-default-features (feature combinations compile)"
 cargo check --lib --no-default-features
 cargo check --lib --no-default-features --features otlp-http
 cargo check --lib --no-default-features --features http   # the former name still works
+cargo check --lib --no-default-features --features reqwest
 
 step "build examples (the secret and assets tests run the demo as a child process)"
 cargo build --all-features --examples

@@ -284,3 +284,87 @@ impl Exemplars {
         family.get(&key).cloned()
     }
 }
+
+/// Exemplars of one duration histogram fed by a layer (HTTP server, HTTP client): a per-bucket
+/// gate (across series) keeps the hot path at one load and a compare; when a bucket is due,
+/// the span's context is read and the series' slot written.
+#[cfg_attr(not(feature = "http-server"), allow(dead_code))]
+pub(crate) struct BucketExemplars {
+    store: Exemplars,
+    /// The histogram's family on the scrape.
+    family: &'static str,
+    buckets: &'static [f64],
+    epoch: quanta::Instant,
+    /// Per bucket: nanoseconds after `epoch` from which the next exemplar may be taken.
+    next: Box<[std::sync::atomic::AtomicU64]>,
+}
+
+#[cfg_attr(not(feature = "http-server"), allow(dead_code))]
+impl BucketExemplars {
+    pub(crate) fn new(store: Exemplars, family: &'static str, buckets: &'static [f64]) -> Self {
+        BucketExemplars {
+            store,
+            family,
+            buckets,
+            epoch: quanta::Instant::now(),
+            next: (0..=buckets.len())
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
+        }
+    }
+
+    pub(crate) fn offer(
+        &self,
+        value: f64,
+        attrs: &[opentelemetry::KeyValue],
+        span: &tracing::Span,
+    ) {
+        use std::sync::atomic::Ordering;
+        let bucket = self.buckets.partition_point(|b| *b < value);
+        let Some(next) = self.next.get(bucket) else {
+            return;
+        };
+        let now = quanta::Instant::now()
+            .saturating_duration_since(self.epoch)
+            .as_nanos() as u64;
+        if now < next.load(Ordering::Relaxed) {
+            return;
+        }
+        self.offer_slow(next, now, value, attrs, span);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn offer_slow(
+        &self,
+        next: &std::sync::atomic::AtomicU64,
+        now: u64,
+        value: f64,
+        attrs: &[opentelemetry::KeyValue],
+        span: &tracing::Span,
+    ) {
+        use opentelemetry::trace::TraceContextExt as _;
+        use std::sync::atomic::Ordering;
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        let cx = span.context();
+        let sc = cx.span().span_context().clone();
+        let trace = (sc.is_valid() && sc.is_sampled()).then(|| {
+            (
+                u128::from_be_bytes(sc.trace_id().to_bytes()),
+                u64::from_be_bytes(sc.span_id().to_bytes()),
+            )
+        });
+        let take = match self.store.filter() {
+            ExemplarFilter::AlwaysOff => false,
+            ExemplarFilter::AlwaysOn => true,
+            _ => trace.is_some(),
+        };
+        let wait = if take { REFRESH } else { RETRY };
+        next.store(now + wait.as_nanos() as u64, Ordering::Relaxed);
+        if take {
+            if let Some(series) = self.store.series(self.family, attrs, self.buckets) {
+                series.put(value, trace);
+            }
+        }
+    }
+}

@@ -24,7 +24,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -36,7 +35,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::exemplars::{ExemplarFilter, Exemplars};
+use crate::exemplars::{BucketExemplars, Exemplars};
 
 /// Semantic-convention bucket boundaries for `http.server.request.duration`.
 pub const DURATION_BUCKETS: &[f64] = crate::catalog::HTTP_DURATION_BUCKETS;
@@ -51,73 +50,7 @@ struct Shared {
     request_body: Histogram<u64>,
     response_body: Histogram<u64>,
     excluded: Vec<String>,
-    exemplars: Option<Arc<HttpExemplars>>,
-}
-
-/// Exemplars of the duration histogram: a per-bucket gate (across series) keeps the hot path
-/// at one load and a compare; when a bucket is due, the request span's context is read and the
-/// series' slot written.
-struct HttpExemplars {
-    store: Exemplars,
-    epoch: quanta::Instant,
-    /// Per bucket: nanoseconds after `epoch` from which the next exemplar may be taken.
-    next: Box<[AtomicU64]>,
-}
-
-/// The duration histogram's family on the scrape.
-const DURATION_FAMILY: &str = "http_server_request_duration_seconds";
-
-impl HttpExemplars {
-    fn offer(&self, value: f64, attrs: &[KeyValue], span: &tracing::Span) {
-        let bucket = DURATION_BUCKETS.partition_point(|b| *b < value);
-        let Some(next) = self.next.get(bucket) else {
-            return;
-        };
-        let now = quanta::Instant::now()
-            .saturating_duration_since(self.epoch)
-            .as_nanos() as u64;
-        if now < next.load(Ordering::Relaxed) {
-            return;
-        }
-        self.offer_slow(next, now, value, attrs, span);
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn offer_slow(
-        &self,
-        next: &AtomicU64,
-        now: u64,
-        value: f64,
-        attrs: &[KeyValue],
-        span: &tracing::Span,
-    ) {
-        use opentelemetry::trace::TraceContextExt as _;
-        let cx = span.context();
-        let sc = cx.span().span_context().clone();
-        let trace = (sc.is_valid() && sc.is_sampled()).then(|| {
-            (
-                u128::from_be_bytes(sc.trace_id().to_bytes()),
-                u64::from_be_bytes(sc.span_id().to_bytes()),
-            )
-        });
-        let take = match self.store.filter() {
-            ExemplarFilter::AlwaysOff => false,
-            ExemplarFilter::AlwaysOn => true,
-            _ => trace.is_some(),
-        };
-        let wait = if take {
-            crate::exemplars::REFRESH
-        } else {
-            crate::exemplars::RETRY
-        };
-        next.store(now + wait.as_nanos() as u64, Ordering::Relaxed);
-        if take {
-            if let Some(series) = self.store.series(DURATION_FAMILY, attrs, DURATION_BUCKETS) {
-                series.put(value, trace);
-            }
-        }
-    }
+    exemplars: Option<Arc<BucketExemplars>>,
 }
 
 /// The layer; cheap to clone.
@@ -169,13 +102,11 @@ impl HttpLayer {
     /// does this with the pipeline's store.
     pub fn with_exemplars(mut self, exemplars: Exemplars) -> Self {
         let mut shared = (*self.shared).clone();
-        shared.exemplars = Some(Arc::new(HttpExemplars {
-            store: exemplars,
-            epoch: quanta::Instant::now(),
-            next: (0..=DURATION_BUCKETS.len())
-                .map(|_| AtomicU64::new(0))
-                .collect(),
-        }));
+        shared.exemplars = Some(Arc::new(BucketExemplars::new(
+            exemplars,
+            "http_server_request_duration_seconds",
+            DURATION_BUCKETS,
+        )));
         self.shared = Arc::new(shared);
         self
     }
@@ -249,7 +180,7 @@ pub fn method_label(method: &http::Method) -> &'static str {
     }
 }
 
-struct HeaderExtractor<'a>(&'a http::HeaderMap);
+pub(crate) struct HeaderExtractor<'a>(pub(crate) &'a http::HeaderMap);
 
 impl Extractor for HeaderExtractor<'_> {
     fn get(&self, key: &str) -> Option<&str> {

@@ -56,6 +56,9 @@ mod exemplars;
 #[cfg(feature = "http-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http-server")))]
 pub mod http;
+#[cfg(feature = "http-client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http-client")))]
+pub mod http_client;
 pub mod marketplace;
 mod openmetrics;
 mod panic_hook;

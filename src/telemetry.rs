@@ -301,6 +301,15 @@ impl Telemetry {
         crate::http::HttpLayer::new(&self.meter()).with_exemplars(self.exemplars.clone())
     }
 
+    /// The HTTP client layer on this pipeline's meter, with exemplars on the OpenMetrics
+    /// scrape (feature `http-client`): wrap a hyper-based client with it, or hand it to
+    /// [`ReqwestTracing`](crate::http_client::ReqwestTracing) (feature `reqwest`).
+    #[cfg(feature = "http-client")]
+    pub fn http_client_layer(&self) -> crate::http_client::HttpClientLayer {
+        crate::http_client::HttpClientLayer::new(&self.meter())
+            .with_exemplars(self.exemplars.clone())
+    }
+
     /// Exports everything buffered now, bounded by the shutdown timeout.
     ///
     /// # Errors

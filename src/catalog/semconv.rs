@@ -109,6 +109,23 @@ pub const HTTP_SERVER_RESPONSE_BODY: InstrumentSpec = spec!(
     Some(SEMCONV)
 );
 
+/// `http.client.request.duration` (the `http-client` feature's layer and middleware).
+pub const HTTP_CLIENT_DURATION: InstrumentSpec = spec!(
+    "http.client.request.duration",
+    Histogram,
+    "s",
+    "Duration of HTTP client requests.",
+    HTTP_DURATION_BUCKETS,
+    [
+        "http.request.method",
+        "server.address",
+        "server.port",
+        "http.response.status_code",
+        "error.type"
+    ],
+    Some(SEMCONV)
+);
+
 /// `db.client.operation.duration`
 pub const DB_OPERATION_DURATION: InstrumentSpec = spec!(
     "db.client.operation.duration",

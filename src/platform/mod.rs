@@ -67,6 +67,8 @@ pub use resilience::{
     BreakerResult, BreakerState, CircuitBreaker, CircuitBreakers, RateLimitDecision, RateLimiter,
     RateLimiters,
 };
+#[cfg(feature = "http-client")]
+pub(crate) use timed::in_sampled_trace;
 pub use timed::{TimedCall, CANCELLED};
 
 use db::pool_table;

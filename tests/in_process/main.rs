@@ -13,6 +13,7 @@ mod console_filters;
 mod env_spec_applied;
 mod export_outcomes_are_counted;
 mod helpers_record_outcomes;
+mod http_client;
 mod http_layer;
 mod openmetrics;
 mod otlp_receiver_gets_instrumented_spans;
