@@ -60,44 +60,64 @@ impl std::fmt::Debug for HttpClientLayer {
 
 struct Recorder {
     duration: Histogram<f64>,
-    hosts: Hosts,
+    hosts: LearnedLabels,
     exemplars: Option<BucketExemplars>,
 }
 
-/// The `server.address` values: registered hosts, else the first [`MAX_LEARNED_HOSTS`] seen.
+/// A bounded label: registered values, else the first `cap` values seen (then `_OTHER`).
+/// Hosts compare case-insensitively (`fold_case`); gRPC methods exactly.
 #[derive(Debug)]
-struct Hosts {
+pub(crate) struct LearnedLabels {
     registered: Vec<String>,
     learned: std::sync::RwLock<Vec<Arc<str>>>,
+    cap: usize,
+    fold_case: bool,
 }
 
-impl Hosts {
-    fn label(&self, host: &str) -> opentelemetry::Value {
+impl LearnedLabels {
+    pub(crate) fn new(cap: usize, fold_case: bool) -> Self {
+        LearnedLabels {
+            registered: Vec::new(),
+            learned: std::sync::RwLock::new(Vec::new()),
+            cap,
+            fold_case,
+        }
+    }
+
+    fn same(&self, a: &str, b: &str) -> bool {
+        if self.fold_case {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
+        }
+    }
+
+    pub(crate) fn label(&self, value: &str) -> opentelemetry::Value {
         if !self.registered.is_empty() {
-            return match self
-                .registered
-                .iter()
-                .find(|h| h.eq_ignore_ascii_case(host))
-            {
-                Some(h) => opentelemetry::Value::from(h.clone()),
+            return match self.registered.iter().find(|r| self.same(r, value)) {
+                Some(r) => opentelemetry::Value::from(r.clone()),
                 None => OTHER_HOST.into(),
             };
         }
         if let Ok(learned) = self.learned.read() {
-            if let Some(h) = learned.iter().find(|h| h.eq_ignore_ascii_case(host)) {
-                return opentelemetry::Value::String(h.clone().into());
+            if let Some(l) = learned.iter().find(|l| self.same(l, value)) {
+                return opentelemetry::Value::String(l.clone().into());
             }
-            if learned.len() >= MAX_LEARNED_HOSTS {
+            if learned.len() >= self.cap {
                 return OTHER_HOST.into();
             }
         }
         match self.learned.write() {
-            Ok(mut learned) if learned.len() < MAX_LEARNED_HOSTS => {
-                let h: Arc<str> = Arc::from(host.to_ascii_lowercase());
-                if !learned.iter().any(|l| **l == *h) {
-                    learned.push(h.clone());
+            Ok(mut learned) if learned.len() < self.cap => {
+                let v: Arc<str> = if self.fold_case {
+                    Arc::from(value.to_ascii_lowercase())
+                } else {
+                    Arc::from(value)
+                };
+                if !learned.iter().any(|l| **l == *v) {
+                    learned.push(v.clone());
                 }
-                opentelemetry::Value::String(h.into())
+                opentelemetry::Value::String(v.into())
             }
             _ => OTHER_HOST.into(),
         }
@@ -112,10 +132,7 @@ impl HttpClientLayer {
         HttpClientLayer {
             recorder: Arc::new(Recorder {
                 duration: crate::catalog::HTTP_CLIENT_DURATION.f64_histogram(meter, None),
-                hosts: Hosts {
-                    registered: Vec::new(),
-                    learned: std::sync::RwLock::new(Vec::new()),
-                },
+                hosts: LearnedLabels::new(MAX_LEARNED_HOSTS, true),
                 exemplars: None,
             }),
         }
@@ -149,9 +166,9 @@ impl HttpClientLayer {
     fn rebuild(self, change: impl FnOnce(&mut Recorder)) -> Self {
         let mut recorder = Recorder {
             duration: self.recorder.duration.clone(),
-            hosts: Hosts {
+            hosts: LearnedLabels {
                 registered: self.recorder.hosts.registered.clone(),
-                learned: std::sync::RwLock::new(Vec::new()),
+                ..LearnedLabels::new(MAX_LEARNED_HOSTS, true)
             },
             exemplars: None,
         };
@@ -212,7 +229,7 @@ impl HttpClientLayer {
 }
 
 /// Writes propagation headers; a value that is not a valid header is skipped.
-struct HeaderInjector<'a>(&'a mut http::HeaderMap);
+pub(crate) struct HeaderInjector<'a>(pub(crate) &'a mut http::HeaderMap);
 
 impl Injector for HeaderInjector<'_> {
     fn set(&mut self, key: &str, value: String) {

@@ -53,6 +53,9 @@ pub mod config;
 mod deprecated;
 mod error;
 mod exemplars;
+#[cfg(feature = "grpc-layers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "grpc-layers")))]
+pub mod grpc;
 #[cfg(feature = "http-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http-server")))]
 pub mod http;

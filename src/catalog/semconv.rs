@@ -126,6 +126,39 @@ pub const HTTP_CLIENT_DURATION: InstrumentSpec = spec!(
     Some(SEMCONV)
 );
 
+/// `rpc.server.call.duration` (the `grpc-layers` feature's server layer; semconv 1.39+).
+pub const RPC_SERVER_DURATION: InstrumentSpec = spec!(
+    "rpc.server.call.duration",
+    Histogram,
+    "s",
+    "Measures the duration of an incoming Remote Procedure Call (RPC).",
+    HTTP_DURATION_BUCKETS,
+    [
+        "rpc.system.name",
+        "rpc.method",
+        "rpc.status_code",
+        "error.type"
+    ],
+    Some(SEMCONV)
+);
+/// `rpc.client.call.duration` (the `grpc-layers` feature's client layer).
+pub const RPC_CLIENT_DURATION: InstrumentSpec = spec!(
+    "rpc.client.call.duration",
+    Histogram,
+    "s",
+    "Measures the duration of an outgoing Remote Procedure Call (RPC).",
+    HTTP_DURATION_BUCKETS,
+    [
+        "rpc.system.name",
+        "rpc.method",
+        "server.address",
+        "server.port",
+        "rpc.status_code",
+        "error.type"
+    ],
+    Some(SEMCONV)
+);
+
 /// `db.client.operation.duration`
 pub const DB_OPERATION_DURATION: InstrumentSpec = spec!(
     "db.client.operation.duration",
@@ -382,12 +415,15 @@ pub const RATE_LIMIT_USAGE: InstrumentSpec = spec!(
 /// Platform instruments: the semantic-convention HTTP, DB, messaging and GenAI instruments
 /// and our resilience, queue and cost instruments (`MarketplaceMetrics::db_client`,
 /// `connection_pools`, `messaging`, `gen_ai`, `circuit_breakers`, `rate_limiters`; HTTP from
-/// the `http-server` feature's layer). Semconv names are never namespaced.
+/// the `http-server` and `http-client` layers, RPC from the `grpc-layers` layers). Semconv names are never namespaced.
 pub const PLATFORM: &[InstrumentSpec] = &[
     HTTP_SERVER_DURATION,
     HTTP_SERVER_ACTIVE,
     HTTP_SERVER_REQUEST_BODY,
     HTTP_SERVER_RESPONSE_BODY,
+    HTTP_CLIENT_DURATION,
+    RPC_SERVER_DURATION,
+    RPC_CLIENT_DURATION,
     DB_OPERATION_DURATION,
     DB_RETURNED_ROWS,
     DB_CONNECTION_COUNT,

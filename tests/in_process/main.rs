@@ -12,6 +12,7 @@ mod config_matrix;
 mod console_filters;
 mod env_spec_applied;
 mod export_outcomes_are_counted;
+mod grpc_layers;
 mod helpers_record_outcomes;
 mod http_client;
 mod http_layer;
