@@ -8,16 +8,17 @@
 //! installs tracked per package × tier.
 //!
 //! ```text
-//! cargo run --example marketplace_demo                        # serve + load until Ctrl-C
-//! cargo run --example marketplace_demo -- --duration 30       # stop after 30 s
-//! cargo run --example marketplace_demo -- --no-load --port 8080
-//! cargo run --example marketplace_demo -- --concurrency 16     # more load (default 4 loops)
-//! cargo run --example marketplace_demo -- --namespace mockforge --service-version 2.0.0
+//! cargo run --example marketplace_demo --features reqwest    # serve + load until Ctrl-C
+//! cargo run --example marketplace_demo --features reqwest -- --duration 30       # stop after 30 s
+//! cargo run --example marketplace_demo --features reqwest -- --no-load --port 8080
+//! cargo run --example marketplace_demo --features reqwest -- --concurrency 16     # more load (default 4 loops)
+//! cargo run --example marketplace_demo --features reqwest -- --namespace mockforge --service-version 2.0.0
 //! ```
 //! Each finished operation logs one event (`operation`, `outcome`, `duration_ms`, …) at INFO;
 //! `MARKETPLACE_OPERATION_EVENTS=off` turns that off.
 //! Works with no collector running: export errors are logged and the demo goes on.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use marketplace_telemetry::http::HttpLayer;
+use marketplace_telemetry::http_client::ReqwestTracing;
 use marketplace_telemetry::marketplace::{
     Cache, ErrorCode, ErrorCodeOf, ItemType, LabelTable, LabeledOperation, MarketplaceMetrics,
     QueryKind,
@@ -40,7 +42,9 @@ use marketplace_telemetry::platform::{
 };
 use marketplace_telemetry::{init_telemetry, shutdown_signal, Telemetry, TelemetryConfig};
 use rand::Rng;
+use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use tower::ServiceExt;
+use tracing::Instrument;
 
 // === domain ===
 
@@ -71,6 +75,11 @@ impl IntoResponse for ApiError {
 
 #[derive(Clone)]
 struct App {
+    /// `--downstream URL`: the storage service every install fetches its package from, over
+    /// the instrumented HTTP client (the trace continues there).
+    downstream: Option<(ClientWithMiddleware, String)>,
+    /// The install queue: a channel of messages whose headers carry the install's trace.
+    installs: tokio::sync::mpsc::Sender<Message>,
     metrics: MarketplaceMetrics,
     search_cache: Cache,
     package_cache: Cache,
@@ -84,8 +93,6 @@ struct Platform {
     db: DbClient,
     pool: ConnectionPool,
     installs_queue: Queue,
-    /// Messages sent to the install queue and not consumed yet.
-    backlog: Arc<AtomicU64>,
     dead_letters: Arc<AtomicU64>,
     llm: GenAi,
     rdf_breaker: CircuitBreaker,
@@ -110,7 +117,6 @@ impl Platform {
             installs_queue: handles
                 .messaging("rabbitmq", ["installs"])
                 .queue("installs"),
-            backlog: Arc::new(AtomicU64::new(0)),
             dead_letters: Arc::new(AtomicU64::new(0)),
             llm: handles.gen_ai(
                 [GenAiOperation::Chat],
@@ -226,6 +232,17 @@ async fn install(
     let kind = item_type(&kind)?;
     app.metrics
         .time_install(kind, async {
+            if let Some((client, url)) = &app.downstream {
+                // The package comes from the storage service, before anything can fail here.
+                let fetched = client.get(format!("{url}/packages/{name}")).send().await;
+                match fetched {
+                    Ok(response) if response.status().is_success() => {}
+                    Ok(response) if response.status() == StatusCode::NOT_FOUND => {
+                        return Err(ApiError(ErrorCode::NotFound))
+                    }
+                    _ => return Err(ApiError(ErrorCode::Unavailable)),
+                }
+            }
             let lookup = app.package_cache.lookup();
             work(0, 3).await;
             lookup.finish(rand::rng().random_bool(0.6));
@@ -244,8 +261,16 @@ async fn install(
                 .package_installs
                 .start(&[name.as_str(), tier])
                 .succeed();
-            app.platform.installs_queue.sent(1);
-            app.platform.backlog.fetch_add(1, Ordering::Relaxed);
+            // The message's headers carry this install's trace to the consumer.
+            let mut headers = HashMap::new();
+            app.platform.installs_queue.send(&mut headers);
+            let message = Message {
+                package: name.clone(),
+                headers,
+            };
+            if app.installs.try_send(message).is_err() {
+                return Err(ApiError(ErrorCode::Unavailable));
+            }
             Ok("installed")
         })
         .await
@@ -365,19 +390,24 @@ async fn assist(
     call.finish(result)
 }
 
-/// The install queue's consumer: processes what installs sent, 5 % to the dead-letter queue.
-async fn consume(platform: Platform, stop: Arc<std::sync::atomic::AtomicBool>) {
-    while !stop.load(Ordering::Relaxed) {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let waiting = platform.backlog.load(Ordering::Relaxed);
-        platform.installs_queue.set_depth(waiting);
-        if waiting == 0 {
-            continue;
+/// A message on the install queue: the package and the headers that carry the trace.
+struct Message {
+    package: String,
+    headers: HashMap<String, String>,
+}
+
+/// The install queue's consumer: processes each message under a consumer span that continues
+/// the install's trace; 5 % go to the dead-letter queue.
+async fn consume(platform: Platform, mut messages: tokio::sync::mpsc::Receiver<Message>) {
+    while let Some(message) = messages.recv().await {
+        platform.installs_queue.set_depth(messages.len() as u64);
+        let processing = platform.installs_queue.receive(&message.headers);
+        async {
+            work(1, 10).await;
+            tracing::debug!(package = %message.package, "install processed");
         }
-        platform.backlog.fetch_sub(1, Ordering::Relaxed);
-        platform.installs_queue.consumed(1);
-        let processing = platform.installs_queue.process();
-        work(1, 10).await;
+        .instrument(processing.span())
+        .await;
         if rand::rng().random_bool(0.05) {
             processing.fail(ErrorCode::ValidationFailed);
             let dead = platform.dead_letters.fetch_add(1, Ordering::Relaxed) + 1;
@@ -388,6 +418,17 @@ async fn consume(platform: Platform, stop: Arc<std::sync::atomic::AtomicBool>) {
     }
 }
 
+/// `GET /packages/{name}`: what a registry instance fetches from this one when it is the
+/// storage service (`--downstream`).
+#[tracing::instrument]
+async fn package(Path(name): Path<String>) -> Result<Vec<u8>, ApiError> {
+    work(5, 30).await;
+    if name.starts_with("missing") {
+        return Err(ApiError(ErrorCode::NotFound));
+    }
+    Ok(vec![0u8; 4096])
+}
+
 fn router(app: App, http: HttpLayer) -> Router {
     Router::new()
         .route("/search", get(search))
@@ -396,6 +437,7 @@ fn router(app: App, http: HttpLayer) -> Router {
         .route("/publish/{kind}/{name}", post(publish))
         .route("/download/{kind}/{name}", get(download))
         .route("/assist", get(assist))
+        .route("/packages/{name}", get(package))
         .route("/health", get(|| async { "ok" }))
         .with_state(app)
         .layer(http)
@@ -484,6 +526,11 @@ const OPTIONS: &[(&str, &str, &str)] = &[
         "--service-version",
         "VERSION",
         "service.version (default the crate version)",
+    ),
+    (
+        "--downstream",
+        "URL",
+        "storage service each install fetches {URL}/packages/{name} from (traced)",
     ),
     ("--help", "", "print this help and exit"),
 ];
@@ -581,12 +628,20 @@ async fn main() -> ExitCode {
 /// Serves (and drives load) until `--duration` ends or SIGTERM/SIGINT arrives.
 async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
     let metrics = telemetry.marketplace();
+    let (installs, messages) = tokio::sync::mpsc::channel(1024);
     let app = App {
         search_cache: metrics.cache("search"),
         package_cache: metrics.cache("package"),
         metrics: metrics.clone(),
         published: Arc::new(AtomicU64::new(0)),
         platform: Platform::new(&metrics, &telemetry.platform()),
+        installs,
+        downstream: arg::<String>("--downstream").map(|url| {
+            let client = ClientBuilder::new(reqwest::Client::new())
+                .with(ReqwestTracing::new(telemetry.http_client_layer()))
+                .build();
+            (client, url.trim_end_matches('/').to_string())
+        }),
     };
     app.search_cache.set_entries(512);
     app.package_cache.set_entries(128);
@@ -621,7 +676,7 @@ async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
     // finishes (and ends its span) before telemetry is shut down, as a graceful server does.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut drivers = tokio::task::JoinSet::new();
-    let consumer = tokio::spawn(consume(platform, stop.clone()));
+    let consumer = tokio::spawn(consume(platform, messages));
     if !flag("--no-load") {
         let workers: usize = arg("--concurrency").unwrap_or(4);
         for _ in 0..workers.max(1) {
@@ -648,6 +703,9 @@ async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
     }
     stop.store(true, Ordering::Relaxed);
     while drivers.join_next().await.is_some() {}
+    // Every sender is in the router's state: dropping the router ends the consumer once it has
+    // processed what is queued.
+    drop(router);
     let _ = consumer.await;
     Ok(())
 }

@@ -2,7 +2,8 @@
 # Installs the real components the tests use, when missing (idempotent):
 #   Debian: prometheus + promtool, prometheus-alertmanager + amtool,
 #           victoria-metrics (victoria-metrics, vmagent, vmalert: the second rules engine)
-#   PyPI:   rotel (an OpenTelemetry collector), opentelemetry-sdk + -exporter-prometheus into target/tools-venv
+#   PyPI:   rotel (an OpenTelemetry collector), opentelemetry-sdk + -exporter-prometheus into target/tools-venv;
+#           opentelemetry-sdk + urllib/WSGI instrumentation + B3 into target/chain-venv
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,19 @@ if ! target/tools-venv/bin/python -c 'import opentelemetry.exporter.prometheus' 
   echo "install-tools: pip install opentelemetry-sdk opentelemetry-exporter-prometheus"
   target/tools-venv/bin/pip install -q --disable-pip-version-check \
     'opentelemetry-sdk==1.45.2' 'opentelemetry-exporter-prometheus==0.66b2'
+fi
+
+# A caller and a downstream on the official OpenTelemetry Python SDK with its own
+# auto-instrumentation (urllib injects, WSGI extracts), for the cross-language trace test
+# (tests/real_components/traces_cross_languages.rs). Its own venv: the instrumentation
+# packages pin the SDK to another version than the Prometheus exporter above.
+if ! target/chain-venv/bin/python -c 'import opentelemetry.instrumentation.wsgi, opentelemetry.instrumentation.urllib, opentelemetry.propagators.b3, opentelemetry.exporter.otlp.proto.http' >/dev/null 2>&1; then
+  echo "install-tools: pip install the OpenTelemetry Python SDK with urllib/WSGI instrumentation"
+  python3 -m venv target/chain-venv
+  target/chain-venv/bin/pip install -q --disable-pip-version-check \
+    'opentelemetry-sdk==1.45.1' 'opentelemetry-exporter-otlp-proto-http==1.45.1' \
+    'opentelemetry-instrumentation-wsgi==0.66b1' 'opentelemetry-instrumentation-urllib==0.66b1' \
+    'opentelemetry-propagator-b3==1.45.1'
 fi
 
 # Grafana dashboard schema check: @grafana/schema's types + the TypeScript compiler.

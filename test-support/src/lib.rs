@@ -807,3 +807,85 @@ impl Collector {
         }
     }
 }
+
+/// One span as rotel's detailed debug dump prints it, with its resource's `service.name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkSpan {
+    pub service: String,
+    pub trace_id: String,
+    pub parent_id: String,
+    pub id: String,
+    pub name: String,
+    /// `SPAN_KIND_SERVER`, `SPAN_KIND_CLIENT`, …
+    pub kind: String,
+}
+
+/// Every span in a rotel sink's dump (`--debug-log traces --debug-log-verbosity detailed`).
+pub fn sink_spans(text: &str) -> Vec<SinkSpan> {
+    let mut spans = Vec::new();
+    let mut service = String::new();
+    let mut in_resource = false;
+    let mut current: Option<SinkSpan> = None;
+    let field = |line: &str, name: &str| -> Option<String> {
+        let rest = line.trim_start().strip_prefix(name)?;
+        let value = rest.trim_start().strip_prefix(':')?;
+        Some(value.trim().to_string())
+    };
+    for line in text.lines() {
+        if line.starts_with("ResourceSpans #") {
+            in_resource = true;
+            service.clear();
+            continue;
+        }
+        if line.starts_with("ScopeSpans #") {
+            in_resource = false;
+            continue;
+        }
+        if in_resource {
+            if let Some(v) = line.trim().strip_prefix("-> service.name: Str(") {
+                service = v.trim_end_matches(')').to_string();
+            }
+            continue;
+        }
+        if line.starts_with("Span #") {
+            spans.extend(current.take());
+            current = Some(SinkSpan {
+                service: service.clone(),
+                trace_id: String::new(),
+                parent_id: String::new(),
+                id: String::new(),
+                name: String::new(),
+                kind: String::new(),
+            });
+            continue;
+        }
+        if let Some(span) = current.as_mut() {
+            // The span's own fields come first; events and links below may repeat names.
+            let slot = if let Some(v) = field(line, "Trace ID") {
+                Some((&mut span.trace_id, v))
+            } else if let Some(v) = field(line, "Parent ID") {
+                Some((&mut span.parent_id, v))
+            } else if let Some(v) = field(line, "ID") {
+                Some((&mut span.id, v))
+            } else if let Some(v) = field(line, "Name") {
+                Some((&mut span.name, v))
+            } else {
+                field(line, "Kind").map(|v| (&mut span.kind, v))
+            };
+            if let Some((slot, v)) = slot {
+                if slot.is_empty() {
+                    *slot = v;
+                }
+            }
+        }
+    }
+    spans.extend(current);
+    spans
+}
+
+/// The Python of `target/chain-venv` (the official OpenTelemetry Python SDK with its urllib
+/// and WSGI instrumentation), installed by `scripts/install-tools.sh`.
+pub fn chain_python() -> Option<PathBuf> {
+    let python = repo_root().join("target/chain-venv/bin/python");
+    python.is_file().then_some(python)
+}

@@ -11,3 +11,4 @@ mod openmetrics_ingested_as_text;
 mod real_collector_receives_all_signals;
 mod real_prometheus_scrapes_metrics;
 mod sigterm_delivers_the_last_batch;
+mod traces_cross_languages;
