@@ -6,6 +6,7 @@ use marketplace_telemetry_test_support as common;
 
 mod collector_faults;
 mod exemplars_reach_prometheus;
+mod hostile_headers;
 mod hostile_input_and_limits;
 mod openmetrics_ingested_as_text;
 mod real_collector_receives_all_signals;
