@@ -111,7 +111,12 @@ impl Variants {
     fn new(s: &Setup) -> Self {
         let meter = s.meter_provider.meter("bench");
         Variants {
-            ours: tower::util::BoxCloneService::new(HttpClientLayer::new(&meter).layer(Mock)),
+            // As `Telemetry::http_client_layer` makes it: spans built with the pipeline's tracer.
+            ours: tower::util::BoxCloneService::new(
+                HttpClientLayer::new(&meter)
+                    .with_tracer(s.tracer_provider.tracer("marketplace-telemetry"))
+                    .layer(Mock),
+            ),
             tracer: s.tracer_provider.tracer("bench"),
             histogram: meter
                 .f64_histogram("http.client.request.duration")

@@ -301,6 +301,11 @@ pub(crate) struct BucketExemplars {
 
 #[cfg_attr(not(feature = "http-server"), allow(dead_code))]
 impl BucketExemplars {
+    /// A gate over the same store, family and buckets (its own timing).
+    pub(crate) fn same_store(&self) -> Self {
+        BucketExemplars::new(self.store.clone(), self.family, self.buckets)
+    }
+
     pub(crate) fn new(store: Exemplars, family: &'static str, buckets: &'static [f64]) -> Self {
         BucketExemplars {
             store,
@@ -318,6 +323,20 @@ impl BucketExemplars {
         value: f64,
         attrs: &[opentelemetry::KeyValue],
         span: &tracing::Span,
+    ) {
+        self.offer_with(value, attrs, || {
+            use opentelemetry::trace::TraceContextExt as _;
+            use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+            span.context().span().span_context().clone()
+        })
+    }
+
+    /// [`Self::offer`] with the span's context read only when a bucket is due.
+    pub(crate) fn offer_with(
+        &self,
+        value: f64,
+        attrs: &[opentelemetry::KeyValue],
+        span: impl FnOnce() -> opentelemetry::trace::SpanContext,
     ) {
         use std::sync::atomic::Ordering;
         let bucket = self.buckets.partition_point(|b| *b < value);
@@ -341,13 +360,10 @@ impl BucketExemplars {
         now: u64,
         value: f64,
         attrs: &[opentelemetry::KeyValue],
-        span: &tracing::Span,
+        span: impl FnOnce() -> opentelemetry::trace::SpanContext,
     ) {
-        use opentelemetry::trace::TraceContextExt as _;
         use std::sync::atomic::Ordering;
-        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-        let cx = span.context();
-        let sc = cx.span().span_context().clone();
+        let sc = span();
         let trace = (sc.is_valid() && sc.is_sampled()).then(|| {
             (
                 u128::from_be_bytes(sc.trace_id().to_bytes()),

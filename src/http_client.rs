@@ -30,6 +30,7 @@ use std::task::{Context, Poll};
 
 use opentelemetry::metrics::{Histogram, Meter};
 use opentelemetry::propagation::Injector;
+use opentelemetry::trace::{TraceContextExt as _, Tracer as _};
 use opentelemetry::KeyValue;
 use tower::{Layer, Service};
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
@@ -59,6 +60,8 @@ impl std::fmt::Debug for HttpClientLayer {
 }
 
 struct Recorder {
+    /// Set: client spans are built with this tracer directly (no `tracing` span).
+    tracer: Option<opentelemetry_sdk::trace::Tracer>,
     duration: Histogram<f64>,
     hosts: LearnedLabels,
     exemplars: Option<BucketExemplars>,
@@ -131,6 +134,7 @@ impl HttpClientLayer {
     pub fn new(meter: &Meter) -> Self {
         HttpClientLayer {
             recorder: Arc::new(Recorder {
+                tracer: None,
                 duration: crate::catalog::HTTP_CLIENT_DURATION.f64_histogram(meter, None),
                 hosts: LearnedLabels::new(MAX_LEARNED_HOSTS, true),
                 exemplars: None,
@@ -152,6 +156,15 @@ impl HttpClientLayer {
         })
     }
 
+    /// Builds client spans with `tracer` directly instead of through a `tracing` span (what
+    /// [`Telemetry::http_client_layer`](crate::Telemetry::http_client_layer) does with the
+    /// pipeline's tracer): the same span, attributes and propagation at a lower cost; the span
+    /// is then not a `tracing` span (no `tracing` filter applies to it, and
+    /// [`ClientCall::span`] is disabled).
+    pub fn with_tracer(self, tracer: opentelemetry_sdk::trace::Tracer) -> Self {
+        self.rebuild(|r| r.tracer = Some(tracer))
+    }
+
     /// Records exemplars of the duration into `exemplars` (the OpenMetrics scrape's store).
     pub fn with_exemplars(self, exemplars: Exemplars) -> Self {
         self.rebuild(|r| {
@@ -165,12 +178,17 @@ impl HttpClientLayer {
 
     fn rebuild(self, change: impl FnOnce(&mut Recorder)) -> Self {
         let mut recorder = Recorder {
+            tracer: self.recorder.tracer.clone(),
             duration: self.recorder.duration.clone(),
             hosts: LearnedLabels {
                 registered: self.recorder.hosts.registered.clone(),
                 ..LearnedLabels::new(MAX_LEARNED_HOSTS, true)
             },
-            exemplars: None,
+            exemplars: self
+                .recorder
+                .exemplars
+                .as_ref()
+                .map(BucketExemplars::same_store),
         };
         change(&mut recorder);
         HttpClientLayer {
@@ -192,24 +210,42 @@ impl HttpClientLayer {
             Some("https") => 443,
             _ => 80,
         });
-        let span = if crate::platform::in_sampled_trace() {
-            let span = tracing::info_span!(
-                "http_client_request",
-                otel.name = method,
-                otel.kind = "client",
-                http.request.method = method,
-                server.address = host,
-                server.port = port,
-                url.full = %redact_url(uri),
-                http.response.status_code = tracing::field::Empty,
-            );
-            Some(span)
-        } else {
-            None
-        };
-        let cx = match &span {
-            Some(span) => span.context(),
-            None => opentelemetry::Context::current(),
+        let mut span = None;
+        let mut otel = None;
+        let current = opentelemetry::Context::current();
+        let sampled = current.span().span_context().is_sampled();
+        let cx = match (&self.recorder.tracer, sampled) {
+            (_, false) => current,
+            (Some(tracer), true) => {
+                let built = tracer
+                    .span_builder(method)
+                    .with_kind(opentelemetry::trace::SpanKind::Client)
+                    .with_attributes([
+                        KeyValue::new("http.request.method", method),
+                        KeyValue::new("server.address", host.to_string()),
+                        KeyValue::new("server.port", i64::from(port)),
+                        KeyValue::new("url.full", redact_url(uri)),
+                    ])
+                    .start_with_context(tracer, &current);
+                let cx = current.with_span(built);
+                otel = Some(cx.clone());
+                cx
+            }
+            (None, true) => {
+                let s = tracing::info_span!(
+                    "http_client_request",
+                    otel.name = method,
+                    otel.kind = "client",
+                    http.request.method = method,
+                    server.address = host,
+                    server.port = port,
+                    url.full = %redact_url(uri),
+                    http.response.status_code = tracing::field::Empty,
+                );
+                let cx = s.context();
+                span = Some(s);
+                cx
+            }
         };
         opentelemetry::global::get_text_map_propagator(|p| {
             p.inject_context(&cx, &mut HeaderInjector(headers))
@@ -222,6 +258,7 @@ impl HttpClientLayer {
                 KeyValue::new("server.port", i64::from(port)),
             ],
             span,
+            otel,
             start: quanta::Instant::now(),
             done: false,
         }
@@ -281,6 +318,8 @@ pub struct ClientCall {
     /// `http.request.method`, `server.address`, `server.port`.
     attrs: [KeyValue; 3],
     span: Option<tracing::Span>,
+    /// The context of a client span built with the tracer directly.
+    otel: Option<opentelemetry::Context>,
     start: quanta::Instant,
     done: bool,
 }
@@ -294,7 +333,8 @@ impl std::fmt::Debug for ClientCall {
 }
 
 impl ClientCall {
-    /// The client span (a disabled span outside a sampled trace).
+    /// The client span (a disabled span outside a sampled trace, or when the layer builds its
+    /// spans with a tracer: see [`HttpClientLayer::with_tracer`]).
     pub fn span(&self) -> tracing::Span {
         self.span.clone().unwrap_or_else(tracing::Span::none)
     }
@@ -315,6 +355,10 @@ impl ClientCall {
                 if let Some(span) = &self.span {
                     span.record("http.response.status_code", code);
                 }
+                if let Some(cx) = &self.otel {
+                    cx.span()
+                        .set_attribute(KeyValue::new("http.response.status_code", i64::from(code)));
+                }
                 (code >= 400).then(|| code.to_string())
             }
             Err(kind) => Some(kind.to_string()),
@@ -325,10 +369,22 @@ impl ClientCall {
                 span.set_attribute("error.type", error.clone());
                 span.set_status(opentelemetry::trace::Status::error(error.clone()));
             }
+            if let Some(cx) = &self.otel {
+                let span = cx.span();
+                span.set_attribute(KeyValue::new("error.type", error.clone()));
+                span.set_status(opentelemetry::trace::Status::error(error.clone()));
+            }
         }
         self.recorder.duration.record(elapsed, &attrs);
-        if let (Some(exemplars), Some(span)) = (&self.recorder.exemplars, &self.span) {
-            exemplars.offer(elapsed, &attrs, span);
+        if let Some(exemplars) = &self.recorder.exemplars {
+            if let Some(span) = &self.span {
+                exemplars.offer(elapsed, &attrs, span);
+            } else if let Some(cx) = &self.otel {
+                exemplars.offer_with(elapsed, &attrs, || cx.span().span_context().clone());
+            }
+        }
+        if let Some(cx) = self.otel.take() {
+            cx.span().end();
         }
         self.done = true;
     }

@@ -306,8 +306,15 @@ impl Telemetry {
     /// [`ReqwestTracing`](crate::http_client::ReqwestTracing) (feature `reqwest`).
     #[cfg(feature = "http-client")]
     pub fn http_client_layer(&self) -> crate::http_client::HttpClientLayer {
-        crate::http_client::HttpClientLayer::new(&self.meter())
-            .with_exemplars(self.exemplars.clone())
+        let layer = crate::http_client::HttpClientLayer::new(&self.meter())
+            .with_exemplars(self.exemplars.clone());
+        match self.tracer_provider() {
+            Some(provider) => {
+                use opentelemetry::trace::TracerProvider as _;
+                layer.with_tracer(provider.tracer(crate::signal::SCOPE))
+            }
+            None => layer,
+        }
     }
 
     /// Exports everything buffered now, bounded by the shutdown timeout.

@@ -155,6 +155,16 @@ impl TestTelemetry {
         crate::platform::Platform::new(&self.meter())
     }
 
+    /// The HTTP client layer recording into this kit, as
+    /// [`Telemetry::http_client_layer`](crate::Telemetry::http_client_layer) makes it (client
+    /// spans built with the kit's tracer).
+    #[cfg(feature = "http-client")]
+    pub fn http_client_layer(&self) -> crate::http_client::HttpClientLayer {
+        use opentelemetry::trace::TracerProvider as _;
+        crate::http_client::HttpClientLayer::new(&self.meter())
+            .with_tracer(self.tracer_provider.tracer(SCOPE))
+    }
+
     /// A meter recording into this kit.
     pub fn meter(&self) -> Meter {
         self.meter_provider.meter(SCOPE)

@@ -46,7 +46,8 @@ async fn a_request_is_one_trace_from_the_client_span_to_the_server_span() {
     let t = TestTelemetry::new();
     let _guard = tracing::dispatcher::set_default(t.dispatch());
     let addr = serve(&t).await;
-    let client = client(HttpClientLayer::new(&t.meter()));
+    // As `Telemetry::http_client_layer` makes it: client spans built with the tracer directly.
+    let client = client(t.http_client_layer());
 
     let url = format!(
         "http://user:hunter2@127.0.0.1:{}/packages/rdf-tools?token=s3cr3t&page=2",
@@ -103,7 +104,7 @@ async fn failures_set_error_type_and_unknown_hosts_fold_into_other() {
     let t = TestTelemetry::new();
     let _guard = tracing::dispatcher::set_default(t.dispatch());
     let addr = serve(&t).await;
-    let client = client(HttpClientLayer::new(&t.meter()).with_hosts(["registry.internal"]));
+    let client = client(t.http_client_layer().with_hosts(["registry.internal"]));
 
     // A 404: an error for a client (semconv), not a transport failure.
     let missing = format!("http://127.0.0.1:{}/nowhere", addr.port());
@@ -139,8 +140,9 @@ async fn failures_set_error_type_and_unknown_hosts_fold_into_other() {
     );
 }
 
-/// The tower layer: inside an unsampled trace no client span is made, and the context goes out
-/// with its `sampled=0` flag; inside a sampled one the header names the client span.
+/// The tower layer (client spans through `tracing`, `HttpClientLayer::new`): inside an
+/// unsampled trace no client span is made, and the context goes out with its `sampled=0` flag;
+/// inside a sampled one the header names the client span.
 #[tokio::test(flavor = "current_thread")]
 async fn an_unsampled_parent_gets_no_span_but_its_flag_goes_out() {
     use opentelemetry::propagation::TextMapPropagator as _;
