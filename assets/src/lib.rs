@@ -21,6 +21,7 @@
     missing_debug_implementations
 )]
 
+mod dependencies;
 mod grafana;
 mod model;
 mod objectives;
@@ -199,6 +200,22 @@ pub fn render_with(options: &Options) -> Vec<Asset> {
         Asset {
             path: "prometheus/tests/platform_test.yml",
             contents: tests(platform::platform_tests(ns)),
+        },
+        Asset {
+            path: "prometheus/rules/dependencies-recording.yml",
+            contents: rules(dependencies::dependency_recording(ns)),
+        },
+        Asset {
+            path: "prometheus/rules/dependencies-alerts.yml",
+            contents: rules(dependencies::dependency_alerts()),
+        },
+        Asset {
+            path: "prometheus/tests/dependencies_test.yml",
+            contents: tests(dependencies::dependency_tests(ns)),
+        },
+        Asset {
+            path: "grafana/dashboards/dependencies.json",
+            contents: dashboard(dependencies::dependency_dashboard(ns)),
         },
         Asset {
             path: "grafana/dashboards/platform.json",

@@ -292,7 +292,7 @@ pub(crate) fn platform_alerts(ns: Option<&str>) -> Vec<Rule> {
 
 /// A label set with the scope labels an OpenTelemetry exporter adds: the rules must aggregate
 /// them away.
-fn with_scope(series: &str) -> String {
+pub(crate) fn with_scope(series: &str) -> String {
     let scope = ",otel_scope_name=\"any-sdk\",otel_scope_version=\"1.0\"}";
     match series.strip_suffix('}') {
         Some(head) => format!("{head}{scope}"),

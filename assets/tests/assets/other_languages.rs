@@ -26,9 +26,15 @@ fn is_semconv(expr: &str) -> bool {
         "http_server_",
         "db_client_",
         "gen_ai_client_",
+        "http_client_",
+        "rpc_client_",
+        "messaging_client_",
+        "messaging_process_",
         "platform:http",
         "platform:db",
         "platform:gen_ai",
+        "platform:messaging",
+        "dependency:",
     ]
     .iter()
     .any(|m| expr.contains(m))
@@ -68,6 +74,8 @@ fn a_python_service_gets_every_semconv_platform_rule_and_panel() {
     let rule_files = vec![
         rules_dir.join("platform-recording.yml"),
         rules_dir.join("platform-alerts.yml"),
+        rules_dir.join("dependencies-recording.yml"),
+        rules_dir.join("dependencies-alerts.yml"),
     ];
     let target = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let config = common::shipped_prometheus_config(target, &rule_files, None)
@@ -90,12 +98,12 @@ fn a_python_service_gets_every_semconv_platform_rule_and_panel() {
             }
         }
     }
-    let dash: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("grafana/dashboards/platform.json")).unwrap(),
-    )
-    .unwrap();
     let mut panels = 0;
-    for (title, expr) in common::panel_exprs(&dash) {
+    let dashboards = ["platform.json", "dependencies.json"].map(|file| -> serde_json::Value {
+        let path = out.join("grafana/dashboards").join(file);
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    });
+    for (title, expr) in dashboards.iter().flat_map(common::panel_exprs) {
         if is_semconv(&expr) {
             panels += 1;
             must_have_data.push((
@@ -105,7 +113,7 @@ fn a_python_service_gets_every_semconv_platform_rule_and_panel() {
         }
     }
     assert!(
-        must_have_data.len() >= 20 && alerts == 6 && panels >= 8,
+        must_have_data.len() >= 30 && alerts == 9 && panels >= 16,
         "too little to prove: {} queries, {alerts} alerts, {panels} panels",
         must_have_data.len()
     );
@@ -149,5 +157,7 @@ fn a_python_service_gets_every_semconv_platform_rule_and_panel() {
 
 /// The platform alerts over semconv instruments.
 fn is_semconv_alert(name: &str) -> bool {
-    name.starts_with("Db") || name.starts_with("Http") || name.starts_with("GenAi")
+    ["Db", "Http", "GenAi", "Downstream", "Consumer"]
+        .iter()
+        .any(|p| name.starts_with(p))
 }

@@ -75,7 +75,7 @@ pub fn panel_exprs(dashboard: &serde_json::Value) -> Vec<(String, String)> {
 /// One rule: (group, "record"|"alert", name, expr, labels).
 pub type RuleRow = (String, &'static str, String, String, Vec<(String, String)>);
 
-/// The three generated rule files under `assets` (a directory laid out like
+/// The generated rule files under `assets` (a directory laid out like
 /// `collector-config/`).
 pub fn rule_files(assets: &Path) -> Vec<PathBuf> {
     let dir = assets.join("prometheus/rules");
@@ -85,6 +85,8 @@ pub fn rule_files(assets: &Path) -> Vec<PathBuf> {
         "marketplace-slo.yml",
         "platform-recording.yml",
         "platform-alerts.yml",
+        "dependencies-recording.yml",
+        "dependencies-alerts.yml",
     ]
     .iter()
     .map(|f| dir.join(f))
