@@ -8,11 +8,11 @@
 //! installs tracked per package × tier.
 //!
 //! ```text
-//! cargo run --example marketplace_demo --features reqwest    # serve + load until Ctrl-C
-//! cargo run --example marketplace_demo --features reqwest -- --duration 30       # stop after 30 s
-//! cargo run --example marketplace_demo --features reqwest -- --no-load --port 8080
-//! cargo run --example marketplace_demo --features reqwest -- --concurrency 16     # more load (default 4 loops)
-//! cargo run --example marketplace_demo --features reqwest -- --namespace mockforge --service-version 2.0.0
+//! cargo run --example marketplace_demo --features reqwest,grpc-layers    # serve + load until Ctrl-C
+//! cargo run --example marketplace_demo --features reqwest,grpc-layers -- --duration 30       # stop after 30 s
+//! cargo run --example marketplace_demo --features reqwest,grpc-layers -- --no-load --port 8080
+//! cargo run --example marketplace_demo --features reqwest,grpc-layers -- --concurrency 16     # more load (default 4 loops)
+//! cargo run --example marketplace_demo --features reqwest,grpc-layers -- --namespace mockforge --service-version 2.0.0
 //! ```
 //! Each finished operation logs one event (`operation`, `outcome`, `duration_ms`, …) at INFO;
 //! `MARKETPLACE_OPERATION_EVENTS=off` turns that off.
@@ -418,6 +418,33 @@ async fn consume(platform: Platform, mut messages: tokio::sync::mpsc::Receiver<M
     }
 }
 
+/// Checks the gRPC health service every 500 ms through the client layer, each check in its own
+/// trace; one in ten asks for a service that does not exist (`NOT_FOUND`, a client error).
+async fn check_health(url: String, layer: marketplace_telemetry::grpc::GrpcClientLayer) {
+    use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+    let Ok(channel) = tonic::transport::Endpoint::from_shared(url) else {
+        return;
+    };
+    let channel = channel.connect_lazy();
+    let mut client = HealthClient::new(tower::ServiceBuilder::new().layer(layer).service(channel));
+    let mut round = 0u64;
+    loop {
+        round += 1;
+        let service = if round % 10 == 0 {
+            "unknown"
+        } else {
+            "registry"
+        };
+        let _ = client
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .instrument(tracing::info_span!("health_check", service))
+            .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// `GET /packages/{name}`: what a registry instance fetches from this one when it is the
 /// storage service (`--downstream`).
 #[tracing::instrument]
@@ -526,6 +553,12 @@ const OPTIONS: &[(&str, &str, &str)] = &[
         "--service-version",
         "VERSION",
         "service.version (default the crate version)",
+    ),
+    (
+        "--grpc-port",
+        "PORT",
+        "port of the demo's gRPC health service, which it checks itself every 500 ms through \
+         the gRPC layers (default 0: any free port)",
     ),
     (
         "--downstream",
@@ -670,6 +703,30 @@ async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
         traces.protocol.as_str()
     );
 
+    // gRPC: the health service behind the server layer, and a checker calling it through the
+    // client layer (what a service does to the dependencies it health-checks).
+    let grpc = tokio::net::TcpListener::bind(SocketAddr::from((
+        [127, 0, 0, 1],
+        arg::<u16>("--grpc-port").unwrap_or(0),
+    )))
+    .await?;
+    let grpc_addr = grpc.local_addr()?;
+    println!("grpc: http://{grpc_addr}");
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_service_status("registry", tonic_health::ServingStatus::Serving)
+        .await;
+    let grpc_server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .layer(telemetry.grpc_server_layer())
+            .add_service(health_service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(grpc)),
+    );
+    let checker = tokio::spawn(check_health(
+        format!("http://{grpc_addr}"),
+        telemetry.grpc_client_layer(),
+    ));
+
     let deadline = arg::<u64>("--duration").map(|s| Instant::now() + Duration::from_secs(s));
     let server = axum::serve(listener, router.clone());
     // The load drivers stop at `stop` after their current round: every request they started
@@ -707,5 +764,7 @@ async fn run(telemetry: &Telemetry) -> Result<(), Box<dyn std::error::Error>> {
     // processed what is queued.
     drop(router);
     let _ = consumer.await;
+    checker.abort();
+    grpc_server.abort();
     Ok(())
 }

@@ -21,7 +21,7 @@ SINK_GRPC=${SINK_GRPC:-14317} SINK_HTTP=${SINK_HTTP:-14318}
 PROM_PORT=${PROM_PORT:-9090} AM_PORT=${AM_PORT:-9093}
 
 bash scripts/install-tools.sh
-cargo build -q --examples --features reqwest
+cargo build -q --examples --features reqwest,grpc-layers
 ROTEL=$(ls target/tools-venv/lib/python3*/site-packages/rotel/rotel-agent)
 D=$PWD/target/stack
 rm -rf "$D" && mkdir -p "$D"

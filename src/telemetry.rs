@@ -317,6 +317,20 @@ impl Telemetry {
         }
     }
 
+    /// The gRPC server layer on this pipeline's meter, with exemplars (feature `grpc-layers`):
+    /// `tonic::transport::Server::builder().layer(telemetry.grpc_server_layer())`.
+    #[cfg(feature = "grpc-layers")]
+    pub fn grpc_server_layer(&self) -> crate::grpc::GrpcServerLayer {
+        crate::grpc::GrpcServerLayer::with_exemplars(&self.meter(), self.exemplars.clone())
+    }
+
+    /// The gRPC client layer on this pipeline's meter, with exemplars (feature `grpc-layers`):
+    /// wrap a tonic `Channel` with it before handing it to a generated client.
+    #[cfg(feature = "grpc-layers")]
+    pub fn grpc_client_layer(&self) -> crate::grpc::GrpcClientLayer {
+        crate::grpc::GrpcClientLayer::with_exemplars(&self.meter(), self.exemplars.clone())
+    }
+
     /// Exports everything buffered now, bounded by the shutdown timeout.
     ///
     /// # Errors

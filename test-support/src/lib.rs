@@ -607,6 +607,16 @@ pub fn start_demo_with_args(
     )
 }
 
+/// The demo's API port, from the `service: http://127.0.0.1:PORT` line it prints at start
+/// (it runs with `--port 0`).
+pub fn demo_api_port(log: &Path) -> Option<u16> {
+    wait_for(Duration::from_secs(20), || {
+        let text = std::fs::read_to_string(log).ok()?;
+        let line = text.lines().find(|l| l.starts_with("service: http://"))?;
+        line.rsplit(':').next()?.trim().parse().ok()
+    })
+}
+
 /// The shipped prometheus.yml adapted to a test: the SDK target, absolute rule paths, 1 s
 /// intervals, the given Alertmanager (or none).
 pub fn shipped_prometheus_config(
