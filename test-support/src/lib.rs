@@ -617,6 +617,24 @@ pub fn demo_api_port(log: &Path) -> Option<u16> {
     })
 }
 
+/// [`start_demo_with_args`] for a demo whose installs fetch from a second demo instance (a
+/// storage service, `--no-load`, logging to `storage.log` beside `log`), so the client-side
+/// (dependency) series exist too. Returns both (keep them) and the first one's scrape port.
+pub fn start_demo_with_downstream(
+    log: &Path,
+    extra_env: &[(&str, &str)],
+    extra_args: &[&str],
+) -> (ChildGuard, ChildGuard, u16) {
+    let storage_log = log.with_file_name("storage.log");
+    let (storage, _) = start_demo_with_args(&storage_log, &[], &["--no-load"]);
+    let port = demo_api_port(&storage_log).expect("the storage demo's API port");
+    let downstream = format!("http://127.0.0.1:{port}");
+    let mut args = vec!["--downstream", downstream.as_str()];
+    args.extend_from_slice(extra_args);
+    let (demo, scrape_port) = start_demo_with_args(log, extra_env, &args);
+    (storage, demo, scrape_port)
+}
+
 /// The shipped prometheus.yml adapted to a test: the SDK target, absolute rule paths, 1 s
 /// intervals, the given Alertmanager (or none).
 pub fn shipped_prometheus_config(

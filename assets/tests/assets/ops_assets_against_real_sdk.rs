@@ -31,17 +31,13 @@ fn end_to_end(namespace: Option<&str>, job: &str) {
     let log = dir.join("demo.log");
     // OTLP logs on, to the same closed port as traces, with a small queue: the drop counters
     // the telemetry alerts watch must exist.
-    // A second demo instance as the storage service the first one's installs fetch from, so
-    // the dependency rules and panels have client traffic (HTTP here, gRPC in every demo).
-    let storage_log = dir.join("storage.log");
-    let (_storage, _) = common::start_demo_with_args(&storage_log, &[], &["--no-load"]);
-    let storage = common::demo_api_port(&storage_log).expect("the storage demo's API port");
-    let downstream = format!("http://127.0.0.1:{storage}");
-    let mut args: Vec<&str> = vec!["--downstream", &downstream];
-    if let Some(ns) = namespace {
-        args.extend(["--namespace", ns]);
-    }
-    let (_demo, scrape_port) = common::start_demo_with_args(
+    let args: Vec<&str> = match namespace {
+        Some(ns) => vec!["--namespace", ns],
+        None => vec![],
+    };
+    // With a second demo as its storage service, so the dependency rules and panels have
+    // client traffic (HTTP there; gRPC in every demo).
+    let (_storage, _demo, scrape_port) = common::start_demo_with_downstream(
         &log,
         &[
             ("OTEL_LOGS_EXPORTER", "otlp"),

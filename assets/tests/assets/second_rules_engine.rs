@@ -32,7 +32,8 @@ fn vmalert_over_victoria_metrics_evaluates_every_recording_rule() {
         return;
     };
     let dir = temp_dir("victoria-metrics");
-    let (_demo, scrape_port) = common::start_demo(&dir.join("demo.log"), &[]);
+    let (_storage, _demo, scrape_port) =
+        common::start_demo_with_downstream(&dir.join("demo.log"), &[], &[]);
 
     let (_vm, vm_port) = spawn_on_free_port(
         "victoria-metrics",
