@@ -235,7 +235,11 @@ fn a_request_is_one_trace_from_a_python_caller_through_the_demo_to_a_python_down
     // An unsampled caller: its flag travels, so neither the demo nor the downstream exports.
     let unsampled = chain.call("always_off", 1);
     let (unsampled_trace, status) = &unsampled[0];
-    assert_eq!(*status, 200, "the request itself works");
+    // The demo fails 5 % of installs on purpose (404): either way the request was served.
+    assert!(
+        matches!(*status, 200 | 404),
+        "the request itself was served: {status}"
+    );
     // A sampled request after it: once that one is at the sink, the unsampled one would be too.
     let later = chain.call("parentbased_always_on", 1);
     let later_spans = chain.spans_of(&later[0].0, |spans| {
@@ -259,4 +263,95 @@ fn b3multi_carries_the_same_chain() {
         return;
     };
     assert_chain(&chain);
+}
+
+/// The demo's own tonic client → tonic server pair (its gRPC health checks through the gRPC
+/// layers) at the collector: a client span and, in the same trace, its server child.
+#[test]
+fn a_tonic_client_and_server_pair_of_ours_is_one_trace_at_the_collector() {
+    let Some(chain) = Chain::start("chain-grpc", "tracecontext,baggage") else {
+        return;
+    };
+    let method = "grpc.health.v1.Health/Check";
+    let found = wait_for(Duration::from_secs(30), || {
+        let spans = sink_spans(&chain.collector.sink_text());
+        let client = spans
+            .iter()
+            .find(|s| s.name == method && s.kind == "SPAN_KIND_CLIENT")?
+            .clone();
+        let server = spans
+            .iter()
+            .find(|s| s.name == method && s.kind == "SPAN_KIND_SERVER" && s.parent_id == client.id)?
+            .clone();
+        Some((client, server))
+    });
+    let (client, server) = found.expect("a gRPC client span with its server child at the sink");
+    assert_eq!(client.trace_id, server.trace_id);
+    assert_eq!(client.service, "registry");
+}
+
+/// The ecosystem's instrumentation through our pipeline: `reqwest-tracing`'s client span and
+/// `tower-http`'s `TraceLayer` server span reach the collector (their crates are not on the
+/// exporter's deny-list, which matches our exporter's own crates exactly).
+#[test]
+fn reqwest_tracing_and_tower_http_spans_reach_the_collector() {
+    use marketplace_telemetry::{Telemetry, TelemetryConfig};
+    let Some(rotel) = require("rotel", rotel()) else {
+        return;
+    };
+    let collector = Collector::start(&rotel, "ecosystem-spans");
+    let endpoint = format!("http://127.0.0.1:{}", collector.grpc);
+    // One thread: the server's connection tasks run where our dispatcher is the default.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let config = TelemetryConfig::builder()
+            .with_log_writer(common::Capture::default().writer())
+            .with_prometheus_port(0)
+            .build_from(common::env_map(&[
+                ("OTEL_SERVICE_NAME", "ecosystem"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ]))
+            .unwrap();
+        let telemetry = Telemetry::build(config).unwrap();
+        let _guard = tracing::dispatcher::set_default(telemetry.dispatch());
+        let app = axum::Router::new()
+            .route("/ping", axum::routing::get(|| async { "pong" }))
+            // tower-http makes its spans at DEBUG by default, under the traces filter's `info`.
+            .layer(
+                tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                    tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO),
+                ),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(reqwest_tracing::TracingMiddleware::default())
+            .build();
+        use tracing::Instrument as _;
+        let status = async {
+            client
+                .get(format!("http://{addr}/ping"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+        .instrument(tracing::info_span!("ecosystem_root"))
+        .await;
+        assert_eq!(status, 200);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        telemetry.shutdown().unwrap();
+    });
+    collector
+        .sink_shows(&[
+            "ecosystem_root",
+            "target: Str(reqwest_tracing",
+            "target: Str(tower_http",
+        ])
+        .unwrap();
 }
