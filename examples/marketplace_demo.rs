@@ -93,6 +93,8 @@ struct Platform {
     db: DbClient,
     pool: ConnectionPool,
     installs_queue: Queue,
+    /// The dead-letter queue the failed installs go to, with their headers.
+    dead_letter_queue: Queue,
     dead_letters: Arc<AtomicU64>,
     llm: GenAi,
     rdf_breaker: CircuitBreaker,
@@ -115,8 +117,11 @@ impl Platform {
             db: handles.db_client("postgresql", ["SELECT", "INSERT"], ["packages", "installs"]),
             pool,
             installs_queue: handles
-                .messaging("rabbitmq", ["installs"])
+                .messaging("rabbitmq", ["installs", "installs.dead-letter"])
                 .queue("installs"),
+            dead_letter_queue: handles
+                .messaging("rabbitmq", ["installs", "installs.dead-letter"])
+                .queue("installs.dead-letter"),
             dead_letters: Arc::new(AtomicU64::new(0)),
             llm: handles.gen_ai(
                 [GenAiOperation::Chat],
@@ -397,9 +402,20 @@ struct Message {
 }
 
 /// The install queue's consumer: processes each message under a consumer span that continues
-/// the install's trace; 5 % go to the dead-letter queue.
+/// the install's trace; 5 % go to the dead-letter queue with their headers, where a second pass
+/// processes them in traces of their own linked to the install's.
 async fn consume(platform: Platform, mut messages: tokio::sync::mpsc::Receiver<Message>) {
+    let mut dead: Vec<Message> = Vec::new();
     while let Some(message) = messages.recv().await {
+        // Redrive what was dead-lettered, every 10 dead letters.
+        if dead.len() >= 10 {
+            for message in dead.drain(..) {
+                platform
+                    .dead_letter_queue
+                    .receive_linked(&message.headers)
+                    .succeed();
+            }
+        }
         platform.installs_queue.set_depth(messages.len() as u64);
         let processing = platform.installs_queue.receive(&message.headers);
         async {
@@ -410,8 +426,10 @@ async fn consume(platform: Platform, mut messages: tokio::sync::mpsc::Receiver<M
         .await;
         if rand::rng().random_bool(0.05) {
             processing.fail(ErrorCode::ValidationFailed);
-            let dead = platform.dead_letters.fetch_add(1, Ordering::Relaxed) + 1;
-            platform.installs_queue.set_dead_letters(dead);
+            let count = platform.dead_letters.fetch_add(1, Ordering::Relaxed) + 1;
+            platform.installs_queue.set_dead_letters(count);
+            platform.dead_letter_queue.sent(1);
+            dead.push(message);
         } else {
             processing.succeed();
         }

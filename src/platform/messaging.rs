@@ -223,6 +223,64 @@ impl Queue {
         TimedCall::start_with_span(&self.inner.process, self.row, span)
     }
 
+    /// Receives a message to process in a trace of its own, **linked** to the producer's: a
+    /// dead-lettered message (moved with its headers, so the producer's context stays on it)
+    /// processed later, or any consumer that must not extend the producer's trace. The
+    /// consumer span `process {destination}` is a new root (or a child of the current span)
+    /// with a link to the context in `headers`; made when either is sampled.
+    pub fn receive_linked(
+        &self,
+        headers: &dyn opentelemetry::propagation::Extractor,
+    ) -> TimedCall<'_> {
+        self.receive_batch(&[headers])
+    }
+
+    /// Receives a batch processed together: counts each message consumed and times the batch
+    /// under one consumer span `process {destination}` (a new root, or a child of the current
+    /// span) with a **link** to each message's context — the messaging conventions' rule for
+    /// batches (`messaging.batch.message_count` on the span). Made when a message's context or
+    /// the current one is sampled.
+    pub fn receive_batch(
+        &self,
+        messages: &[&dyn opentelemetry::propagation::Extractor],
+    ) -> TimedCall<'_> {
+        use opentelemetry::trace::TraceContextExt as _;
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        self.consumed(messages.len() as u64);
+        let links: Vec<opentelemetry::trace::SpanContext> = messages
+            .iter()
+            .map(|headers| {
+                opentelemetry::global::get_text_map_propagator(|p| p.extract(*headers))
+                    .span()
+                    .span_context()
+                    .clone()
+            })
+            .filter(|sc| sc.is_valid())
+            .collect();
+        let wanted = super::timed::in_sampled_trace() || links.iter().any(|sc| sc.is_sampled());
+        let span = wanted.then(|| {
+            let destination = self.destination();
+            let span = tracing::info_span!(
+                target: "marketplace_telemetry::platform",
+                "messaging.process",
+                otel.name = %format_args!("process {destination}"),
+                otel.kind = "consumer",
+                messaging.system = %self.inner.system,
+                messaging.destination.name = %destination,
+                messaging.operation.type = "process",
+                messaging.operation.name = "process",
+                messaging.batch.message_count = messages.len() as u64,
+                otel.status_code = tracing::field::Empty,
+                error.type = tracing::field::Empty,
+            );
+            for link in links {
+                span.add_link(link);
+            }
+            span
+        });
+        TimedCall::start_with_span(&self.inner.process, self.row, span)
+    }
+
     /// The destination's label value (`other` for an unregistered one).
     fn destination(&self) -> &str {
         self.inner

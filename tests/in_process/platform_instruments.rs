@@ -690,3 +690,76 @@ fn a_message_carries_its_trace_from_producer_to_consumer() {
         2.0
     );
 }
+
+/// A batch is processed under one consumer span linked to each message's producer; a
+/// dead-lettered message, processed later, gets a trace of its own linked to its producer's.
+#[test]
+fn a_batch_and_a_dead_lettered_message_link_to_their_producers() {
+    use opentelemetry::trace::SpanKind;
+    use std::collections::HashMap;
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+    );
+    let t = TestTelemetry::new();
+    let queue = t
+        .platform()
+        .messaging("rabbitmq", ["installs"])
+        .queue("installs");
+    let mut messages: Vec<HashMap<String, String>> = Vec::new();
+    for request in ["request_a", "request_b"] {
+        let mut headers = HashMap::new();
+        t.in_scope(|| {
+            let _request = tracing::info_span!("request", name = request).entered();
+            queue.send(&mut headers);
+        });
+        messages.push(headers);
+    }
+    let sends = t.spans_named("send installs");
+    assert_eq!(sends.len(), 2);
+
+    let batch: Vec<&dyn opentelemetry::propagation::Extractor> = messages
+        .iter()
+        .map(|m| m as &dyn opentelemetry::propagation::Extractor)
+        .collect();
+    t.in_scope(|| queue.receive_batch(&batch).succeed());
+    let process = t.spans_named("process installs");
+    assert_eq!(process.len(), 1);
+    let batch_span = &process[0];
+    assert_eq!(batch_span.span_kind, SpanKind::Consumer);
+    let linked: Vec<_> = batch_span
+        .links
+        .iter()
+        .map(|l| l.span_context.span_id())
+        .collect();
+    for send in &sends {
+        assert!(linked.contains(&send.span_context.span_id()), "{linked:?}");
+        assert_ne!(
+            batch_span.span_context.trace_id(),
+            send.span_context.trace_id()
+        );
+    }
+
+    // The first message failed and was dead-lettered with its headers; processed later.
+    t.in_scope(|| queue.receive_linked(&messages[0]).succeed());
+    let process = t.spans_named("process installs");
+    let dead = process
+        .iter()
+        .find(|s| s.span_context.span_id() != batch_span.span_context.span_id())
+        .expect("the dead letter's consumer span");
+    assert_eq!(dead.links.len(), 1);
+    let producer = sends
+        .iter()
+        .find(|s| s.span_context.span_id() == dead.links[0].span_context.span_id())
+        .expect("linked to its producer");
+    assert_ne!(
+        dead.span_context.trace_id(),
+        producer.span_context.trace_id()
+    );
+    assert_eq!(
+        t.value(
+            "messaging.client.consumed.messages",
+            &[("messaging.destination.name", "installs")]
+        ),
+        3.0
+    );
+}
