@@ -43,6 +43,8 @@ pub struct DbClient {
 
 struct DbInner {
     system: Cow<'static, str>,
+    /// `db.namespace` on the client spans (set once, by [`DbClient::with_namespace`]).
+    namespace: std::sync::OnceLock<Cow<'static, str>>,
     duration: TimedRows,
     rows_histogram: Histogram<u64>,
     returned_rows: Lazy<BoundHistogram<u64>>,
@@ -71,11 +73,20 @@ impl DbClient {
         DbClient {
             inner: Arc::new(DbInner {
                 system,
+                namespace: std::sync::OnceLock::new(),
                 duration,
                 rows_histogram,
                 returned_rows: Lazy::new(rows),
             }),
         }
+    }
+
+    /// The database the calls go to (`db.namespace`, e.g. `registry` or `tenant_42|registry`),
+    /// recorded on the client spans — not on the metrics, whose series are bound at creation.
+    /// Set once: a second call keeps the first value.
+    pub fn with_namespace(self, namespace: impl Into<Cow<'static, str>>) -> Self {
+        let _ = self.inner.namespace.set(namespace.into());
+        self
     }
 
     /// The row of `operation` × `collection` (unregistered values: `other`).
@@ -131,17 +142,22 @@ impl DbInner {
         }
         let values = self.duration.table().row(row);
         let (operation, collection) = (values.first()?, values.get(1)?);
-        Some(tracing::info_span!(
+        let span = tracing::info_span!(
             target: "marketplace_telemetry::platform",
             "db.client",
             otel.name = %format_args!("{operation} {collection}"),
             otel.kind = "client",
             db.system.name = %self.system,
+            db.namespace = tracing::field::Empty,
             db.operation.name = %operation,
             db.collection.name = %collection,
             otel.status_code = tracing::field::Empty,
             error.type = tracing::field::Empty,
-        ))
+        );
+        if let Some(namespace) = self.namespace.get() {
+            span.record("db.namespace", namespace.as_ref());
+        }
+        Some(span)
     }
 }
 

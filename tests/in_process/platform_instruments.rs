@@ -557,7 +557,9 @@ fn db_and_llm_calls_record_semconv_client_spans_inside_a_trace() {
     use opentelemetry::trace::{SpanKind, Status};
     let t = TestTelemetry::new();
     let platform = t.platform();
-    let db = platform.db_client("postgresql", ["SELECT"], ["packages"]);
+    let db = platform
+        .db_client("postgresql", ["SELECT"], ["packages"])
+        .with_namespace("registry");
     let llm = platform.gen_ai([GenAiOperation::Chat], [("openai", "gpt-4o")]);
     t.in_scope(|| {
         let _handler = tracing::info_span!("handler").entered();
@@ -590,6 +592,7 @@ fn db_and_llm_calls_record_semconv_client_spans_inside_a_trace() {
         handler.span_context.trace_id()
     );
     assert_eq!(attr(span, "db.system.name").as_deref(), Some("postgresql"));
+    assert_eq!(attr(span, "db.namespace").as_deref(), Some("registry"));
     assert_eq!(attr(span, "db.operation.name").as_deref(), Some("SELECT"));
     assert_eq!(
         attr(span, "db.collection.name").as_deref(),
