@@ -5,6 +5,7 @@
 use marketplace_telemetry_test_support as common;
 
 mod collector_faults;
+mod collector_topology;
 mod exemplars_reach_prometheus;
 mod hostile_headers;
 mod hostile_input_and_limits;
