@@ -89,6 +89,8 @@ pub use pipeline::subscriber::tracing_dispatch;
 pub use pipeline::process::PROCESS_METRICS;
 #[doc(hidden)]
 pub use pipeline::subscriber::{EXPORTER_CRATES, EXPORT_ERROR_LOG_WINDOW};
+#[doc(hidden)]
+pub use pipeline::tokio_metrics::TOKIO_METRICS;
 pub use scrape::{ScrapeHandler, CONTENT_TYPE};
 pub use shutdown::{shutdown_signal, ShutdownSignal};
 pub use signal::{EXPORT_BATCHES, EXPORT_ITEMS};

@@ -307,6 +307,13 @@ impl TelemetryConfigBuilder {
         self
     }
 
+    /// Whether to register the Tokio runtime's metrics when init runs inside a runtime (default
+    /// `true`; env `MARKETPLACE_RUNTIME_METRICS`).
+    pub fn with_runtime_metrics(mut self, enabled: bool) -> Self {
+        self.runtime_metrics = Some(enabled);
+        self
+    }
+
     /// Where console logs go (default stdout).
     pub fn with_log_writer(mut self, writer: LogWriter) -> Self {
         self.log_writer = Some(writer);

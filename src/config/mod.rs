@@ -130,6 +130,9 @@ pub struct TelemetryConfig {
     pub shutdown_timeout: Duration,
     /// Whether process metrics (RSS, CPU, fds, threads, start time) are registered.
     pub process_metrics: bool,
+    /// Whether the Tokio runtime's metrics (workers, alive tasks, global queue, busy time,
+    /// parks) are registered when init runs inside a runtime.
+    pub runtime_metrics: bool,
     /// Where console logs are written (default stdout).
     pub log_writer: LogWriter,
     /// Prefix of every marketplace instrument name (e.g. `mockforge`), if any.

@@ -59,6 +59,7 @@ pub struct TelemetryConfigBuilder {
     pub(super) logs_export_filter: Option<String>,
     pub(super) shutdown_timeout: Option<Duration>,
     pub(super) process_metrics: Option<bool>,
+    pub(super) runtime_metrics: Option<bool>,
     pub(super) log_writer: Option<LogWriter>,
     pub(super) metrics_namespace: Option<String>,
     pub(super) caches: Option<Vec<String>>,

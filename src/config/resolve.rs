@@ -115,6 +115,10 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         logs_export_filter: console.logs_export_filter,
         shutdown_timeout,
         process_metrics: b.process_metrics.unwrap_or(true),
+        runtime_metrics: match b.runtime_metrics {
+            Some(on) => on,
+            None => env.read(var::MARKETPLACE_RUNTIME_METRICS)?.unwrap_or(true),
+        },
         log_writer: b.log_writer.unwrap_or_default(),
         metrics_namespace: b.metrics_namespace,
         caches: b.caches.unwrap_or_else(|| vec!["default".to_string()]),

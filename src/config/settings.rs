@@ -533,6 +533,14 @@ settings! {
         file: "….prometheus/development.target_info_enabled/development",
         refused: "0",
     };
+    /// `false` leaves the Tokio runtime's metrics out (default `true`: registered when init runs
+    /// inside a runtime).
+    MARKETPLACE_RUNTIME_METRICS: Bool {
+        default: "`true`",
+        accepted: "`true`, `false`: the Tokio runtime's metrics (`tokio_workers`, `tokio_tasks_alive`, `tokio_global_queue_length`, `tokio_worker_busy_time_seconds_total`, `tokio_worker_parks_total`) when init runs inside a runtime; builder `with_runtime_metrics`",
+        file: "–",
+        refused: "yes",
+    };
     /// Resource attributes put on every scraped series as labels (comma list of attribute keys,
     /// e.g. `service.version,deployment.environment`; the configuration schema's
     /// `with_resource_constant_labels`). Default: none (they are on `target_info` only).

@@ -17,6 +17,7 @@ pub(crate) mod otlp;
 pub(crate) mod process;
 mod resource;
 pub(crate) mod subscriber;
+pub(crate) mod tokio_metrics;
 pub(crate) mod traces;
 
 use std::time::{Duration, Instant};
@@ -45,6 +46,7 @@ pub(crate) struct Pipeline {
     pub(crate) registry: Option<prometheus::Registry>,
     /// Keeps the process-metric callbacks registered for the pipeline's lifetime.
     _process: process::ProcessMetrics,
+    _tokio: tokio_metrics::TokioMetrics,
 }
 
 impl Pipeline {
@@ -81,6 +83,11 @@ impl Pipeline {
                 None => (None, SdkMeterProvider::builder().build(), None, None, false),
             };
 
+        let tokio = if config.runtime_metrics && metrics_collected {
+            tokio_metrics::register(&meter_provider.meter(SCOPE))
+        } else {
+            tokio_metrics::TokioMetrics::default()
+        };
         let process = if config.process_metrics && metrics_collected {
             process::register(&meter_provider.meter(SCOPE))
         } else {
@@ -102,6 +109,7 @@ impl Pipeline {
             logger_provider,
             registry,
             _process: process,
+            _tokio: tokio,
         })
     }
 }

@@ -193,3 +193,60 @@ mod hardening {
         telemetry.shutdown().unwrap();
     }
 }
+
+/// Inside a Tokio runtime the runtime's metrics are on the scrape (read at collection); with
+/// `with_runtime_metrics(false)` they are not.
+#[test]
+fn tokio_runtime_metrics_are_scraped_inside_a_runtime_unless_turned_off() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for on in [true, false] {
+        let body = rt.block_on(async {
+            let config = TelemetryConfig::builder()
+                .with_log_writer(common::Capture::default().writer())
+                .with_prometheus_port(0)
+                .with_runtime_metrics(on)
+                .build_from(common::env_map(&[("OTEL_TRACES_EXPORTER", "none")]))
+                .unwrap();
+            let telemetry = Telemetry::build(config).unwrap();
+            // Work for the workers: busy time and parks to count.
+            let tasks: Vec<_> = (0..8)
+                .map(|_| {
+                    tokio::spawn(async {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            let addr = telemetry.scrape_addr().unwrap();
+            let body = tokio::task::spawn_blocking(move || http_get(addr, "/metrics").unwrap().1)
+                .await
+                .unwrap();
+            telemetry.shutdown().unwrap();
+            body
+        });
+        let value = |name: &str| {
+            body.lines()
+                .find(|l| l.starts_with(&format!("{name} ")) || l.starts_with(&format!("{name}{{")))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        for (_, name) in marketplace_telemetry::TOKIO_METRICS {
+            assert_eq!(
+                value(name).is_some(),
+                on,
+                "{name} (runtime metrics {on}):\n{body}"
+            );
+        }
+        if on {
+            assert_eq!(value("tokio_workers"), Some(2.0));
+            assert!(value("tokio_worker_busy_time_seconds_total").unwrap() > 0.0);
+            assert!(value("tokio_worker_parks_total").unwrap() > 0.0);
+        }
+    }
+}
