@@ -339,6 +339,44 @@ pub(crate) fn overview(ns: Option<&str>) -> String {
         true,
         false,
     ));
+    panels.push(next(
+        "Tokio runtime: busy ratio and global queue",
+        "timeseries",
+        "short",
+        vec![
+            target(
+                &format!("platform:tokio_busy:ratio_rate5m{{{j}}}"),
+                "busy ratio {{instance}}",
+                "A",
+            ),
+            target(
+                &format!("tokio_global_queue_length{{{j}}}"),
+                "global queue {{instance}}",
+                "B",
+            ),
+        ],
+        true,
+        true,
+    ));
+    panels.push(next(
+        "Tokio runtime: workers and alive tasks",
+        "timeseries",
+        "short",
+        vec![
+            target(
+                &format!("tokio_workers{{{j}}}"),
+                "workers {{instance}}",
+                "A",
+            ),
+            target(
+                &format!("tokio_tasks_alive{{{j}}}"),
+                "alive tasks {{instance}}",
+                "B",
+            ),
+        ],
+        true,
+        false,
+    ));
     let search = name(&catalog::SEARCH_DURATION, ns);
     panels.push(next(
         "Search p95 latency with exemplars (a dot opens its trace)",

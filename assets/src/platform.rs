@@ -36,6 +36,7 @@ pub(crate) const PLATFORM_ALERTS: &[(&str, f64, &str, &str)] = &[
     ("GenAiProviderErrorRatioHigh", 0.5, "3m", "critical"),
     ("HttpLatencyHigh", 5.0, "5m", "warning"),
     ("HttpServerErrorRatioHigh", 0.1, "5m", "critical"),
+    ("TokioRuntimeSaturated", 0.9, "5m", "warning"),
 ];
 
 fn alert_target(alert: &str) -> (f64, &'static str, &'static str) {
@@ -180,6 +181,11 @@ pub(crate) fn platform_recording(ns: Option<&str>) -> Vec<Rule> {
             ),
         ),
         record(
+            "platform.runtime",
+            "platform:tokio_busy:ratio_rate5m",
+            "sum by (job, instance) (rate(tokio_worker_busy_time_seconds_total[5m])) / sum by (job, instance) (tokio_workers)".to_string(),
+        ),
+        record(
             "platform.resilience",
             "platform:rate_limit_limited:ratio_rate5m",
             ratio(
@@ -279,6 +285,16 @@ pub(crate) fn platform_alerts(ns: Option<&str>) -> Vec<Rule> {
             "http",
             format!("HTTP p95 latency above {}s", t("HttpLatencyHigh")),
             format!("HTTP requests to {{{{ $labels.job }}}} take more than {}s at p95.", t("HttpLatencyHigh")),
+        ),
+        alert(
+            "TokioRuntimeSaturated",
+            format!(
+                "platform:tokio_busy:ratio_rate5m > {} and on (job, instance) sum by (job, instance) (deriv(tokio_global_queue_length[5m])) > 0",
+                t("TokioRuntimeSaturated")
+            ),
+            "runtime",
+            format!("Tokio workers busy more than {} of the time, queue growing", pct("TokioRuntimeSaturated")),
+            format!("The Tokio runtime of {{{{ $labels.instance }}}} ({{{{ $labels.job }}}}) is busy more than {} of the time and its global queue grows: tasks wait for a worker.", pct("TokioRuntimeSaturated")),
         ),
         alert(
             "HttpServerErrorRatioHigh",
@@ -614,6 +630,39 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
                 )
             }),
             process_checks.clone(),
+        );
+    }
+    // Tokio: 2 workers busy 1.9 s a second (95 %) with the global queue growing by 1 a
+    // minute; then busy 50 %.
+    let rt = format!("{job},instance=\"svc:9464\"");
+    for (busy_per_min, queue_step, fires) in
+        [(114.0, 1.0, true), (60.0, 1.0, false), (114.0, 0.0, false)]
+    {
+        let input = series(
+            &with_scope(&format!("tokio_worker_busy_time_seconds_total{{{rt}}}")),
+            busy_per_min,
+            40,
+        ) + &gauge(&with_scope(&format!("tokio_workers{{{rt}}}")), 2.0)
+            + &series(
+                &with_scope(&format!("tokio_global_queue_length{{{rt}}}")),
+                queue_step,
+                40,
+            );
+        case(
+            &format!("tokio busy {busy_per_min}s/min, queue +{queue_step}/min"),
+            input,
+            "TokioRuntimeSaturated",
+            15,
+            fires.then(|| (
+                "instance=\"svc:9464\"",
+                "The Tokio runtime of svc:9464 (svc) is busy more than 90% of the time and its global queue grows: tasks wait for a worker.".to_string(),
+            )),
+            rounded_check(
+                "platform:tokio_busy:ratio_rate5m",
+                &format!("{{{rt}}}"),
+                busy_per_min / 60.0 / 2.0,
+                "15m",
+            ),
         );
     }
     // LLM calls: 60 of 100 fail → 60 %; 10 → 10 %. Tokens: 1000 input a minute.
