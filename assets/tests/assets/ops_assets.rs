@@ -134,6 +134,7 @@ fn alerts_carry_severity_component_and_a_runbook_section_that_exists() {
         "prometheus/rules/marketplace-alerts.yml",
         "prometheus/rules/marketplace-slo.yml",
         "prometheus/rules/platform-alerts.yml",
+        "prometheus/rules/dependencies-alerts.yml",
     ] {
         let docs = YamlLoader::load_from_str(&text(file)).unwrap();
         for g in docs[0]["groups"].as_vec().unwrap() {
