@@ -93,6 +93,50 @@ crate::label_enum! {
         Error => "error",
         /// Dropped before it finished (a cancelled future, an early return).
         Cancelled => "cancelled",
+        /// Failed with a client fault ([`Fault::Client`]: the caller's mistake or its quota,
+        /// e.g. `rate_limited`, `not_found`): not an error of the service, so error-ratio SLIs,
+        /// SLO burn alerts and the paging error alert do not count it.
+        ClientError => "client_error",
+    }
+}
+
+/// Whose fault a failure is: the one place every [`ErrorCode`] is classified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// The caller's: bad input, a missing item, no permission, a conflict, its rate limit —
+    /// HTTP 4xx. Counted as `outcome="client_error"`; burns no error budget.
+    Client,
+    /// The service's (or a dependency's): timeouts, unavailability, internal errors — HTTP
+    /// 5xx. Counted as `outcome="error"`; burns the error budget and can page.
+    Server,
+}
+
+impl ErrorCode {
+    /// Whose fault this code is. Client: `not_found`, `validation_failed`, `conflict`,
+    /// `unauthorized`, `rate_limited`. Server: `timeout`, `unavailable`, `internal`, `other`
+    /// (an unclassified failure counts against the service, so nothing is hidden). A custom
+    /// error type declares its class through the code its
+    /// [`ErrorCodeOf::error_code`] returns.
+    pub const fn fault(self) -> Fault {
+        match self {
+            ErrorCode::NotFound
+            | ErrorCode::ValidationFailed
+            | ErrorCode::Conflict
+            | ErrorCode::Unauthorized
+            | ErrorCode::RateLimited => Fault::Client,
+            ErrorCode::Timeout
+            | ErrorCode::Unavailable
+            | ErrorCode::Internal
+            | ErrorCode::Other => Fault::Server,
+        }
+    }
+
+    /// The [`Outcome`] an operation failing with this code ends with.
+    pub const fn outcome(self) -> Outcome {
+        match self.fault() {
+            Fault::Client => Outcome::ClientError,
+            Fault::Server => Outcome::Error,
+        }
     }
 }
 

@@ -26,8 +26,10 @@ mod semconv;
 pub use instruments::*;
 pub use label_table::{LabelKey, LabelTable, MAX_ROWS, MAX_VALUE_LEN, OTHER};
 pub use labels::{
-    CacheResult, ErrorCode, ErrorCodeOf, ItemType, Label, Operation, Outcome, QueryKind,
+    CacheResult, ErrorCode, ErrorCodeOf, Fault, ItemType, Label, Operation, Outcome, QueryKind,
 };
 pub use outcome::OperationResult;
-pub(crate) use outcome::{mark_span_error, mark_span_error_type, with_active_span};
+pub(crate) use outcome::{
+    mark_span_error, mark_span_error_attribute, mark_span_error_type, with_active_span,
+};
 pub use semconv::*;

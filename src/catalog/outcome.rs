@@ -36,6 +36,13 @@ pub(crate) fn mark_span_error(code: ErrorCode) {
     mark_span_error_type(code.as_str());
 }
 
+/// Sets `error.type` on the current span without status *error* (a client fault).
+pub(crate) fn mark_span_error_attribute(code: ErrorCode) {
+    with_active_span(|span| {
+        span.set_attribute(KeyValue::new("error.type", code.as_str()));
+    });
+}
+
 /// Sets OpenTelemetry status *error* and `error.type` = `error_type` on the current span.
 pub(crate) fn mark_span_error_type(error_type: &'static str) {
     with_active_span(|span| {

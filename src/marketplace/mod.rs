@@ -46,7 +46,7 @@ use opentelemetry::metrics::{BoundGauge, Gauge, Meter};
 use opentelemetry::KeyValue;
 
 pub use crate::catalog::{
-    CacheResult, ErrorCode, ErrorCodeOf, ItemType, Label, LabelKey, LabelTable, Operation,
+    CacheResult, ErrorCode, ErrorCodeOf, Fault, ItemType, Label, LabelKey, LabelTable, Operation,
     OperationResult, Outcome, QueryKind, MAX_ROWS, MAX_VALUE_LEN, OTHER,
 };
 pub use cache::{Cache, CacheLookup};

@@ -15,15 +15,20 @@ use opentelemetry::metrics::{
 use opentelemetry::KeyValue;
 
 use super::catalog::{self, InstrumentSpec};
-use crate::catalog::{mark_span_error, LabelKey, LabelTable, OperationResult};
+use crate::catalog::{
+    mark_span_error, mark_span_error_attribute, Fault, LabelKey, LabelTable, OperationResult,
+};
 use crate::catalog::{ErrorCode, ErrorCodeOf, Label, Outcome};
 use crate::exemplars::{Exemplars, SeriesExemplars};
 
 /// Bound instruments of one label row: a duration per outcome, the result histogram.
 struct Row {
+    /// Success, error (server fault), cancelled: bound with the row.
     durations: [BoundHistogram<f64>; 3],
     /// Exemplar slots of each duration series, when exemplars are kept.
     exemplars: [Option<Arc<SeriesExemplars>>; 3],
+    /// `outcome="client_error"`: bound on first use (most rows never see one).
+    client_error: std::sync::OnceLock<(BoundHistogram<f64>, Option<Arc<SeriesExemplars>>)>,
     results: Option<BoundHistogram<u64>>,
 }
 
@@ -181,7 +186,20 @@ impl OpInstruments {
                     .and_then(|e| e.series(&self.family, &a, &self.boundaries))
             }),
             results: self.results_histogram.as_ref().map(|h| h.bind(&attrs)),
+            client_error: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The `outcome="client_error"` series of row `i`, bound on first use.
+    #[cold]
+    fn bind_client_error(&self, i: usize) -> (BoundHistogram<f64>, Option<Arc<SeriesExemplars>>) {
+        let mut attrs = self.table.attributes(i);
+        attrs.push(KeyValue::new(Outcome::KEY, Outcome::ClientError.as_str()));
+        let exemplars = self
+            .exemplars
+            .as_ref()
+            .and_then(|e| e.series(&self.family, &attrs, &self.boundaries));
+        (self.histogram.bind(&attrs), exemplars)
     }
 
     #[cold]
@@ -292,7 +310,7 @@ impl OperationGuard<'_> {
     pub fn finish<R: OperationResult>(mut self, result: R) -> R {
         match result.outcome() {
             Ok(()) => self.end(Outcome::Success, None),
-            Err(code) => self.end(Outcome::Error, Some(code)),
+            Err(code) => self.end(code.outcome(), Some(code)),
         }
         result
     }
@@ -306,7 +324,7 @@ impl OperationGuard<'_> {
     /// Records a failure with `code`.
     #[inline]
     pub fn fail(mut self, code: ErrorCode) {
-        self.end(Outcome::Error, Some(code));
+        self.end(code.outcome(), Some(code));
     }
 
     /// Records a cancellation now (what dropping does).
@@ -343,8 +361,17 @@ impl OperationGuard<'_> {
         let now = quanta::Instant::now();
         let elapsed = now.saturating_duration_since(self.start).as_secs_f64();
         if let Some(row) = self.op.row(self.label) {
-            row.durations[outcome.index()].record(elapsed);
-            if let Some(e) = &row.exemplars[outcome.index()] {
+            let (duration, exemplars) = match row.durations.get(outcome.index()) {
+                Some(d) => (d, row.exemplars[outcome.index()].as_ref()),
+                None => {
+                    let (d, e) = row
+                        .client_error
+                        .get_or_init(|| self.op.bind_client_error(self.label));
+                    (d, e.as_ref())
+                }
+            };
+            duration.record(elapsed);
+            if let Some(e) = exemplars {
                 e.offer(elapsed, now);
             }
         }
@@ -357,7 +384,12 @@ impl OperationGuard<'_> {
             if let Some(Some(e)) = per_operation.error_exemplars.get(code.index()) {
                 e.offer(1.0, now);
             }
-            mark_span_error(code);
+            match code.fault() {
+                Fault::Server => mark_span_error(code),
+                // The caller's fault: `error.type` on the span, status left unset (as the HTTP
+                // conventions do for a server's 4xx).
+                Fault::Client => mark_span_error_attribute(code),
+            }
         }
         if let Some(level) = self.op.events {
             self.event(level, outcome, code, elapsed);

@@ -28,10 +28,10 @@ impl ErrorCodeOf for RegistryError {
 #[tracing::instrument(skip(metrics))]
 fn install_plugin(metrics: &MarketplaceMetrics, name: &str) -> Result<(), RegistryError> {
     let op = metrics.install(ItemType::Plugin);
-    let result = if name == "missing" {
-        Err(RegistryError::Missing)
-    } else {
-        Ok(())
+    let result = match name {
+        "missing" => Err(RegistryError::Missing),
+        "slow" => Err(RegistryError::Slow),
+        _ => Ok(()),
     };
     op.finish(&result);
     result
@@ -44,15 +44,42 @@ fn a_failing_instrumented_operation_marks_its_span_and_counts_the_code() {
     t.in_scope(|| {
         install_plugin(&metrics, "rdf-tools").unwrap();
         install_plugin(&metrics, "missing").unwrap_err();
+        install_plugin(&metrics, "slow").unwrap_err();
     });
     t.assert_operation(Operation::Install, Outcome::Success, None, 1);
+    // A server fault: outcome `error`, span status error.
     t.assert_operation(
         Operation::Install,
         Outcome::Error,
+        Some(ErrorCode::Timeout),
+        1,
+    );
+    t.assert_span_error("install_plugin", "timeout");
+    // A client fault (the caller asked for what is not there): outcome `client_error`, the
+    // code on the span as `error.type`, status left unset.
+    t.assert_operation(
+        Operation::Install,
+        Outcome::ClientError,
         Some(ErrorCode::NotFound),
         1,
     );
-    t.assert_span_error("install_plugin", "not_found");
+    let client_fault = t
+        .spans()
+        .into_iter()
+        .find(|s| {
+            s.name == "install_plugin"
+                && s.attributes
+                    .iter()
+                    .any(|kv| kv.key.as_str() == "error.type" && kv.value.as_str() == "not_found")
+        })
+        .expect("the client fault's span carries error.type");
+    assert!(
+        !matches!(
+            client_fault.status,
+            opentelemetry::trace::Status::Error { .. }
+        ),
+        "a client fault is not the service's error"
+    );
     let ok_span = t.spans().into_iter().find(|s| {
         s.name == "install_plugin"
             && !matches!(s.status, opentelemetry::trace::Status::Error { .. })

@@ -299,7 +299,11 @@ fn labeled_operations_take_registered_values_and_count_the_rest_as_other() {
     assert_eq!(
         t.value(
             d,
-            &[("package", "other"), ("tier", "pro"), ("outcome", "error")]
+            &[
+                ("package", "other"),
+                ("tier", "pro"),
+                ("outcome", "client_error")
+            ]
         ),
         1.0
     );

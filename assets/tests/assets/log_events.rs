@@ -46,7 +46,10 @@ fn every_finished_operation_logs_one_event_with_typed_fields_inside_its_span() {
         let op = e["operation"].as_str().expect("operation is a string");
         operations.insert(op.to_string());
         let outcome = e["outcome"].as_str().expect("outcome is a string");
-        assert!(["success", "error", "cancelled"].contains(&outcome), "{e}");
+        assert!(
+            ["success", "error", "client_error", "cancelled"].contains(&outcome),
+            "{e}"
+        );
         assert!(
             e["duration_ms"].as_f64().is_some_and(|d| d >= 0.0),
             "duration_ms is a non-negative number: {e}"
@@ -61,9 +64,10 @@ fn every_finished_operation_logs_one_event_with_typed_fields_inside_its_span() {
             e["target"], "marketplace_telemetry::marketplace::operation",
             "{e}"
         );
-        // error_code exactly on errors.
-        assert_eq!(e["error_code"].is_string(), outcome == "error", "{e}");
-        errors += usize::from(outcome == "error");
+        // error_code exactly on errors (server and client faults).
+        let failed = outcome == "error" || outcome == "client_error";
+        assert_eq!(e["error_code"].is_string(), failed, "{e}");
+        errors += usize::from(failed);
         // results: an integer, on searches only.
         if !e["results"].is_null() {
             assert!(e["results"].is_u64() && op == "search", "{e}");
