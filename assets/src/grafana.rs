@@ -138,6 +138,18 @@ pub(crate) fn overview(ns: Option<&str>) -> String {
         false,
     ));
     panels.push(next(
+        "Client error ratio by operation (caller's faults, no budget burnt)",
+        "timeseries",
+        "percentunit",
+        vec![target(
+            &format!("marketplace:operation_client_errors:ratio_rate5m{{{j}}}"),
+            "{{operation}}",
+            "A",
+        )],
+        true,
+        false,
+    ));
+    panels.push(next(
         "p95 latency by operation",
         "timeseries",
         "s",

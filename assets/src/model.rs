@@ -1,6 +1,7 @@
 //! What the rules are about: the operations (from the SDK's catalog), the SLOs with their
 //! SLIs, the SLI windows and the burn-rate alert pairs.
 
+use marketplace_telemetry::catalog::Label as _;
 use marketplace_telemetry::marketplace::catalog::{
     self, InstrumentSpec, OperationSpec, OPERATIONS,
 };
@@ -78,24 +79,26 @@ pub(crate) fn slos(options: &Options) -> Vec<Slo> {
     let (rdf_bad, rdf_total) = latency(&rdf, &threshold("rdf-latency"));
     let ms = |slo: &str| fmt_f(o.slo(slo).threshold.unwrap_or(0.1) * 1000.0);
     let pct = |slo: &str| fmt_f(o.slo(slo).objective * 100.0);
-    let all_ops = request_ops()
-        .map(|op| format!("rate({}_count[{{w}}])", name(&op.duration, ns)))
-        .collect::<Vec<_>>();
-    let all_errors = request_ops()
-        .map(|op| {
-            format!(
-                "rate({}_count{{outcome=\"error\"}}[{{w}}])",
-                name(&op.duration, ns)
-            )
-        })
-        .collect::<Vec<_>>();
-    let sum_all = |parts: &[String]| {
-        parts
-            .iter()
-            .map(|p| format!("sum by (job) ({p})"))
+    // The request operations' counts as one union (each term tagged with its operation, so
+    // `or` keeps them all): a plain sum of per-metric terms is empty while any operation has
+    // never run, and a `__name__` regex collides once `rate` drops the names. 0 rather than no
+    // data before the first server fault (`outcome="error"` only: client faults burn no
+    // budget).
+    let union = |matcher: &str| {
+        let terms = request_ops()
+            .map(|op| {
+                format!(
+                    "label_replace(sum by (job) (rate({}_count{matcher}[{{w}}])), \"operation\", \"{}\", \"\", \"\")",
+                    name(&op.duration, ns),
+                    op.operation.as_str()
+                )
+            })
             .collect::<Vec<_>>()
-            .join(" + ")
+            .join(" or ");
+        format!("sum by (job) ({terms})")
     };
+    let all_ops = union("");
+    let all_errors = format!("{} or 0 * {all_ops}", union("{outcome=\"error\"}"));
     vec![
         Slo {
             name: "search-latency",
@@ -141,11 +144,11 @@ pub(crate) fn slos(options: &Options) -> Vec<Slo> {
             component: "marketplace",
             objective: o.slo("errors").objective,
             description: format!(
-                "Fewer than {}% of marketplace operations fail (cache lookups excluded).",
+                "Fewer than {}% of marketplace operations fail with a server fault (client faults and cache lookups excluded).",
                 fmt_f(100.0 - o.slo("errors").objective * 100.0)
             ),
-            bad: sum_all(&all_errors),
-            total: sum_all(&all_ops),
+            bad: all_errors,
+            total: all_ops,
             ratio: None,
         },
         availability(job, o.slo("availability").objective),

@@ -56,6 +56,12 @@ pub(crate) fn recording_tests(ns: Option<&str>) -> String {
             6.0,
             10,
         ));
+        // 12 client faults/min: their own ratio, not the error ratio.
+        input.push_str(&series(
+            &format!("{m}_count{{job=\"{JOB}\",{dim}=\"a\",outcome=\"client_error\"}}"),
+            12.0,
+            10,
+        ));
         // Bucket le=1 holds all 66/min, le=+Inf too; le=0.1 holds half.
         for (le, per_min) in [("0.1", 33.0), ("1", 66.0), ("+Inf", 66.0)] {
             input.push_str(&series(
@@ -69,7 +75,7 @@ pub(crate) fn recording_tests(ns: Option<&str>) -> String {
             "  - name: {op} recording rules\n    interval: 1m\n    input_series:\n{input}    promql_expr_test:\n",
             op = op.operation.as_str()
         );
-        let checks: [(String, String, f64); 4] = [
+        let checks: [(String, String, f64); 5] = [
             (
                 format!("marketplace:operation_requests:rate5m{{operation=\"{}\",outcome=\"success\"}}", op.operation.as_str()),
                 format!("marketplace:operation_requests:rate5m{{job=\"{JOB}\",operation=\"{}\",outcome=\"success\"}}", op.operation.as_str()),
@@ -78,7 +84,12 @@ pub(crate) fn recording_tests(ns: Option<&str>) -> String {
             (
                 format!("marketplace:operation_errors:ratio_rate5m{{operation=\"{}\"}}", op.operation.as_str()),
                 format!("marketplace:operation_errors:ratio_rate5m{{job=\"{JOB}\",operation=\"{}\"}}", op.operation.as_str()),
-                6.0 / 66.0,
+                6.0 / 78.0,
+            ),
+            (
+                format!("marketplace:operation_client_errors:ratio_rate5m{{operation=\"{}\"}}", op.operation.as_str()),
+                format!("marketplace:operation_client_errors:ratio_rate5m{{job=\"{JOB}\",operation=\"{}\"}}", op.operation.as_str()),
+                12.0 / 78.0,
             ),
             (
                 format!("marketplace:operation_latency_seconds:p50_5m{{operation=\"{}\"}}", op.operation.as_str()),
@@ -106,6 +117,15 @@ pub(crate) fn recording_tests(ns: Option<&str>) -> String {
             out.push_str(&rounded_check(&expr, &labels, value, "10m"));
         }
     }
+    // Before the first client fault there is no `client_error` series: the ratio reads 0,
+    // not "no data".
+    let search = name(&catalog::SEARCH_DURATION, ns);
+    let _ = write!(
+        out,
+        "  - name: client error ratio before the first client fault\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n{}",
+        series(&format!("{search}_count{{job=\"{JOB}\",item_type=\"a\",outcome=\"success\"}}"), 60.0, 10),
+        rounded_check("marketplace:operation_client_errors:ratio_rate5m{operation=\"search\"}", &format!("{{job=\"{JOB}\",operation=\"search\"}}"), 0.0, "10m"),
+    );
     let cache = name(&catalog::CACHE_REQUESTS, ns);
     let errors = name(&catalog::ERRORS, ns);
     let mut input = String::new();
@@ -275,14 +295,16 @@ pub(crate) fn alert_tests(options: &Options) -> String {
         );
     }
 
-    // Operations: 100 successful searches a minute, `errors` failed, `cancelled` cancelled.
-    let ops_input = |errors: f64, cancelled: f64, minutes: u32| {
+    // Operations: 100 successful searches a minute and `bad` a minute of outcome `bad_outcome`
+    // (`error`, `client_error` or `cancelled`); the other failed outcomes at 0.
+    let ops_input = |bad_outcome: &str, bad: f64, minutes: u32| {
         let mut s = String::new();
-        for (outcome, n) in [
-            ("success", 100.0),
-            ("error", errors),
-            ("cancelled", cancelled),
-        ] {
+        for outcome in ["success", "error", "client_error", "cancelled"] {
+            let n = match outcome {
+                "success" => 100.0,
+                o if o == bad_outcome => bad,
+                _ => 0.0,
+            };
             s.push_str(&series(
                 &format!("{search}_count{{job=\"{JOB}\",outcome=\"{outcome}\"}}"),
                 n,
@@ -308,36 +330,57 @@ pub(crate) fn alert_tests(options: &Options) -> String {
         (100.0 * r / (1.0 - r), r)
     };
     let below = |t: f64| 100.0 * (t / 2.0) / (1.0 - t / 2.0);
-    for (alert, cancelled, what) in [
-        ("MarketplaceErrorRatioHigh", false, "error ratio"),
-        ("MarketplaceErrorPercentageHigh", false, "error percentage"),
+    for (alert, outcome, what) in [
+        ("MarketplaceErrorRatioHigh", "error", "error ratio"),
+        (
+            "MarketplaceErrorPercentageHigh",
+            "error",
+            "error percentage",
+        ),
+        (
+            "MarketplaceClientErrorRatioHigh",
+            "client_error",
+            "client error ratio",
+        ),
         (
             "MarketplaceOperationsCancelled",
-            true,
+            "cancelled",
             "cancelled operations",
         ),
     ] {
         let t = threshold(alert);
         let (bad, ratio) = above(t);
-        let (e, c) = if cancelled { (0.0, bad) } else { (bad, 0.0) };
-        let description = if cancelled {
-            format!("{} of operations on {JOB} were dropped before they finished (client timeouts or disconnects).", humanize_percentage(ratio))
-        } else {
-            format!("{} of operations on {JOB} failed over 5 minutes (threshold {}, cache lookups not counted).", humanize_percentage(ratio), fmt_percent(t))
+        let ratio = humanize_percentage(ratio);
+        let description = match outcome {
+            "cancelled" => format!("{ratio} of operations on {JOB} were dropped before they finished (client timeouts or disconnects)."),
+            "client_error" => format!("{ratio} of operations on {JOB} ended in a client fault (rate_limited, not_found, validation_failed, conflict, unauthorized) over 5 minutes (threshold {}); these burn no error budget.", fmt_percent(t)),
+            _ => format!("{ratio} of operations on {JOB} failed with a server fault over 5 minutes (threshold {}; client faults and cache lookups not counted).", fmt_percent(t)),
         };
         alert_case(
             &mut out,
             &format!("{what} above {}", fmt_percent(t)),
-            &|m| ops_input(e, c, m),
+            &|m| ops_input(outcome, bad, m),
             alert,
             Some(("marketplace", None, description)),
         );
-        let bad = below(t);
-        let (e, c) = if cancelled { (0.0, bad) } else { (bad, 0.0) };
         alert_case(
             &mut out,
             &format!("{what} below {}", fmt_percent(t)),
-            &|m| ops_input(e, c, m),
+            &|m| ops_input(outcome, below(t), m),
+            alert,
+            None,
+        );
+    }
+    // A flood of client faults (95% of operations, e.g. a throttled free tier answered
+    // `rate_limited`) pages nobody: neither server-error alert fires.
+    for alert in [
+        "MarketplaceErrorRatioHigh",
+        "MarketplaceErrorPercentageHigh",
+    ] {
+        alert_case(
+            &mut out,
+            &format!("a client error flood does not fire {alert}"),
+            &|m| ops_input("client_error", 1900.0, m),
             alert,
             None,
         );
@@ -485,7 +528,7 @@ pub(crate) fn slo_tests(options: &Options) -> String {
         ));
         s
     };
-    let ops_input = |bad: f64| {
+    let ops_input = |bad_outcome: &str, bad: f64| {
         let mut s = String::new();
         for op in OPS {
             let m = name(&op.duration, ns);
@@ -502,7 +545,7 @@ pub(crate) fn slo_tests(options: &Options) -> String {
                 minutes,
             ));
             s.push_str(&series(
-                &format!("{m}_count{{job=\"{job}\",outcome=\"error\"}}"),
+                &format!("{m}_count{{job=\"{job}\",outcome=\"{bad_outcome}\"}}"),
                 err,
                 minutes,
             ));
@@ -552,7 +595,7 @@ pub(crate) fn slo_tests(options: &Options) -> String {
             "search-latency" => latency_input(&search, &le("search-latency"), bad),
             "lookup-latency" => latency_input(&lookup, &le("lookup-latency"), bad),
             "rdf-latency" => latency_input(&rdf, &le("rdf-latency"), bad),
-            "errors" => ops_input(bad),
+            "errors" => ops_input("error", bad),
             "availability" => http_input(bad),
             _ => cache_input(bad),
         };
@@ -645,6 +688,29 @@ pub(crate) fn slo_tests(options: &Options) -> String {
             if exists {
                 let _ = write!(out, "      - eval_time: {eval}m\n        alertname: Slo{camel}ErrorBudgetBurn{kind}\n        exp_alerts: []\n");
             }
+        }
+    }
+    // The errors SLO's burning input as client faults (`rate_limited`, ...): the SLI stays 0
+    // over every window and no burn alert fires (the same flood of `timeout` above fires).
+    if let Some(errors) = slos(options).iter().find(|s| s.name == "errors") {
+        let budget = 1.0 - errors.objective;
+        let flood = ((max_factor + 5.6) * budget).min(0.9) * 100.0;
+        let _ = write!(
+            out,
+            "  - name: errors client fault flood burns no budget\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n",
+            ops_input("client_error", flood)
+        );
+        for w in &windows {
+            out.push_str(&rounded_check(
+                &format!("slo:sli_error:ratio_rate{}{{slo=\"errors\"}}", w.text),
+                &format!("{{job=\"{job}\",slo=\"errors\"}}"),
+                0.0,
+                &format!("{eval}m"),
+            ));
+        }
+        out.push_str("    alert_rule_test:\n");
+        for kind in ["Fast", "Slow"] {
+            let _ = write!(out, "      - eval_time: {eval}m\n        alertname: SloErrorsErrorBudgetBurn{kind}\n        exp_alerts: []\n");
         }
     }
     let shortest = &windows[0];

@@ -96,6 +96,18 @@ pub(crate) fn recording_rules(ns: Option<&str>) -> Vec<Rule> {
             labels: label(),
             annotations: vec![],
         });
+        rules.push(Rule {
+            group: "marketplace.operations",
+            name: "marketplace:operation_client_errors:ratio_rate5m".into(),
+            alert: false,
+            // `or 0 *`: 0 (not "no data") until the first client fault binds its series.
+            expr: format!(
+                "(sum by (job) (rate({m}_count{{outcome=\"client_error\"}}[5m])) or 0 * sum by (job) (rate({m}_count[5m]))) / sum by (job) (rate({m}_count[5m]))"
+            ),
+            for_: None,
+            labels: label(),
+            annotations: vec![],
+        });
         for (q, tag) in [(0.5, "p50"), (0.95, "p95"), (0.99, "p99")] {
             rules.push(Rule {
                 group: "marketplace.operations",
@@ -189,6 +201,8 @@ pub(crate) fn alert_rules(options: &Options) -> Vec<Rule> {
     };
     let (error1, error1_prose) = t("MarketplaceErrorRatioHigh", fmt_percent);
     let (error5, error5_prose) = t("MarketplaceErrorPercentageHigh", fmt_percent);
+    let (client, client_prose) = t("MarketplaceClientErrorRatioHigh", fmt_percent);
+    let client_ratio = format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"client_error\",{REQUEST_OPS_MATCHER}}}) / sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}})");
     let (hit, hit_prose) = t("MarketplaceCacheHitRatioLow", fmt_percent);
     let (memory, memory_prose) = t("MarketplaceHighResidentMemory", fmt_bytes);
     let (cancelled, cancelled_prose) = t("MarketplaceOperationsCancelled", fmt_percent);
@@ -203,14 +217,21 @@ pub(crate) fn alert_rules(options: &Options) -> Vec<Rule> {
             format!("{error_ratio} > {error1}"),
             "marketplace",
             format!("More than {error1_prose} of marketplace operations fail"),
-            format!("{{{{ $value | humanizePercentage }}}} of operations on {{{{ $labels.job }}}} failed over 5 minutes (threshold {error1_prose}, cache lookups not counted)."),
+            format!("{{{{ $value | humanizePercentage }}}} of operations on {{{{ $labels.job }}}} failed with a server fault over 5 minutes (threshold {error1_prose}; client faults and cache lookups not counted)."),
         ),
         alert(
             "MarketplaceErrorPercentageHigh",
             format!("{error_ratio} > {error5}"),
             "marketplace",
             format!("More than {error5_prose} of marketplace operations fail"),
-            format!("{{{{ $value | humanizePercentage }}}} of operations on {{{{ $labels.job }}}} failed over 5 minutes (threshold {error5_prose}, cache lookups not counted)."),
+            format!("{{{{ $value | humanizePercentage }}}} of operations on {{{{ $labels.job }}}} failed with a server fault over 5 minutes (threshold {error5_prose}; client faults and cache lookups not counted)."),
+        ),
+        alert(
+            "MarketplaceClientErrorRatioHigh",
+            format!("{client_ratio} > {client}"),
+            "marketplace",
+            format!("More than {client_prose} of marketplace operations are rejected as the caller's fault"),
+            format!("{{{{ $value | humanizePercentage }}}} of operations on {{{{ $labels.job }}}} ended in a client fault (rate_limited, not_found, validation_failed, conflict, unauthorized) over 5 minutes (threshold {client_prose}); these burn no error budget."),
         ),
         alert(
             "MarketplaceCacheHitRatioLow",

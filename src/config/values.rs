@@ -322,6 +322,7 @@ impl OtlpConfig {
     }
 
     /// These settings with the timeout capped at a processor's or reader's export timeout.
+    #[cfg_attr(not(any(feature = "grpc", feature = "otlp-http")), allow(dead_code))]
     pub(crate) fn bounded(&self, export_timeout: Duration) -> OtlpConfig {
         OtlpConfig {
             timeout: self.timeout.min(export_timeout),
