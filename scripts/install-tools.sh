@@ -2,7 +2,8 @@
 # Installs the real components the tests use, when missing (idempotent):
 #   Debian: prometheus + promtool, prometheus-alertmanager + amtool,
 #           victoria-metrics (victoria-metrics, vmagent, vmalert: the second rules engine)
-#   PyPI:   rotel (an OpenTelemetry collector), opentelemetry-sdk + -exporter-prometheus into target/tools-venv;
+#   PyPI:   rotel (an OpenTelemetry collector), opentelemetry-sdk + -exporter-prometheus, jsonschema +
+#           PyYAML (CRD validation) into target/tools-venv;
 #           opentelemetry-sdk + urllib/WSGI instrumentation + B3 into target/chain-venv
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,12 @@ if ! target/tools-venv/bin/python -c 'import opentelemetry.exporter.prometheus' 
   echo "install-tools: pip install opentelemetry-sdk opentelemetry-exporter-prometheus"
   target/tools-venv/bin/pip install -q --disable-pip-version-check \
     'opentelemetry-sdk==1.45.2' 'opentelemetry-exporter-prometheus==0.66b2'
+fi
+# jsonschema + PyYAML: the generated prometheus-operator objects are validated against the
+# vendored CRD schemas (assets/tests/assets/kubernetes_objects.rs).
+if ! target/tools-venv/bin/python -c 'import jsonschema, yaml' >/dev/null 2>&1; then
+  echo "install-tools: pip install jsonschema pyyaml"
+  target/tools-venv/bin/pip install -q --disable-pip-version-check 'jsonschema==4.25.1' 'PyYAML==6.0.3'
 fi
 
 # A caller and a downstream on the official OpenTelemetry Python SDK with its own

@@ -23,6 +23,7 @@
 
 mod dependencies;
 mod grafana;
+mod kubernetes;
 mod model;
 mod objectives;
 mod platform;
@@ -30,6 +31,7 @@ mod promtool_tests;
 mod rules;
 mod selector;
 
+pub use kubernetes::{parse_labels, render_prometheus_operator, KubernetesOptions};
 pub use objectives::Objectives;
 pub use selector::Selector;
 
@@ -146,7 +148,87 @@ pub fn render(namespace: Option<&str>) -> Vec<Asset> {
 pub fn render_with(options: &Options) -> Vec<Asset> {
     let ns = options.namespace.as_deref();
     let sel = &options.selector;
-    let rules = |mut rules: Vec<rules::Rule>| {
+    let rule_files = rule_sets(options).into_iter().map(|(path, rules)| Asset {
+        path: path.path,
+        contents: render_rules(&rules),
+    });
+    let tests = |text: String| sel.apply_to_test(&text);
+    let dashboard = |text: String| grafana::apply_selector(&text, sel);
+    rule_files
+        .chain([
+            Asset {
+                path: "prometheus/tests/recording_test.yml",
+                contents: tests(recording_tests(ns)),
+            },
+            Asset {
+                path: "prometheus/tests/alerts_test.yml",
+                contents: tests(alert_tests(options)),
+            },
+            Asset {
+                path: "prometheus/tests/slo_test.yml",
+                contents: tests(slo_tests(options)),
+            },
+            Asset {
+                path: "prometheus/tests/platform_test.yml",
+                contents: tests(platform::platform_tests(ns)),
+            },
+            Asset {
+                path: "prometheus/tests/dependencies_test.yml",
+                contents: tests(dependencies::dependency_tests(ns)),
+            },
+            Asset {
+                path: "grafana/dashboards/dependencies.json",
+                contents: dashboard(dependencies::dependency_dashboard(ns)),
+            },
+            Asset {
+                path: "grafana/dashboards/platform.json",
+                contents: dashboard(platform::platform_dashboard(ns)),
+            },
+            Asset {
+                path: "grafana/dashboards/marketplace-overview.json",
+                contents: dashboard(overview(ns)),
+            },
+            Asset {
+                path: "grafana/dashboards/marketplace-slo.json",
+                contents: dashboard(slo_dashboard(options)),
+            },
+            Asset {
+                path: "grafana/dashboards/marketplace-versions.json",
+                contents: dashboard(versions_dashboard(ns)),
+            },
+        ])
+        .collect()
+}
+
+/// Whether `s` is a DNS-1123 subdomain (what Kubernetes object names and namespaces must be).
+pub fn is_dns_subdomain(s: &str) -> bool {
+    kubernetes::dns_subdomain(s)
+}
+
+/// One rule file: where it goes as a plain file and as a `PrometheusRule` object.
+pub(crate) struct RuleFile {
+    /// Below `collector-config/`.
+    pub(crate) path: &'static str,
+    /// The object's name stem and its path below `collector-config/`.
+    pub(crate) stem: &'static str,
+    pub(crate) object_path: &'static str,
+}
+
+macro_rules! rule_file {
+    ($stem:literal) => {
+        RuleFile {
+            path: concat!("prometheus/rules/", $stem, ".yml"),
+            stem: $stem,
+            object_path: concat!("kubernetes/", $stem, ".prometheusrule.yaml"),
+        }
+    };
+}
+
+/// Every rule file with its rules for `options`, the selector applied.
+pub(crate) fn rule_sets(options: &Options) -> Vec<(RuleFile, Vec<rules::Rule>)> {
+    let ns = options.namespace.as_deref();
+    let sel = &options.selector;
+    let apply = |mut rules: Vec<rules::Rule>| {
         if !sel.is_empty() {
             for r in &mut rules {
                 r.expr = sel.apply_to_rule(&r.expr);
@@ -160,78 +242,33 @@ pub fn render_with(options: &Options) -> Vec<Asset> {
                 }
             }
         }
-        render_rules(&rules)
+        rules
     };
-    let tests = |text: String| sel.apply_to_test(&text);
-    let dashboard = |text: String| grafana::apply_selector(&text, sel);
     vec![
-        Asset {
-            path: "prometheus/rules/marketplace-recording.yml",
-            contents: rules(recording_rules(ns)),
-        },
-        Asset {
-            path: "prometheus/rules/marketplace-alerts.yml",
-            contents: rules(alert_rules(options)),
-        },
-        Asset {
-            path: "prometheus/rules/marketplace-slo.yml",
-            contents: rules(slo_rules(options)),
-        },
-        Asset {
-            path: "prometheus/tests/recording_test.yml",
-            contents: tests(recording_tests(ns)),
-        },
-        Asset {
-            path: "prometheus/tests/alerts_test.yml",
-            contents: tests(alert_tests(options)),
-        },
-        Asset {
-            path: "prometheus/tests/slo_test.yml",
-            contents: tests(slo_tests(options)),
-        },
-        Asset {
-            path: "prometheus/rules/platform-recording.yml",
-            contents: rules(platform::platform_recording(ns)),
-        },
-        Asset {
-            path: "prometheus/rules/platform-alerts.yml",
-            contents: rules(platform::platform_alerts(ns)),
-        },
-        Asset {
-            path: "prometheus/tests/platform_test.yml",
-            contents: tests(platform::platform_tests(ns)),
-        },
-        Asset {
-            path: "prometheus/rules/dependencies-recording.yml",
-            contents: rules(dependencies::dependency_recording(ns)),
-        },
-        Asset {
-            path: "prometheus/rules/dependencies-alerts.yml",
-            contents: rules(dependencies::dependency_alerts()),
-        },
-        Asset {
-            path: "prometheus/tests/dependencies_test.yml",
-            contents: tests(dependencies::dependency_tests(ns)),
-        },
-        Asset {
-            path: "grafana/dashboards/dependencies.json",
-            contents: dashboard(dependencies::dependency_dashboard(ns)),
-        },
-        Asset {
-            path: "grafana/dashboards/platform.json",
-            contents: dashboard(platform::platform_dashboard(ns)),
-        },
-        Asset {
-            path: "grafana/dashboards/marketplace-overview.json",
-            contents: dashboard(overview(ns)),
-        },
-        Asset {
-            path: "grafana/dashboards/marketplace-slo.json",
-            contents: dashboard(slo_dashboard(options)),
-        },
-        Asset {
-            path: "grafana/dashboards/marketplace-versions.json",
-            contents: dashboard(versions_dashboard(ns)),
-        },
+        (
+            rule_file!("marketplace-recording"),
+            apply(recording_rules(ns)),
+        ),
+        (
+            rule_file!("marketplace-alerts"),
+            apply(alert_rules(options)),
+        ),
+        (rule_file!("marketplace-slo"), apply(slo_rules(options))),
+        (
+            rule_file!("platform-recording"),
+            apply(platform::platform_recording(ns)),
+        ),
+        (
+            rule_file!("platform-alerts"),
+            apply(platform::platform_alerts(ns)),
+        ),
+        (
+            rule_file!("dependencies-recording"),
+            apply(dependencies::dependency_recording(ns)),
+        ),
+        (
+            rule_file!("dependencies-alerts"),
+            apply(dependencies::dependency_alerts()),
+        ),
     ]
 }

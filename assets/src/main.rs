@@ -4,13 +4,17 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use marketplace_telemetry_assets::{Objectives, Options, Selector};
+use marketplace_telemetry_assets::{
+    parse_labels, KubernetesOptions, Objectives, Options, Selector,
+};
 
 const USAGE: &str = r#"gen-assets: write the Prometheus rules, promtool tests and Grafana dashboards that match what
 marketplace-telemetry exports.
 
 USAGE:
     gen-assets [--out DIR] [--namespace NS] [--job NAME] [--selector MATCHERS] [--objectives FILE]
+               [--format files|prometheus-operator|all] [--k8s-namespace NS] [--rule-labels LABELS]
+               [--monitor-labels LABELS] [--k8s-selector LABELS] [--port NAME]
 
 OPTIONS:
     --out DIR         Directory to write into, laid out like collector-config/
@@ -35,6 +39,23 @@ OPTIONS:
                       key is optional (a missing key keeps its default); an unknown key is an
                       error naming it and its line. Every key with its default:
                       collector-config/objectives.example.yml. Default: the built-in objectives.
+    --format FORMAT   files: the plain rule files, their promtool tests and the dashboards.
+                      prometheus-operator: kubernetes/<rule file>.prometheusrule.yaml (one
+                      PrometheusRule per rule file), kubernetes/servicemonitor.yaml and
+                      kubernetes/podmonitor.yaml (use one of the two).
+                      all: both. Default: files with --out, all without (the repository).
+    --k8s-namespace NS
+                      metadata.namespace of the objects. Default: none (kubectl apply -n).
+    --rule-labels LABELS
+                      Labels on every PrometheusRule, what the Prometheus' ruleSelector matches,
+                      e.g. 'release=kube-prometheus-stack' for the Helm chart. Default:
+                      'prometheus=k8s,role=alert-rules' (kube-prometheus).
+    --monitor-labels LABELS
+                      Labels on the ServiceMonitor and PodMonitor. Default: none.
+    --k8s-selector LABELS
+                      The labels of the Service / pods to scrape.
+                      Default: 'app.kubernetes.io/name=marketplace'.
+    --port NAME       The named port serving /metrics. Default: metrics.
     -h, --help        Print this help.
 
 EXAMPLE (the registry team's deployment):
@@ -50,6 +71,15 @@ struct Args {
     job: String,
     selector: Selector,
     objectives: Option<PathBuf>,
+    format: Format,
+    kubernetes: KubernetesOptions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Format {
+    Files,
+    PrometheusOperator,
+    All,
 }
 
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
@@ -58,6 +88,8 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
     let mut job = marketplace_telemetry_assets::JOB.to_string();
     let mut selector = Selector::default();
     let mut objectives = None;
+    let mut format = None;
+    let mut kubernetes = KubernetesOptions::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -104,9 +136,68 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
                 selector = Selector::parse(&value("--selector")?)?;
             }
             "--objectives" => objectives = Some(PathBuf::from(value("--objectives")?)),
+            "--format" => {
+                format = Some(match value("--format")?.as_str() {
+                    "files" => Format::Files,
+                    "prometheus-operator" => Format::PrometheusOperator,
+                    "all" => Format::All,
+                    other => {
+                        return Err(format!(
+                            "--format {other:?}: expected files, prometheus-operator or all"
+                        ))
+                    }
+                })
+            }
+            "--k8s-namespace" => {
+                let ns = value("--k8s-namespace")?;
+                if ns.len() > 63
+                    || ns.contains('.')
+                    || !marketplace_telemetry_assets::is_dns_subdomain(&ns)
+                {
+                    return Err(format!(
+                        "--k8s-namespace {ns:?}: expected a DNS-1123 label (lower-case letters, digits, '-', at most 63)"
+                    ));
+                }
+                kubernetes.namespace = Some(ns);
+            }
+            "--rule-labels" => {
+                kubernetes.rule_labels = parse_labels("--rule-labels", &value("--rule-labels")?)?
+            }
+            "--monitor-labels" => {
+                kubernetes.monitor_labels =
+                    parse_labels("--monitor-labels", &value("--monitor-labels")?)?
+            }
+            "--k8s-selector" => {
+                let labels = parse_labels("--k8s-selector", &value("--k8s-selector")?)?;
+                if labels.is_empty() {
+                    return Err("--k8s-selector needs at least one key=value".into());
+                }
+                kubernetes.selector = labels;
+            }
+            "--port" => {
+                let port = value("--port")?;
+                // An IANA_SVC_NAME: what a named container port may be.
+                if port.is_empty()
+                    || port.len() > 15
+                    || !port
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    || !port.chars().any(|c| c.is_ascii_lowercase())
+                {
+                    return Err(format!(
+                        "--port {port:?}: expected a port name (at most 15 of lower-case letters, digits, '-')"
+                    ));
+                }
+                kubernetes.port = port;
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
+    let format = format.unwrap_or(if out.is_some() {
+        Format::Files
+    } else {
+        Format::All
+    });
     let out =
         out.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../collector-config"));
     Ok(Some(Args {
@@ -115,6 +206,8 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
         job,
         selector,
         objectives,
+        format,
+        kubernetes,
     }))
 }
 
@@ -130,7 +223,17 @@ fn options(args: &Args) -> Result<Options, String> {
 }
 
 fn write(args: &Args, options: &Options) -> std::io::Result<()> {
-    for asset in marketplace_telemetry_assets::render_with(options) {
+    let mut assets = Vec::new();
+    if args.format != Format::PrometheusOperator {
+        assets.extend(marketplace_telemetry_assets::render_with(options));
+    }
+    if args.format != Format::Files {
+        assets.extend(marketplace_telemetry_assets::render_prometheus_operator(
+            options,
+            &args.kubernetes,
+        ));
+    }
+    for asset in assets {
         let path = args.out.join(asset.path);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -234,5 +337,55 @@ mod tests {
             "{}",
             a.out.display()
         );
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Result<Option<Args>, String> {
+        parse(a.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn format_and_kubernetes_flags() {
+        let a = args(&[
+            "--out",
+            "d",
+            "--format",
+            "prometheus-operator",
+            "--k8s-namespace=registry",
+            "--rule-labels",
+            "release=kube-prometheus-stack",
+            "--port",
+            "http-metrics",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(a.format, Format::PrometheusOperator);
+        assert_eq!(a.kubernetes.namespace.as_deref(), Some("registry"));
+        assert_eq!(
+            a.kubernetes.rule_labels,
+            [("release".to_string(), "kube-prometheus-stack".to_string())]
+        );
+        assert_eq!(a.kubernetes.port, "http-metrics");
+        // Defaults: files with --out, everything when rewriting the repository.
+        assert_eq!(
+            args(&["--out", "d"]).unwrap().unwrap().format,
+            Format::Files
+        );
+        assert_eq!(args(&[]).unwrap().unwrap().format, Format::All);
+        for (bad, names) in [
+            (&["--format", "helm"][..], "--format \"helm\""),
+            (&["--k8s-namespace", "Registry"][..], "--k8s-namespace"),
+            (&["--rule-labels", "release"][..], "--rule-labels"),
+            (&["--rule-labels", "a=b c"][..], "--rule-labels"),
+            (&["--port", "9464"][..], "--port"),
+            (&["--k8s-selector", ","][..], "--k8s-selector"),
+        ] {
+            let e = args(bad).unwrap_err();
+            assert!(e.contains(names), "{bad:?}: {e}");
+        }
     }
 }

@@ -161,6 +161,12 @@ pub struct TelemetryConfig {
     pub cardinality_limits: CardinalityLimits,
     /// Resource detectors a configuration file enables (`None`: this crate's defaults).
     pub resource_detection: Option<ResourceDetection>,
+    /// Running in a Kubernetes pod (`KUBERNETES_SERVICE_HOST` is set): the resource gets
+    /// `k8s.pod.name` (`HOSTNAME`), `k8s.namespace.name` (the service account's namespace
+    /// file), `k8s.node.name` (`NODE_NAME`, from the downward API) and `container.id` (the
+    /// cgroup), through opentelemetry-resource-detectors. Outside a pod nothing is guessed
+    /// from `HOSTNAME`.
+    pub kubernetes: bool,
 }
 
 impl TelemetryConfig {

@@ -132,6 +132,8 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         metric_views: Vec::new(),
         cardinality_limits: Default::default(),
         resource_detection: None,
+        // Every container of a pod gets `KUBERNETES_SERVICE_HOST` (service links or not).
+        kubernetes: env.get("KUBERNETES_SERVICE_HOST").is_some(),
     })
 }
 

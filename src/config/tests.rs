@@ -393,3 +393,23 @@ fn entities_join_the_resource_under_resource_attributes() {
         assert!(build(&[("OTEL_ENTITIES", bad)]).is_err(), "{bad} accepted");
     }
 }
+
+#[test]
+fn kubernetes_detection_runs_only_inside_a_pod() {
+    // `HOSTNAME` alone (every shell, every laptop) is no pod.
+    let laptop = build(&[("HOSTNAME", "laptop")]).unwrap();
+    assert!(!laptop.kubernetes);
+    let pod = build(&[
+        ("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
+        ("HOSTNAME", "registry-7d9f8-abcde"),
+    ])
+    .unwrap();
+    assert!(pod.kubernetes);
+    // Through a configuration file too (the variable is not an `OTEL_*` one).
+    let file = TelemetryConfig::builder()
+        .build_from_yaml("file_format: \"1.0\"\n", &|k| {
+            (k == "KUBERNETES_SERVICE_HOST").then(|| "10.96.0.1".to_string())
+        })
+        .unwrap();
+    assert!(file.kubernetes);
+}

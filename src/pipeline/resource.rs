@@ -14,11 +14,43 @@ use crate::config::TelemetryConfig;
 /// and `OTEL_RESOURCE_ATTRIBUTES`); the SDK's env detectors are not used, so the environment
 /// is read exactly once, by the config.
 pub(crate) fn build(config: &TelemetryConfig) -> Resource {
-    let found = match &config.resource_detection {
+    let mut found = match &config.resource_detection {
         Some(detection) => detected(detection),
         None => defaults(),
     };
+    if config.kubernetes {
+        let mut pod = kubernetes();
+        if let Some(detection) = &config.resource_detection {
+            pod.retain(|kv| detection.keeps(kv.key.as_str()));
+        }
+        found.extend(pod);
+    }
     with_configured(config, found)
+}
+
+/// The pod's `k8s.pod.name`, `k8s.namespace.name`, `k8s.node.name` and `container.id`
+/// (opentelemetry-resource-detectors' Kubernetes and container detectors; each attribute
+/// only when its source exists). Called only inside a pod: the Kubernetes detector takes
+/// `HOSTNAME` as the pod name, which outside one is just the machine's name.
+fn kubernetes() -> Vec<KeyValue> {
+    use opentelemetry_resource_detectors::{ContainerResourceDetector, K8sResourceDetector};
+    use opentelemetry_sdk::resource::ResourceDetector;
+
+    let detectors: [&dyn ResourceDetector; 2] = [&K8sResourceDetector, &ContainerResourceDetector];
+    detectors
+        .iter()
+        .flat_map(|d| {
+            d.detect()
+                .iter()
+                .filter(|(_, v)| !v.as_str().trim().is_empty())
+                .map(|(k, v)| match k.as_str() {
+                    // The service account file ends in no newline today; do not rely on it.
+                    "k8s.namespace.name" => KeyValue::new(k.clone(), v.as_str().trim().to_string()),
+                    _ => KeyValue::new(k.clone(), v.clone()),
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// This crate's own detection when a configuration file sets none: a new

@@ -9,6 +9,7 @@ mod collector_topology;
 mod exemplars_reach_prometheus;
 mod hostile_headers;
 mod hostile_input_and_limits;
+mod kubernetes_resource;
 mod openmetrics_ingested_as_text;
 mod real_collector_receives_all_signals;
 mod real_prometheus_scrapes_metrics;

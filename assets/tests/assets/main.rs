@@ -13,6 +13,7 @@ mod common {
 
 mod alert_fires_through_alertmanager;
 mod dashboards_match_grafana_schema;
+mod kubernetes_objects;
 mod log_events;
 mod many_instances;
 mod ops_assets;
