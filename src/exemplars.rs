@@ -299,7 +299,7 @@ pub(crate) struct BucketExemplars {
     next: Box<[std::sync::atomic::AtomicU64]>,
 }
 
-#[cfg_attr(not(feature = "http-server"), allow(dead_code))]
+#[cfg_attr(not(feature = "http-client"), allow(dead_code))]
 impl BucketExemplars {
     /// A gate over the same store, family and buckets (its own timing).
     pub(crate) fn same_store(&self) -> Self {

@@ -17,22 +17,17 @@ use marketplace_telemetry::marketplace::catalog;
 
 use crate::grafana::{dashboard, panel, target};
 use crate::model::{fmt_f, name};
+use crate::objectives::Objectives;
+use crate::platform::above;
 use crate::platform::with_scope;
 use crate::promtool_tests::{exp_annotations, rounded_check, series};
 use crate::rules::{runbook, Rule};
+use crate::Options;
 
-/// The dependency alerts: name, threshold, `for:`, severity.
-pub(crate) const DEPENDENCY_ALERTS: &[(&str, f64, &str, &str)] = &[
-    ("DownstreamErrorRatioHigh", 0.1, "5m", "warning"),
-    ("DownstreamRpcErrorRatioHigh", 0.1, "5m", "warning"),
-    ("ConsumerFallingBehind", 0.5, "10m", "warning"),
-];
-
-fn alert_target(alert: &str) -> (f64, &'static str, &'static str) {
-    DEPENDENCY_ALERTS
-        .iter()
-        .find(|(n, ..)| *n == alert)
-        .map_or((0.0, "5m", "warning"), |(_, t, f, s)| (*t, *f, *s))
+/// An alert's threshold, `for:` and severity from the objectives (`--objectives`).
+fn alert_target(o: &Objectives, alert: &str) -> (f64, String, String) {
+    let t = o.alert(alert);
+    (t.threshold.unwrap_or(0.0), t.for_.text, t.severity)
 }
 
 struct Names {
@@ -123,17 +118,18 @@ pub(crate) fn dependency_recording(ns: Option<&str>) -> Vec<Rule> {
 }
 
 /// `dependencies-alerts.yml`.
-pub(crate) fn dependency_alerts() -> Vec<Rule> {
+pub(crate) fn dependency_alerts(options: &Options) -> Vec<Rule> {
+    let o = &options.objectives;
     let alert = |name: &str, expr: String, summary: String, description: String| {
-        let (_, for_, severity) = alert_target(name);
+        let (_, for_, severity) = alert_target(o, name);
         Rule {
             group: "dependencies.alerts",
             name: name.to_string(),
             alert: true,
             expr,
-            for_: Some(for_.to_string()),
+            for_: Some(for_),
             labels: vec![
-                ("severity".into(), severity.to_string()),
+                ("severity".into(), severity),
                 ("component".into(), "dependencies".to_string()),
             ],
             annotations: vec![
@@ -143,8 +139,8 @@ pub(crate) fn dependency_alerts() -> Vec<Rule> {
             ],
         }
     };
-    let t = |a: &str| fmt_f(alert_target(a).0);
-    let pct = |a: &str| format!("{}%", fmt_f(alert_target(a).0 * 100.0));
+    let t = |a: &str| fmt_f(alert_target(o, a).0);
+    let pct = |a: &str| format!("{}%", fmt_f(alert_target(o, a).0 * 100.0));
     vec![
         alert(
             "DownstreamErrorRatioHigh",
@@ -173,10 +169,15 @@ pub(crate) fn dependency_alerts() -> Vec<Rule> {
 /// `dependencies_test.yml`: each alert fires on input that breaks it and stays silent
 /// otherwise; each recording rule is checked on the same inputs (with the `otel_scope_*`
 /// labels exporters add).
-pub(crate) fn dependency_tests(ns: Option<&str>) -> String {
-    let n = Names::new(ns);
-    let rules = dependency_alerts();
-    let job = "job=\"svc\"";
+pub(crate) fn dependency_tests(options: &Options) -> String {
+    let n = Names::new(options.namespace.as_deref());
+    let o = &options.objectives;
+    let rules = dependency_alerts(options);
+    let svc = options.job.as_str();
+    let job = format!("job=\"{svc}\"");
+    let job = job.as_str();
+    let thr = |alert: &str| alert_target(o, alert).0;
+    let pct = |alert: &str| format!("{}%", fmt_f(thr(alert) * 100.0));
     let mut out = String::from(
         "# Every dependency alert fires on input that breaks it and stays silent on input that\n# does not; inputs carry the otel_scope_* labels exporters add.\nrule_files:\n  - ../rules/dependencies-recording.yml\n  - ../rules/dependencies-alerts.yml\nevaluation_interval: 1m\ntests:\n",
     );
@@ -185,7 +186,7 @@ pub(crate) fn dependency_tests(ns: Option<&str>) -> String {
                     alert: &str,
                     firing: Option<(&str, String)>,
                     checks: String| {
-        let (_, _, severity) = alert_target(alert);
+        let (_, _, severity) = alert_target(o, alert);
         let _ = write!(
             out,
             "  - name: {name}\n    interval: 1m\n    input_series:\n{input}    alert_rule_test:\n      - eval_time: 25m\n        alertname: {alert}\n"
@@ -194,7 +195,7 @@ pub(crate) fn dependency_tests(ns: Option<&str>) -> String {
             Some((labels, description)) => {
                 let _ = write!(
                     out,
-                    "        exp_alerts:\n          - exp_labels:\n              severity: {severity}\n              component: dependencies\n              job: svc\n"
+                    "        exp_alerts:\n          - exp_labels:\n              severity: {severity}\n              component: dependencies\n              job: {svc}\n"
                 );
                 for kv in labels.split(',').filter(|s| !s.is_empty()) {
                     if let Some((k, v)) = kv.split_once('=') {
@@ -238,7 +239,12 @@ pub(crate) fn dependency_tests(ns: Option<&str>) -> String {
     };
 
     let host = "server_address=\"storage.internal\"";
-    for (bad, fires) in [(30.0, true), (2.0, false), (0.0, false)] {
+    let t = thr("DownstreamErrorRatioHigh");
+    for (bad, fires) in [
+        (100.0 * above(t), true),
+        (100.0 * t / 2.0, false),
+        (0.0, false),
+    ] {
         let input = calls(&n.http, host, bad, "503", 0.1, 0.25);
         case(
             &format!("http downstream errors {bad}%"),
@@ -246,7 +252,7 @@ pub(crate) fn dependency_tests(ns: Option<&str>) -> String {
             "DownstreamErrorRatioHigh",
             fires.then(|| (
                 host,
-                "More than 10% of HTTP calls from svc to storage.internal fail (4xx, 5xx or no answer).".to_string(),
+                format!("More than {} of HTTP calls from {svc} to storage.internal fail (4xx, 5xx or no answer).", pct("DownstreamErrorRatioHigh")),
             )),
             // Before the first error the ratio is 0, not absent.
             rounded_check(
@@ -268,7 +274,8 @@ pub(crate) fn dependency_tests(ns: Option<&str>) -> String {
         );
     }
     let method = "rpc_method=\"grpc.health.v1.Health/Check\"";
-    for (bad, fires) in [(20.0, true), (0.0, false)] {
+    let t = thr("DownstreamRpcErrorRatioHigh");
+    for (bad, fires) in [(100.0 * above(t), true), (0.0, false)] {
         let input = calls(&n.rpc, method, bad, "UNAVAILABLE", 0.01, 0.025);
         case(
             &format!("rpc downstream errors {bad}%"),
@@ -276,7 +283,7 @@ pub(crate) fn dependency_tests(ns: Option<&str>) -> String {
             "DownstreamRpcErrorRatioHigh",
             fires.then(|| (
                 method,
-                "More than 10% of gRPC calls from svc to grpc.health.v1.Health/Check end in a status other than OK.".to_string(),
+                format!("More than {} of gRPC calls from {svc} to grpc.health.v1.Health/Check end in a status other than OK.", pct("DownstreamRpcErrorRatioHigh")),
             )),
             rounded_check(
                 "dependency:rpc_client_errors:ratio_rate5m",
@@ -296,27 +303,29 @@ pub(crate) fn dependency_tests(ns: Option<&str>) -> String {
             ),
         );
     }
-    // A queue: 120 sent a minute, 60 (behind: +1/s) or 120 (keeping up) consumed.
+    // A queue: the backlog grows at twice the threshold (behind) or not at all (keeping up).
     let q = "messaging_system=\"rabbitmq\",messaging_destination_name=\"installs\"";
-    for (consumed, fires) in [(60.0, true), (120.0, false)] {
-        let input = series(&with_scope(&format!("{}{{{job},{q}}}", n.sent)), 120.0, 40)
+    let t = thr("ConsumerFallingBehind");
+    let sent = 120.0 + 120.0 * t;
+    for (consumed, fires) in [(sent - 120.0 * t, true), (sent, false)] {
+        let input = series(&with_scope(&format!("{}{{{job},{q}}}", n.sent)), sent, 40)
             + &series(
                 &with_scope(&format!("{}{{{job},{q}}}", n.consumed)),
                 consumed,
                 40,
             );
         case(
-            &format!("consumer at {consumed} of 120 a minute"),
+            &format!("consumer at {consumed} of {sent} a minute"),
             input,
             "ConsumerFallingBehind",
             fires.then(|| (
                 q,
-                "More messages are sent to installs (rabbitmq, svc) than consumed: its backlog grows by more than 0.5 messages a second.".to_string(),
+                format!("More messages are sent to installs (rabbitmq, {svc}) than consumed: its backlog grows by more than {} messages a second.", fmt_f(t)),
             )),
             rounded_check(
                 "dependency:messaging_backlog_growth:rate10m",
                 &format!("{{{job},{q}}}"),
-                (120.0 - consumed) / 60.0,
+                (sent - consumed) / 60.0,
                 "25m",
             ),
         );

@@ -158,7 +158,7 @@ pub fn render_with(options: &Options) -> Vec<Asset> {
         .chain([
             Asset {
                 path: "prometheus/tests/recording_test.yml",
-                contents: tests(recording_tests(ns)),
+                contents: tests(recording_tests(options)),
             },
             Asset {
                 path: "prometheus/tests/alerts_test.yml",
@@ -170,11 +170,11 @@ pub fn render_with(options: &Options) -> Vec<Asset> {
             },
             Asset {
                 path: "prometheus/tests/platform_test.yml",
-                contents: tests(platform::platform_tests(ns)),
+                contents: tests(platform::platform_tests(options)),
             },
             Asset {
                 path: "prometheus/tests/dependencies_test.yml",
-                contents: tests(dependencies::dependency_tests(ns)),
+                contents: tests(dependencies::dependency_tests(options)),
             },
             Asset {
                 path: "grafana/dashboards/dependencies.json",
@@ -260,7 +260,7 @@ pub(crate) fn rule_sets(options: &Options) -> Vec<(RuleFile, Vec<rules::Rule>)> 
         ),
         (
             rule_file!("platform-alerts"),
-            apply(platform::platform_alerts(ns)),
+            apply(platform::platform_alerts(options)),
         ),
         (
             rule_file!("dependencies-recording"),
@@ -268,7 +268,7 @@ pub(crate) fn rule_sets(options: &Options) -> Vec<(RuleFile, Vec<rules::Rule>)> 
         ),
         (
             rule_file!("dependencies-alerts"),
-            apply(dependencies::dependency_alerts()),
+            apply(dependencies::dependency_alerts(options)),
         ),
     ]
 }

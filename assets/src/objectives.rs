@@ -134,9 +134,14 @@ pub(crate) enum Threshold {
     /// A ratio below which the alert fires.
     RatioBelow,
     Bytes,
+    /// A count (callers waiting, messages in a backlog or dead-lettered in 10 minutes).
+    Count,
+    /// A rate per second (a backlog's growth).
+    PerSecond,
 }
 
-/// Every alert of `marketplace-alerts.yml` with its threshold kind and defaults.
+/// Every alert with its threshold kind and defaults: `marketplace-alerts.yml`,
+/// `platform-alerts.yml`, `dependencies-alerts.yml`.
 pub(crate) const ALERTS: &[(&str, Threshold, Option<f64>, &str, &str)] = &[
     (
         "MarketplaceSearchLatencyHigh",
@@ -242,6 +247,106 @@ pub(crate) const ALERTS: &[(&str, Threshold, Option<f64>, &str, &str)] = &[
         Some(0.05),
         "15m",
         "info",
+    ),
+    // platform-alerts.yml
+    (
+        "DbConnectionPoolNearlyExhausted",
+        Threshold::RatioAbove,
+        Some(0.9),
+        "2m",
+        "critical",
+    ),
+    (
+        "DbConnectionRequestsPending",
+        Threshold::Count,
+        Some(5.0),
+        "5m",
+        "warning",
+    ),
+    (
+        "DbOperationLatencyHigh",
+        Threshold::Latency(&catalog::DB_OPERATION_DURATION),
+        Some(0.5),
+        "5m",
+        "warning",
+    ),
+    (
+        "CircuitBreakerOpen",
+        Threshold::None,
+        None,
+        "5m",
+        "critical",
+    ),
+    (
+        "RateLimitHitsHigh",
+        Threshold::RatioAbove,
+        Some(0.1),
+        "5m",
+        "warning",
+    ),
+    (
+        "DeadLetterQueueGrowing",
+        Threshold::Count,
+        Some(10.0),
+        "1m",
+        "warning",
+    ),
+    (
+        "EventBacklogHigh",
+        Threshold::Count,
+        Some(1000.0),
+        "5m",
+        "warning",
+    ),
+    (
+        "GenAiProviderErrorRatioHigh",
+        Threshold::RatioAbove,
+        Some(0.5),
+        "3m",
+        "critical",
+    ),
+    (
+        "HttpLatencyHigh",
+        Threshold::Latency(&catalog::HTTP_SERVER_DURATION),
+        Some(5.0),
+        "5m",
+        "warning",
+    ),
+    (
+        "HttpServerErrorRatioHigh",
+        Threshold::RatioAbove,
+        Some(0.1),
+        "5m",
+        "critical",
+    ),
+    (
+        "TokioRuntimeSaturated",
+        Threshold::RatioAbove,
+        Some(0.9),
+        "5m",
+        "warning",
+    ),
+    // dependencies-alerts.yml
+    (
+        "DownstreamErrorRatioHigh",
+        Threshold::RatioAbove,
+        Some(0.1),
+        "5m",
+        "warning",
+    ),
+    (
+        "DownstreamRpcErrorRatioHigh",
+        Threshold::RatioAbove,
+        Some(0.1),
+        "5m",
+        "warning",
+    ),
+    (
+        "ConsumerFallingBehind",
+        Threshold::PerSecond,
+        Some(0.5),
+        "10m",
+        "warning",
     ),
 ];
 
@@ -374,71 +479,8 @@ struct AlertFile {
     severity: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PlainAlertFile {
-    #[serde(rename = "for")]
-    for_: Option<String>,
-    severity: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(non_snake_case)]
-struct AlertsFile {
-    MarketplaceSearchLatencyHigh: Option<AlertFile>,
-    MarketplaceSearchLatencyCritical: Option<AlertFile>,
-    MarketplaceRdfQueryLatencyHigh: Option<AlertFile>,
-    MarketplaceSearchLatencyP99High: Option<AlertFile>,
-    MarketplacePublishLatencyHigh: Option<AlertFile>,
-    MarketplaceErrorRatioHigh: Option<AlertFile>,
-    MarketplaceErrorPercentageHigh: Option<AlertFile>,
-    MarketplaceClientErrorRatioHigh: Option<AlertFile>,
-    MarketplaceCacheHitRatioLow: Option<AlertFile>,
-    MarketplaceServiceDown: Option<PlainAlertFile>,
-    MarketplaceHighResidentMemory: Option<AlertFile>,
-    TelemetryExportFailing: Option<PlainAlertFile>,
-    TelemetrySpansDropped: Option<PlainAlertFile>,
-    TelemetryLogRecordsDropped: Option<PlainAlertFile>,
-    MarketplaceOperationsCancelled: Option<AlertFile>,
-}
-
-impl AlertsFile {
-    fn get(&self, name: &str) -> Option<AlertFile> {
-        let full = |a: &Option<AlertFile>| {
-            a.as_ref().map(|a| AlertFile {
-                threshold: a.threshold,
-                for_: a.for_.clone(),
-                severity: a.severity.clone(),
-            })
-        };
-        let plain = |a: &Option<PlainAlertFile>| {
-            a.as_ref().map(|a| AlertFile {
-                threshold: None,
-                for_: a.for_.clone(),
-                severity: a.severity.clone(),
-            })
-        };
-        match name {
-            "MarketplaceSearchLatencyHigh" => full(&self.MarketplaceSearchLatencyHigh),
-            "MarketplaceSearchLatencyCritical" => full(&self.MarketplaceSearchLatencyCritical),
-            "MarketplaceRdfQueryLatencyHigh" => full(&self.MarketplaceRdfQueryLatencyHigh),
-            "MarketplaceSearchLatencyP99High" => full(&self.MarketplaceSearchLatencyP99High),
-            "MarketplacePublishLatencyHigh" => full(&self.MarketplacePublishLatencyHigh),
-            "MarketplaceErrorRatioHigh" => full(&self.MarketplaceErrorRatioHigh),
-            "MarketplaceErrorPercentageHigh" => full(&self.MarketplaceErrorPercentageHigh),
-            "MarketplaceClientErrorRatioHigh" => full(&self.MarketplaceClientErrorRatioHigh),
-            "MarketplaceCacheHitRatioLow" => full(&self.MarketplaceCacheHitRatioLow),
-            "MarketplaceServiceDown" => plain(&self.MarketplaceServiceDown),
-            "MarketplaceHighResidentMemory" => full(&self.MarketplaceHighResidentMemory),
-            "TelemetryExportFailing" => plain(&self.TelemetryExportFailing),
-            "TelemetrySpansDropped" => plain(&self.TelemetrySpansDropped),
-            "TelemetryLogRecordsDropped" => plain(&self.TelemetryLogRecordsDropped),
-            "MarketplaceOperationsCancelled" => full(&self.MarketplaceOperationsCancelled),
-            _ => None,
-        }
-    }
-}
+/// `alerts:`: alert name → its settings; names are checked against [`ALERTS`].
+type AlertsFile = std::collections::BTreeMap<String, AlertFile>;
 
 fn severity(value: Option<String>, default: &str, key: &str) -> Result<String, String> {
     match value {
@@ -483,6 +525,42 @@ impl Objectives {
             return Ok(o);
         }
         let file: File = serde_norway::from_str(text).map_err(|e| with_line(&e, text))?;
+        if let Some(alerts) = &file.alerts {
+            for (name, given) in alerts {
+                let at = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(&format!("{name}:")));
+                let line = || at.map_or(String::new(), |i| format!(" at line {}", i + 1));
+                // The `threshold` key's own line (block style), else the alert's.
+                let threshold_line = || {
+                    at.and_then(|i| {
+                        text.lines()
+                            .enumerate()
+                            .skip(i)
+                            .take_while(|(j, l)| *j == i || l.starts_with("    "))
+                            .find(|(_, l)| l.contains("threshold"))
+                            .map(|(j, _)| format!(" at line {}", j + 1))
+                    })
+                    .unwrap_or_else(line)
+                };
+                match ALERTS.iter().find(|(n, ..)| n == name) {
+                    None => {
+                        return Err(format!(
+                            "alerts: unknown alert `{name}`{}, expected one of {:?}",
+                            line(),
+                            ALERTS.iter().map(|(n, ..)| *n).collect::<Vec<_>>()
+                        ))
+                    }
+                    Some((_, Threshold::None, ..)) if given.threshold.is_some() => {
+                        return Err(format!(
+                            "alerts.{name}.threshold{}: this alert has no threshold (it takes `for` and `severity`)",
+                            threshold_line()
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
         if let Some(p) = file.period {
             o.period = Dur::parse(&p, "period")?;
         }
@@ -565,16 +643,16 @@ impl Objectives {
         }
         if let Some(alerts) = file.alerts {
             for (name, kind, ..) in ALERTS {
-                let Some(given) = alerts.get(name) else {
+                let Some(given) = alerts.get(*name) else {
                     continue;
                 };
                 let Some((_, target)) = o.alerts.iter_mut().find(|(n, _)| n == name) else {
                     continue;
                 };
                 let key = format!("alerts.{name}");
-                target.severity = severity(given.severity, &target.severity, &key)?;
-                if let Some(f) = given.for_ {
-                    target.for_ = Dur::parse(&f, &format!("{key}.for"))?;
+                target.severity = severity(given.severity.clone(), &target.severity, &key)?;
+                if let Some(f) = &given.for_ {
+                    target.for_ = Dur::parse(f, &format!("{key}.for"))?;
                 }
                 if let Some(v) = given.threshold {
                     let tkey = format!("{key}.threshold");
@@ -595,6 +673,14 @@ impl Objectives {
                         Threshold::Bytes if v >= 1024.0 && v.is_finite() => v.round(),
                         Threshold::Bytes => {
                             return Err(format!("{tkey}: {v} bytes must be at least 1024"))
+                        }
+                        Threshold::Count if v >= 1.0 && v.is_finite() => v,
+                        Threshold::Count => {
+                            return Err(format!("{tkey}: {v} must be a count of at least 1"))
+                        }
+                        Threshold::PerSecond if v > 0.0 && v.is_finite() => v,
+                        Threshold::PerSecond => {
+                            return Err(format!("{tkey}: {v} must be a rate above 0 per second"))
                         }
                         Threshold::None => unreachable_threshold(&tkey)?,
                     });
@@ -872,6 +958,26 @@ mod tests {
                 &["smallest"],
             ),
             ("period: [1]\n", &["period"]),
+            (
+                "alerts:\n  CircuitBreakerOpen: {threshold: 2}\n",
+                &["CircuitBreakerOpen.threshold", "no threshold", "line 2"],
+            ),
+            (
+                "alerts:\n  EventBacklogHigh: {threshold: 0}\n",
+                &["EventBacklogHigh.threshold", "count"],
+            ),
+            (
+                "alerts:\n  ConsumerFallingBehind: {threshold: -1}\n",
+                &["ConsumerFallingBehind.threshold", "rate"],
+            ),
+            (
+                "alerts:\n  DbOperationLatencyHigh: {threshold: 20}\n",
+                &["DbOperationLatencyHigh.threshold", "largest bucket"],
+            ),
+            (
+                "alerts:\n  TokioRuntimeSaturated: {threshold: 1.5}\n",
+                &["TokioRuntimeSaturated.threshold", "1.5"],
+            ),
         ] {
             let err = Objectives::from_yaml(text).unwrap_err();
             for n in needles {

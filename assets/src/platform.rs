@@ -10,8 +10,9 @@
 //! ours (`marketplace_queue_*`, `marketplace_circuit_breaker_*`, `marketplace_rate_limit_*`,
 //! `marketplace_gen_ai_cost_usd_total`) take the namespace.
 //!
-//! The thresholds are the seed values (`PLATFORM_ALERTS`); they are not read from the
-//! `--objectives` file yet.
+//! The thresholds, `for:` and severities are keys of the `--objectives` file (defaults in
+//! `objectives::ALERTS`); the promtool tests derive their inputs from them and feed the
+//! `--job` the rules were generated for.
 
 use std::fmt::Write as _;
 
@@ -21,29 +22,15 @@ use marketplace_telemetry::marketplace::catalog;
 
 use crate::grafana::{dashboard, panel, target};
 use crate::model::{fmt_f, name};
+use crate::objectives::Objectives;
 use crate::promtool_tests::{exp_annotations, rounded_check, series};
 use crate::rules::{runbook, Rule};
+use crate::Options;
 
-/// The platform alerts: name, threshold, `for:`, severity.
-pub(crate) const PLATFORM_ALERTS: &[(&str, f64, &str, &str)] = &[
-    ("DbConnectionPoolNearlyExhausted", 0.9, "2m", "critical"),
-    ("DbConnectionRequestsPending", 5.0, "5m", "warning"),
-    ("DbOperationLatencyHigh", 0.5, "5m", "warning"),
-    ("CircuitBreakerOpen", 1.0, "5m", "critical"),
-    ("RateLimitHitsHigh", 0.1, "5m", "warning"),
-    ("DeadLetterQueueGrowing", 10.0, "1m", "warning"),
-    ("EventBacklogHigh", 1000.0, "5m", "warning"),
-    ("GenAiProviderErrorRatioHigh", 0.5, "3m", "critical"),
-    ("HttpLatencyHigh", 5.0, "5m", "warning"),
-    ("HttpServerErrorRatioHigh", 0.1, "5m", "critical"),
-    ("TokioRuntimeSaturated", 0.9, "5m", "warning"),
-];
-
-fn alert_target(alert: &str) -> (f64, &'static str, &'static str) {
-    PLATFORM_ALERTS
-        .iter()
-        .find(|(n, ..)| *n == alert)
-        .map_or((0.0, "5m", "warning"), |(_, t, f, s)| (*t, *f, *s))
+/// An alert's threshold, `for:` and severity from the objectives (`--objectives`).
+fn alert_target(o: &Objectives, alert: &str) -> (f64, String, String) {
+    let t = o.alert(alert);
+    (t.threshold.unwrap_or(0.0), t.for_.text, t.severity)
 }
 
 struct Names {
@@ -198,19 +185,20 @@ pub(crate) fn platform_recording(ns: Option<&str>) -> Vec<Rule> {
 }
 
 /// `platform-alerts.yml`.
-pub(crate) fn platform_alerts(ns: Option<&str>) -> Vec<Rule> {
-    let n = Names::new(ns);
+pub(crate) fn platform_alerts(options: &Options) -> Vec<Rule> {
+    let n = Names::new(options.namespace.as_deref());
+    let o = &options.objectives;
     let alert =
         |name: &str, expr: String, component: &str, summary: String, description: String| {
-            let (_, for_, severity) = alert_target(name);
+            let (_, for_, severity) = alert_target(o, name);
             Rule {
                 group: "platform.alerts",
                 name: name.to_string(),
                 alert: true,
                 expr,
-                for_: Some(for_.to_string()),
+                for_: Some(for_),
                 labels: vec![
-                    ("severity".into(), severity.to_string()),
+                    ("severity".into(), severity),
                     ("component".into(), component.to_string()),
                 ],
                 annotations: vec![
@@ -220,8 +208,8 @@ pub(crate) fn platform_alerts(ns: Option<&str>) -> Vec<Rule> {
                 ],
             }
         };
-    let t = |a: &str| fmt_f(alert_target(a).0);
-    let pct = |a: &str| format!("{}%", fmt_f(alert_target(a).0 * 100.0));
+    let t = |a: &str| fmt_f(alert_target(o, a).0);
+    let pct = |a: &str| format!("{}%", fmt_f(alert_target(o, a).0 * 100.0));
     vec![
         alert(
             "DbConnectionPoolNearlyExhausted",
@@ -316,12 +304,36 @@ pub(crate) fn with_scope(series: &str) -> String {
     }
 }
 
+/// A share above threshold `t` (a ratio below 1): half way from it to 100 %.
+pub(crate) fn above(t: f64) -> f64 {
+    (t + 1.0) / 2.0
+}
+
+/// Two latency inputs for a p95 threshold `t` on a histogram with `boundaries`: every request
+/// in the first bucket at or above `t` (breaching: the quantile lies above `t`; past the last
+/// boundary it reads as that boundary), and every request in the last bucket at or below `t`
+/// (healthy). Each as (lower, upper boundary), with whether the alert fires.
+pub(crate) fn breach_and_healthy(boundaries: &[f64], t: f64) -> [((f64, Option<f64>), bool); 2] {
+    let b = boundaries;
+    let at = b.iter().position(|&x| x >= t).unwrap_or(b.len() - 1);
+    let (lo, hi) = (b[at], b.get(at + 1).copied());
+    // The breaching bucket must lie above `t` (its lower bound may equal it).
+    let below = b.iter().rposition(|&x| x <= t).unwrap_or(0);
+    let healthy_lo = if below == 0 { 0.0 } else { b[below - 1] };
+    [((lo, hi), true), ((healthy_lo, Some(b[below])), false)]
+}
+
 /// `platform_test.yml`: each alert fires on input that breaks it and stays silent otherwise;
 /// each recording rule is checked on the same inputs. Inputs carry `otel_scope_*` labels.
-pub(crate) fn platform_tests(ns: Option<&str>) -> String {
-    let n = Names::new(ns);
-    let rules = platform_alerts(ns);
-    let job = "job=\"svc\"";
+pub(crate) fn platform_tests(options: &Options) -> String {
+    let n = Names::new(options.namespace.as_deref());
+    let o = &options.objectives;
+    let rules = platform_alerts(options);
+    let svc = options.job.as_str();
+    let job = format!("job=\"{svc}\"");
+    let job = job.as_str();
+    let thr = |alert: &str| alert_target(o, alert).0;
+    let pct = |alert: &str| format!("{}%", fmt_f(thr(alert) * 100.0));
     let mut out = String::from(
         "# Every platform alert fires on input that breaks it and stays silent on input that does\n# not; inputs carry the otel_scope_* labels exporters add (the rules aggregate them away).\nrule_files:\n  - ../rules/platform-recording.yml\n  - ../rules/platform-alerts.yml\nevaluation_interval: 1m\ntests:\n",
     );
@@ -339,7 +351,7 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
                     eval: u32,
                     firing: Option<(&str, String)>,
                     checks: String| {
-        let (_, _, severity) = alert_target(alert);
+        let (_, _, severity) = alert_target(o, alert);
         let component = rules
             .iter()
             .find(|r| r.name == alert)
@@ -353,7 +365,7 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
             Some((labels, description)) => {
                 let _ = write!(
                     out,
-                    "        exp_alerts:\n          - exp_labels:\n              severity: {severity}\n              component: {component}\n              job: svc\n"
+                    "        exp_alerts:\n          - exp_labels:\n              severity: {severity}\n              component: {component}\n              job: {svc}\n"
                 );
                 for kv in labels.split(',').filter(|s| !s.is_empty()) {
                     if let Some((k, v)) = kv.split_once('=') {
@@ -369,9 +381,10 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
         }
     };
 
-    // Pools: 19 of 20 connections used → 95 %; 10 of 20 → 50 %.
+    // Pools of 20: above the threshold, half way to 100 %; below, half the threshold.
     let pool = format!("{job},{POOL}=\"main\"");
-    for (used, fires) in [(19.0, true), (10.0, false)] {
+    let t = thr("DbConnectionPoolNearlyExhausted");
+    for (used, fires) in [(20.0 * above(t), true), (20.0 * t / 2.0, false)] {
         let input = gauge(
             &with_scope(&format!(
                 "{}{{{pool},db_client_connection_state=\"used\"}}",
@@ -392,7 +405,7 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
             10,
             fires.then(|| (
                 "db_client_connection_pool_name=\"main\"",
-                "Pool main on svc has more than 90% of its connections in use: callers will start to wait.".to_string(),
+                format!("Pool main on {svc} has more than {} of its connections in use: callers will start to wait.", pct("DbConnectionPoolNearlyExhausted")),
             )),
             rounded_check(
                 "platform:db_connection_usage:ratio",
@@ -402,7 +415,8 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
             ),
         );
     }
-    for (pending, fires) in [(8.0, true), (0.0, false)] {
+    let t = thr("DbConnectionRequestsPending");
+    for (pending, fires) in [(t + 3.0, true), (0.0, false)] {
         case(
             &format!("{pending} pending connection requests"),
             gauge(
@@ -414,7 +428,10 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
             fires.then(|| {
                 (
                     "db_client_connection_pool_name=\"main\"",
-                    "More than 5 callers wait for a connection of pool main on svc.".to_string(),
+                    format!(
+                        "More than {} callers wait for a connection of pool main on {svc}.",
+                        fmt_f(t)
+                    ),
                 )
             }),
             String::new(),
@@ -422,9 +439,13 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
     }
 
     // Latency: every request between two bucket boundaries, so the quantile is exact.
-    let latency = |metric: &str, labels: &str, lo: f64, hi: f64| {
+    // `hi` None: every request past the last boundary (the quantile reads as `lo`).
+    let latency = |metric: &str, labels: &str, lo: f64, hi: Option<f64>| {
         let mut s = String::new();
-        for (le, per_min) in [(fmt_f(lo), 0.0), (fmt_f(hi), 60.0), ("+Inf".into(), 60.0)] {
+        let mut buckets = vec![(fmt_f(lo), 0.0)];
+        buckets.extend(hi.map(|hi| (fmt_f(hi), 60.0)));
+        buckets.push(("+Inf".into(), 60.0));
+        for (le, per_min) in buckets {
             s.push_str(&series(
                 &with_scope(&format!("{metric}_bucket{{{job},{labels}le=\"{le}\"}}")),
                 per_min,
@@ -439,47 +460,55 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
         s
     };
     let db = "db_system_name=\"postgresql\",db_operation_name=\"SELECT\",";
-    for (lo, hi, fires) in [(0.5, 1.0, true), (0.05, 0.1, false)] {
+    let t = thr("DbOperationLatencyHigh");
+    for ((lo, hi), fires) in breach_and_healthy(catalog::DB_OPERATION_DURATION.boundaries, t) {
         case(
-            &format!("db p95 between {lo}s and {hi}s"),
+            &format!("db p95 between {lo}s and {hi:?}s"),
             latency(&n.db, db, lo, hi),
             "DbOperationLatencyHigh",
             15,
             fires.then(|| {
                 (
                     "db_system_name=\"postgresql\"",
-                    "postgresql calls from svc take more than 0.5s at p95.".to_string(),
+                    format!(
+                        "postgresql calls from {svc} take more than {}s at p95.",
+                        fmt_f(t)
+                    ),
                 )
             }),
             rounded_check(
                 "platform:db_operation_latency_seconds:p95_5m",
-                "{job=\"svc\",db_system_name=\"postgresql\"}",
-                lo + (hi - lo) * 0.95,
+                &format!("{{{job},db_system_name=\"postgresql\"}}"),
+                hi.map_or(lo, |hi| lo + (hi - lo) * 0.95),
                 "15m",
             ),
         );
     }
     let route = "http_request_method=\"GET\",http_route=\"/search\",http_response_status_code=\"200\",url_scheme=\"http\",";
-    for (lo, hi, fires) in [(5.0, 7.5, true), (0.05, 0.075, false)] {
+    let t = thr("HttpLatencyHigh");
+    for ((lo, hi), fires) in breach_and_healthy(catalog::HTTP_SERVER_DURATION.boundaries, t) {
         case(
-            &format!("http p95 between {lo}s and {hi}s"),
+            &format!("http p95 between {lo}s and {hi:?}s"),
             latency(&n.http, route, lo, hi),
             "HttpLatencyHigh",
             15,
             fires.then(|| {
                 (
                     "",
-                    "HTTP requests to svc take more than 5s at p95.".to_string(),
+                    format!(
+                        "HTTP requests to {svc} take more than {}s at p95.",
+                        fmt_f(t)
+                    ),
                 )
             }),
             rounded_check(
                 "platform:http_server_latency_seconds:p95_5m",
-                "{job=\"svc\"}",
-                lo + (hi - lo) * 0.95,
+                &format!("{{{job}}}"),
+                hi.map_or(lo, |hi| lo + (hi - lo) * 0.95),
                 "15m",
             ) + &rounded_check(
                 "platform:http_server_requests:rate5m",
-                "{job=\"svc\"}",
+                &format!("{{{job}}}"),
                 1.0,
                 "15m",
             ),
@@ -488,14 +517,15 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
     // Queue processing latency (a recording rule, no alert): checked beside the backlog alert.
     let process_checks = rounded_check(
         "platform:messaging_process_latency_seconds:p95_5m",
-        "{job=\"svc\",messaging_system=\"rabbitmq\",messaging_destination_name=\"installs\"}",
+        &format!("{{{job},messaging_system=\"rabbitmq\",messaging_destination_name=\"installs\"}}"),
         0.1 + (0.25 - 0.1) * 0.95,
         "15m",
     );
     let q = "messaging_system=\"rabbitmq\",messaging_destination_name=\"installs\"";
 
-    // HTTP 5xx: 20 of 100 a minute → 20 %; 5 of 100 → 5 %.
-    for (bad, fires) in [(20.0, true), (5.0, false)] {
+    // HTTP 5xx: of 100 a minute, above or half the threshold.
+    let t = thr("HttpServerErrorRatioHigh");
+    for (bad, fires) in [(100.0 * above(t), true), (100.0 * t / 2.0, false)] {
         let input = series(
             &with_scope(&format!(
                 "{}_count{{{job},http_response_status_code=\"500\"}}",
@@ -519,12 +549,15 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
             fires.then(|| {
                 (
                     "",
-                    "More than 10% of HTTP requests to svc end in a 5xx.".to_string(),
+                    format!(
+                        "More than {} of HTTP requests to {svc} end in a 5xx.",
+                        pct("HttpServerErrorRatioHigh")
+                    ),
                 )
             }),
             rounded_check(
                 "platform:http_server_5xx:ratio_rate5m",
-                "{job=\"svc\"}",
+                &format!("{{{job}}}"),
                 bad / 100.0,
                 "15m",
             ),
@@ -553,14 +586,15 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
             fires.then(|| {
                 (
                     "breaker=\"rdf\"",
-                    "Breaker rdf on svc is open: calls through it are rejected.".to_string(),
+                    format!("Breaker rdf on {svc} is open: calls through it are rejected."),
                 )
             }),
             String::new(),
         );
     }
-    // Rate limits: 20 of 100 limited → 20 %; 5 → 5 %.
-    for (limited, fires) in [(20.0, true), (5.0, false)] {
+    // Rate limits: of 100 a minute, above or half the threshold limited.
+    let t = thr("RateLimitHitsHigh");
+    for (limited, fires) in [(100.0 * above(t), true), (100.0 * t / 2.0, false)] {
         let input = series(
             &with_scope(&format!(
                 "{}{{{job},limiter=\"api\",decision=\"limited\"}}",
@@ -584,19 +618,23 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
             fires.then(|| {
                 (
                     "limiter=\"api\"",
-                    "Limiter api on svc refuses more than 10% of requests.".to_string(),
+                    format!(
+                        "Limiter api on {svc} refuses more than {} of requests.",
+                        pct("RateLimitHitsHigh")
+                    ),
                 )
             }),
             rounded_check(
                 "platform:rate_limit_limited:ratio_rate5m",
-                "{job=\"svc\",limiter=\"api\"}",
+                &format!("{{{job},limiter=\"api\"}}"),
                 limited / 100.0,
                 "15m",
             ),
         );
     }
-    // Dead letters: +2 a minute (20 in 10 minutes) or +0.5 (5).
-    for (per_min, fires) in [(2.0, true), (0.5, false)] {
+    // Dead letters: twice or half the threshold in 10 minutes.
+    let t = thr("DeadLetterQueueGrowing");
+    for (per_min, fires) in [(t / 5.0, true), (t / 20.0, false)] {
         case(
             &format!("dead letters +{per_min}/min"),
             series(&with_scope(&format!("{}{{{job},{q}}}", n.dead)), per_min, 40),
@@ -604,19 +642,21 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
             15,
             fires.then(|| (
                 q,
-                "More than 10 messages of installs (rabbitmq, svc) went to the dead-letter queue in 10 minutes.".to_string(),
+                format!("More than {} messages of installs (rabbitmq, {svc}) went to the dead-letter queue in 10 minutes.", fmt_f(t)),
             )),
             String::new(),
         );
     }
-    // Backlog: 1500 or 200 waiting; the processing latency between 0.1 and 0.25 s.
-    for (depth, fires) in [(1500.0, true), (200.0, false)] {
+    // Backlog: 1.5 × or 0.2 × the threshold waiting; the processing latency between 0.1 and
+    // 0.25 s.
+    let t = thr("EventBacklogHigh");
+    for (depth, fires) in [(1.5 * t, true), (0.2 * t, false)] {
         let input = gauge(&with_scope(&format!("{}{{{job},{q}}}", n.depth)), depth)
             + &latency(
                 &n.process,
                 &format!("{q},messaging_operation_name=\"process\","),
                 0.1,
-                0.25,
+                Some(0.25),
             );
         case(
             &format!("backlog {depth}"),
@@ -626,18 +666,25 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
             fires.then(|| {
                 (
                     q,
-                    "More than 1000 messages wait in installs (rabbitmq, svc).".to_string(),
+                    format!(
+                        "More than {} messages wait in installs (rabbitmq, {svc}).",
+                        fmt_f(t)
+                    ),
                 )
             }),
             process_checks.clone(),
         );
     }
-    // Tokio: 2 workers busy 1.9 s a second (95 %) with the global queue growing by 1 a
-    // minute; then busy 50 %.
+    // Tokio: 2 workers busy above the threshold with the global queue growing by 1 a
+    // minute; then busy half the threshold; then busy but the queue not growing.
     let rt = format!("{job},instance=\"svc:9464\"");
-    for (busy_per_min, queue_step, fires) in
-        [(114.0, 1.0, true), (60.0, 1.0, false), (114.0, 0.0, false)]
-    {
+    let t = thr("TokioRuntimeSaturated");
+    let busy = 120.0 * above(t);
+    for (busy_per_min, queue_step, fires) in [
+        (busy, 1.0, true),
+        (120.0 * t / 2.0, 1.0, false),
+        (busy, 0.0, false),
+    ] {
         let input = series(
             &with_scope(&format!("tokio_worker_busy_time_seconds_total{{{rt}}}")),
             busy_per_min,
@@ -655,7 +702,7 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
             15,
             fires.then(|| (
                 "instance=\"svc:9464\"",
-                "The Tokio runtime of svc:9464 (svc) is busy more than 90% of the time and its global queue grows: tasks wait for a worker.".to_string(),
+                format!("The Tokio runtime of svc:9464 ({svc}) is busy more than {} of the time and its global queue grows: tasks wait for a worker.", pct("TokioRuntimeSaturated")),
             )),
             rounded_check(
                 "platform:tokio_busy:ratio_rate5m",
@@ -665,9 +712,11 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
             ),
         );
     }
-    // LLM calls: 60 of 100 fail → 60 %; 10 → 10 %. Tokens: 1000 input a minute.
+    // LLM calls: of 100 a minute, above or half the threshold fail. Tokens: 1000 input a
+    // minute.
+    let t = thr("GenAiProviderErrorRatioHigh");
     let model = "gen_ai_operation_name=\"chat\",gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4o\"";
-    for (failed, fires) in [(60.0, true), (10.0, false)] {
+    for (failed, fires) in [(100.0 * above(t), true), (100.0 * t / 2.0, false)] {
         let input = series(
             &with_scope(&format!(
                 "{}_count{{{job},{model},error_type=\"timeout\"}}",
@@ -698,16 +747,16 @@ pub(crate) fn platform_tests(ns: Option<&str>) -> String {
             15,
             fires.then(|| (
                 "gen_ai_provider_name=\"openai\"",
-                "More than 50% of openai calls from svc fail.".to_string(),
+                format!("More than {} of openai calls from {svc} fail.", pct("GenAiProviderErrorRatioHigh")),
             )),
             rounded_check(
                 "platform:gen_ai_errors:ratio_rate5m",
-                "{job=\"svc\",gen_ai_provider_name=\"openai\"}",
+                &format!("{{{job},gen_ai_provider_name=\"openai\"}}"),
                 failed / 100.0,
                 "15m",
             ) + &rounded_check(
                 "platform:gen_ai_tokens:rate5m",
-                "{job=\"svc\",gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4o\",gen_ai_token_type=\"input\"}",
+                &format!("{{{job},gen_ai_provider_name=\"openai\",gen_ai_request_model=\"gpt-4o\",gen_ai_token_type=\"input\"}}"),
                 1000.0 / 60.0,
                 "15m",
             ),

@@ -11,7 +11,7 @@ use crate::objectives::{
     fmt_bytes, fmt_percent, fmt_seconds, humanize_1024, humanize_duration, humanize_percentage,
 };
 use crate::rules::{alert_rules, camel_case, slo_rules, yaml_str, Rule};
-use crate::{Options, JOB};
+use crate::Options;
 
 // === promtool unit tests ===
 
@@ -37,7 +37,9 @@ pub(crate) fn rounded_check(expr: &str, labels: &str, value: f64, at: &str) -> S
     )
 }
 
-pub(crate) fn recording_tests(ns: Option<&str>) -> String {
+pub(crate) fn recording_tests(options: &Options) -> String {
+    let ns = options.namespace.as_deref();
+    let job = options.job.as_str();
     let mut out = String::from(
         "# Generated with the rules: every recording rule is evaluated against input series\n# with known rates, so a wrong selector or formula fails here.\nrule_files:\n  - ../rules/marketplace-recording.yml\nevaluation_interval: 1m\ntests:\n",
     );
@@ -47,25 +49,25 @@ pub(crate) fn recording_tests(ns: Option<&str>) -> String {
         // 60 ok/min + 6 errors/min; every success under the first bucket boundary above 0.01.
         let mut input = String::new();
         input.push_str(&series(
-            &format!("{m}_count{{job=\"{JOB}\",{dim}=\"a\",outcome=\"success\"}}"),
+            &format!("{m}_count{{job=\"{job}\",{dim}=\"a\",outcome=\"success\"}}"),
             60.0,
             10,
         ));
         input.push_str(&series(
-            &format!("{m}_count{{job=\"{JOB}\",{dim}=\"a\",outcome=\"error\"}}"),
+            &format!("{m}_count{{job=\"{job}\",{dim}=\"a\",outcome=\"error\"}}"),
             6.0,
             10,
         ));
         // 12 client faults/min: their own ratio, not the error ratio.
         input.push_str(&series(
-            &format!("{m}_count{{job=\"{JOB}\",{dim}=\"a\",outcome=\"client_error\"}}"),
+            &format!("{m}_count{{job=\"{job}\",{dim}=\"a\",outcome=\"client_error\"}}"),
             12.0,
             10,
         ));
         // Bucket le=1 holds all 66/min, le=+Inf too; le=0.1 holds half.
         for (le, per_min) in [("0.1", 33.0), ("1", 66.0), ("+Inf", 66.0)] {
             input.push_str(&series(
-                &format!("{m}_bucket{{job=\"{JOB}\",{dim}=\"a\",outcome=\"success\",le=\"{le}\"}}"),
+                &format!("{m}_bucket{{job=\"{job}\",{dim}=\"a\",outcome=\"success\",le=\"{le}\"}}"),
                 per_min,
                 10,
             ));
@@ -78,27 +80,27 @@ pub(crate) fn recording_tests(ns: Option<&str>) -> String {
         let checks: [(String, String, f64); 5] = [
             (
                 format!("marketplace:operation_requests:rate5m{{operation=\"{}\",outcome=\"success\"}}", op.operation.as_str()),
-                format!("marketplace:operation_requests:rate5m{{job=\"{JOB}\",operation=\"{}\",outcome=\"success\"}}", op.operation.as_str()),
+                format!("marketplace:operation_requests:rate5m{{job=\"{job}\",operation=\"{}\",outcome=\"success\"}}", op.operation.as_str()),
                 1.0,
             ),
             (
                 format!("marketplace:operation_errors:ratio_rate5m{{operation=\"{}\"}}", op.operation.as_str()),
-                format!("marketplace:operation_errors:ratio_rate5m{{job=\"{JOB}\",operation=\"{}\"}}", op.operation.as_str()),
+                format!("marketplace:operation_errors:ratio_rate5m{{job=\"{job}\",operation=\"{}\"}}", op.operation.as_str()),
                 6.0 / 78.0,
             ),
             (
                 format!("marketplace:operation_client_errors:ratio_rate5m{{operation=\"{}\"}}", op.operation.as_str()),
-                format!("marketplace:operation_client_errors:ratio_rate5m{{job=\"{JOB}\",operation=\"{}\"}}", op.operation.as_str()),
+                format!("marketplace:operation_client_errors:ratio_rate5m{{job=\"{job}\",operation=\"{}\"}}", op.operation.as_str()),
                 12.0 / 78.0,
             ),
             (
                 format!("marketplace:operation_latency_seconds:p50_5m{{operation=\"{}\"}}", op.operation.as_str()),
-                format!("marketplace:operation_latency_seconds:p50_5m{{job=\"{JOB}\",operation=\"{}\"}}", op.operation.as_str()),
+                format!("marketplace:operation_latency_seconds:p50_5m{{job=\"{job}\",operation=\"{}\"}}", op.operation.as_str()),
                 0.1,
             ),
             (
                 format!("marketplace:operation_latency_seconds:p95_5m{{operation=\"{}\"}}", op.operation.as_str()),
-                format!("marketplace:operation_latency_seconds:p95_5m{{job=\"{JOB}\",operation=\"{}\"}}", op.operation.as_str()),
+                format!("marketplace:operation_latency_seconds:p95_5m{{job=\"{job}\",operation=\"{}\"}}", op.operation.as_str()),
                 0.1 + 0.9 * (0.95 * 66.0 - 33.0) / 33.0,
             ),
         ];
@@ -109,7 +111,7 @@ pub(crate) fn recording_tests(ns: Option<&str>) -> String {
                 op.operation.as_str()
             ),
             format!(
-                "marketplace:operation_latency_seconds:p99_5m{{job=\"{JOB}\",operation=\"{}\"}}",
+                "marketplace:operation_latency_seconds:p99_5m{{job=\"{job}\",operation=\"{}\"}}",
                 op.operation.as_str()
             ),
             p99,
@@ -123,32 +125,32 @@ pub(crate) fn recording_tests(ns: Option<&str>) -> String {
     let _ = write!(
         out,
         "  - name: client error ratio before the first client fault\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n{}",
-        series(&format!("{search}_count{{job=\"{JOB}\",item_type=\"a\",outcome=\"success\"}}"), 60.0, 10),
-        rounded_check("marketplace:operation_client_errors:ratio_rate5m{operation=\"search\"}", &format!("{{job=\"{JOB}\",operation=\"search\"}}"), 0.0, "10m"),
+        series(&format!("{search}_count{{job=\"{job}\",item_type=\"a\",outcome=\"success\"}}"), 60.0, 10),
+        rounded_check("marketplace:operation_client_errors:ratio_rate5m{operation=\"search\"}", &format!("{{job=\"{job}\",operation=\"search\"}}"), 0.0, "10m"),
     );
     let cache = name(&catalog::CACHE_REQUESTS, ns);
     let errors = name(&catalog::ERRORS, ns);
     let mut input = String::new();
     input.push_str(&series(
-        &format!("{cache}{{job=\"{JOB}\",cache=\"search\",result=\"hit\"}}"),
+        &format!("{cache}{{job=\"{job}\",cache=\"search\",result=\"hit\"}}"),
         45.0,
         10,
     ));
     input.push_str(&series(
-        &format!("{cache}{{job=\"{JOB}\",cache=\"search\",result=\"miss\"}}"),
+        &format!("{cache}{{job=\"{job}\",cache=\"search\",result=\"miss\"}}"),
         15.0,
         10,
     ));
     input.push_str(&series(
-        &format!("{errors}{{job=\"{JOB}\",operation=\"install\",error_code=\"timeout\"}}"),
+        &format!("{errors}{{job=\"{job}\",operation=\"install\",error_code=\"timeout\"}}"),
         3.0,
         10,
     ));
     let _ = write!(
         out,
         "  - name: cache and error-code rules\n    interval: 1m\n    input_series:\n{input}    promql_expr_test:\n{}{}",
-        rounded_check("marketplace:cache_hit:ratio_rate5m", &format!("{{job=\"{JOB}\",cache=\"search\"}}"), 0.75, "10m"),
-        rounded_check("marketplace:errors_by_code:rate5m", &format!("{{job=\"{JOB}\",operation=\"install\",error_code=\"timeout\"}}"), 0.05, "10m"),
+        rounded_check("marketplace:cache_hit:ratio_rate5m", &format!("{{job=\"{job}\",cache=\"search\"}}"), 0.75, "10m"),
+        rounded_check("marketplace:errors_by_code:rate5m", &format!("{{job=\"{job}\",operation=\"install\",error_code=\"timeout\"}}"), 0.05, "10m"),
     );
     out
 }
@@ -186,7 +188,7 @@ pub(crate) fn alert_tests(options: &Options) -> String {
         let _ = write!(out, "  - name: {name}\n    interval: 1m\n    input_series:\n{}    alert_rule_test:\n      - eval_time: {eval}m\n        alertname: {alert}\n", input(minutes));
         match firing {
             Some((component, extra, description)) => {
-                let _ = write!(out, "        exp_alerts:\n          - exp_labels:\n              severity: {}\n              component: {component}\n              job: {JOB}\n", o.alert(alert).severity);
+                let _ = write!(out, "        exp_alerts:\n          - exp_labels:\n              severity: {}\n              component: {component}\n              job: {job}\n", o.alert(alert).severity);
                 if let Some((k, v)) = extra {
                     let _ = writeln!(out, "              {k}: {v}");
                 }
@@ -199,7 +201,7 @@ pub(crate) fn alert_tests(options: &Options) -> String {
     // Latency: every request between two bucket boundaries, so the quantile is exact.
     let latency_between = |m: &str, lo: f64, hi: Option<f64>, minutes: u32| {
         let mut s = series(
-            &format!("{m}_count{{job=\"{JOB}\",outcome=\"success\"}}"),
+            &format!("{m}_count{{job=\"{job}\",outcome=\"success\"}}"),
             60.0,
             minutes,
         );
@@ -210,7 +212,7 @@ pub(crate) fn alert_tests(options: &Options) -> String {
         buckets.push(("+Inf".to_string(), 60.0));
         for (le, n) in buckets {
             s.push_str(&series(
-                &format!("{m}_bucket{{job=\"{JOB}\",outcome=\"success\",le=\"{le}\"}}"),
+                &format!("{m}_bucket{{job=\"{job}\",outcome=\"success\",le=\"{le}\"}}"),
                 n,
                 minutes,
             ));
@@ -277,7 +279,7 @@ pub(crate) fn alert_tests(options: &Options) -> String {
                 component,
                 None,
                 format!(
-                    "{what} p{p} latency on {JOB} is {} (threshold {}).",
+                    "{what} p{p} latency on {job} is {} (threshold {}).",
                     humanize_duration(value),
                     fmt_seconds(t)
                 ),
@@ -306,7 +308,7 @@ pub(crate) fn alert_tests(options: &Options) -> String {
                 _ => 0.0,
             };
             s.push_str(&series(
-                &format!("{search}_count{{job=\"{JOB}\",outcome=\"{outcome}\"}}"),
+                &format!("{search}_count{{job=\"{job}\",outcome=\"{outcome}\"}}"),
                 n,
                 minutes,
             ));
@@ -314,7 +316,7 @@ pub(crate) fn alert_tests(options: &Options) -> String {
         // Cache lookups (all fine) are not operations of the error ratio: with them counted
         // the ratio read 25/425 instead of 25/125.
         s.push_str(&series(
-            &format!("{lookup}_count{{job=\"{JOB}\",outcome=\"success\"}}"),
+            &format!("{lookup}_count{{job=\"{job}\",outcome=\"success\"}}"),
             300.0,
             minutes,
         ));
@@ -352,9 +354,9 @@ pub(crate) fn alert_tests(options: &Options) -> String {
         let (bad, ratio) = above(t);
         let ratio = humanize_percentage(ratio);
         let description = match outcome {
-            "cancelled" => format!("{ratio} of operations on {JOB} were dropped before they finished (client timeouts or disconnects)."),
-            "client_error" => format!("{ratio} of operations on {JOB} ended in a client fault (rate_limited, not_found, validation_failed, conflict, unauthorized) over 5 minutes (threshold {}); these burn no error budget.", fmt_percent(t)),
-            _ => format!("{ratio} of operations on {JOB} failed with a server fault over 5 minutes (threshold {}; client faults and cache lookups not counted).", fmt_percent(t)),
+            "cancelled" => format!("{ratio} of operations on {job} were dropped before they finished (client timeouts or disconnects)."),
+            "client_error" => format!("{ratio} of operations on {job} ended in a client fault (rate_limited, not_found, validation_failed, conflict, unauthorized) over 5 minutes (threshold {}); these burn no error budget.", fmt_percent(t)),
+            _ => format!("{ratio} of operations on {job} failed with a server fault over 5 minutes (threshold {}; client faults and cache lookups not counted).", fmt_percent(t)),
         };
         alert_case(
             &mut out,
@@ -388,12 +390,12 @@ pub(crate) fn alert_tests(options: &Options) -> String {
 
     let cache_input = |hits: f64, minutes: u32| {
         let mut s = series(
-            &format!("{cache}{{job=\"{JOB}\",cache=\"search\",result=\"hit\"}}"),
+            &format!("{cache}{{job=\"{job}\",cache=\"search\",result=\"hit\"}}"),
             hits,
             minutes,
         );
         s.push_str(&series(
-            &format!("{cache}{{job=\"{JOB}\",cache=\"search\",result=\"miss\"}}"),
+            &format!("{cache}{{job=\"{job}\",cache=\"search\",result=\"miss\"}}"),
             100.0 - hits,
             minutes,
         ));
@@ -411,7 +413,7 @@ pub(crate) fn alert_tests(options: &Options) -> String {
             // The cache alert keeps the per-cache label of its recording rule.
             Some(("cache", "search")),
             format!(
-                "Cache search on {JOB} hits {} of lookups (threshold {}).",
+                "Cache search on {job} hits {} of lookups (threshold {}).",
                 humanize_percentage(low),
                 fmt_percent(t)
             ),
@@ -427,11 +429,11 @@ pub(crate) fn alert_tests(options: &Options) -> String {
 
     let telemetry_input = |failing: f64, dropped: f64, minutes: u32| {
         let mut s = String::new();
-        s.push_str(&series(&format!("telemetry_export_items_total{{job=\"{JOB}\",signal=\"traces\",outcome=\"failure\"}}"), failing, minutes));
-        s.push_str(&series(&format!("otel_sdk_processor_span_processed_total{{job=\"{JOB}\",error_type=\"queue_full\"}}"), dropped, minutes));
+        s.push_str(&series(&format!("telemetry_export_items_total{{job=\"{job}\",signal=\"traces\",outcome=\"failure\"}}"), failing, minutes));
+        s.push_str(&series(&format!("otel_sdk_processor_span_processed_total{{job=\"{job}\",error_type=\"queue_full\"}}"), dropped, minutes));
         s.push_str(&series(
             &format!(
-                "otel_sdk_processor_log_processed_total{{job=\"{JOB}\",error_type=\"queue_full\"}}"
+                "otel_sdk_processor_log_processed_total{{job=\"{job}\",error_type=\"queue_full\"}}"
             ),
             dropped / 2.0,
             minutes,
@@ -439,16 +441,16 @@ pub(crate) fn alert_tests(options: &Options) -> String {
         s
     };
     for (alert, failing, dropped, extra, description, healthy) in [
-        ("TelemetryExportFailing", 60.0, 0.0, Some(("signal", "traces")), "marketplace loses 1 traces items/s: the OTLP collector rejects or does not answer.", "export healthy"),
-        ("TelemetrySpansDropped", 0.0, 120.0, None, "marketplace drops 2 spans/s because the batch queue is full (collector slow or down).", "no spans dropped"),
-        ("TelemetryLogRecordsDropped", 0.0, 120.0, None, "marketplace drops 1 log records/s because the OTLP log queue is full (collector slow or down).", "no log records dropped"),
+        ("TelemetryExportFailing", 60.0, 0.0, Some(("signal", "traces")), format!("{job} loses 1 traces items/s: the OTLP collector rejects or does not answer."), "export healthy"),
+        ("TelemetrySpansDropped", 0.0, 120.0, None, format!("{job} drops 2 spans/s because the batch queue is full (collector slow or down)."), "no spans dropped"),
+        ("TelemetryLogRecordsDropped", 0.0, 120.0, None, format!("{job} drops 1 log records/s because the OTLP log queue is full (collector slow or down)."), "no log records dropped"),
     ] {
         alert_case(
             &mut out,
             &camel_to_words(alert),
             &|m| telemetry_input(failing, dropped, m),
             alert,
-            Some(("telemetry", extra, description.to_string())),
+            Some(("telemetry", extra, description)),
         );
         alert_case(&mut out, healthy, &|m| telemetry_input(0.0, 0.0, m), alert, None);
     }

@@ -402,6 +402,21 @@ alerts:
   MarketplaceHighResidentMemory: {threshold: 536870912}
   TelemetrySpansDropped: {for: 20m}
   MarketplaceOperationsCancelled: {threshold: 0.5}
+  MarketplaceClientErrorRatioHigh: {threshold: 0.6, severity: info}
+  DbConnectionPoolNearlyExhausted: {threshold: 0.75, for: 5m}
+  DbConnectionRequestsPending: {threshold: 20}
+  DbOperationLatencyHigh: {threshold: 1}
+  CircuitBreakerOpen: {severity: warning}
+  RateLimitHitsHigh: {threshold: 0.3}
+  DeadLetterQueueGrowing: {threshold: 50}
+  EventBacklogHigh: {threshold: 250}
+  GenAiProviderErrorRatioHigh: {threshold: 0.2}
+  HttpLatencyHigh: {threshold: 0.75}
+  HttpServerErrorRatioHigh: {threshold: 0.02, severity: warning}
+  TokioRuntimeSaturated: {threshold: 0.8}
+  DownstreamErrorRatioHigh: {threshold: 0.25}
+  DownstreamRpcErrorRatioHigh: {threshold: 0.05}
+  ConsumerFallingBehind: {threshold: 2, for: 15m}
 ";
 
 /// `--selector` and `--objectives` together: every rule file passes `promtool check rules`,
@@ -482,6 +497,59 @@ fn regenerated_with_a_selector_and_other_objectives_the_rules_and_their_tests_pa
         assert!(slo.contains(needle), "{needle} not in the SLO rules");
     }
     assert!(!slo.contains("ratio_rate30d"), "the default period is gone");
+
+    // The platform and dependency alerts take the file's thresholds, `for:` and severities,
+    // and their generated tests feed the job they were generated for.
+    let read = |path: &str| std::fs::read_to_string(out.join(path)).unwrap();
+    let ends = |file: &str, checks: &[(&str, &str)]| {
+        let rules = common::rules(&out.join(file));
+        for (alert, suffix) in checks {
+            let expr = rules
+                .iter()
+                .find(|r| r.2 == *alert)
+                .map(|r| r.3.clone())
+                .unwrap_or_else(|| panic!("{alert} not in {file}"));
+            assert!(expr.ends_with(suffix), "{alert}: {expr} (wanted {suffix})");
+        }
+    };
+    ends(
+        "prometheus/rules/platform-alerts.yml",
+        &[
+            ("DbConnectionPoolNearlyExhausted", "> 0.75"),
+            ("DbConnectionRequestsPending", "> 20"),
+            ("DbOperationLatencyHigh", "> 1"),
+            ("HttpLatencyHigh", "> 0.75"),
+            ("HttpServerErrorRatioHigh", "> 0.02"),
+            ("EventBacklogHigh", "> 250"),
+            ("GenAiProviderErrorRatioHigh", "> 0.2"),
+        ],
+    );
+    ends(
+        "prometheus/rules/dependencies-alerts.yml",
+        &[
+            ("DownstreamErrorRatioHigh", "> 0.25"),
+            ("DownstreamRpcErrorRatioHigh", "> 0.05"),
+            ("ConsumerFallingBehind", "> 2"),
+        ],
+    );
+    assert!(read("prometheus/rules/dependencies-alerts.yml").contains("for: 15m"));
+    for test in [
+        "platform_test.yml",
+        "dependencies_test.yml",
+        "alerts_test.yml",
+        "recording_test.yml",
+        "slo_test.yml",
+    ] {
+        let text = read(&format!("prometheus/tests/{test}"));
+        assert!(
+            text.contains("job=\"mockforge-registry\""),
+            "{test} does not feed the job"
+        );
+        assert!(
+            !text.contains("job=\"svc\"") && !text.contains("job=\"marketplace\""),
+            "{test} feeds another job"
+        );
+    }
 }
 
 /// Bad objectives through the binary: exit code 2 and a message naming the key and its line,
