@@ -330,6 +330,21 @@ pub(crate) fn dependency_tests(options: &Options) -> String {
             ),
         );
     }
+    // A service that is absent reads nothing (before its first error it reads 0: above).
+    let _ = write!(
+        out,
+        "  - name: ratios of an absent service\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n",
+        series("some_other_total{job=\"other\"}", 60.0, 20)
+    );
+    for rule in [
+        "dependency:http_client_errors:ratio_rate5m",
+        "dependency:rpc_client_errors:ratio_rate5m",
+    ] {
+        let _ = write!(
+            out,
+            "      - expr: '{rule}'\n        eval_time: 15m\n        exp_samples: []\n"
+        );
+    }
     out
 }
 

@@ -157,7 +157,8 @@ pub(crate) fn slos(options: &Options) -> Vec<Slo> {
             component: "cache",
             objective: o.slo("cache-hit").objective,
             description: format!("More than {}% of cache lookups are hits.", pct("cache-hit")),
-            bad: format!("sum by (job) (rate({cache}{{result=\"miss\"}}[{{w}}]))"),
+            // 0 before the first miss.
+            bad: format!("sum by (job) (rate({cache}{{result=\"miss\"}}[{{w}}])) or 0 * sum by (job) (rate({cache}[{{w}}]))"),
             total: format!("sum by (job) (rate({cache}[{{w}}]))"),
             ratio: None,
         },
@@ -165,6 +166,13 @@ pub(crate) fn slos(options: &Options) -> Vec<Slo> {
 }
 
 // === rules ===
+
+/// `bad / total`, 0 (not "no data") while `bad` has no series but `total` has: before the
+/// first failure, an SDK (ours, or an official one) has not created the failure series yet.
+/// An absent service (no `total`) stays absent. Both sides must keep the same labels.
+pub(crate) fn ratio_or_zero(bad: &str, total: &str) -> String {
+    format!("({bad} or 0 * {total}) / {total}")
+}
 
 pub(crate) fn fmt_f(v: f64) -> String {
     let s = format!("{v:.6}");

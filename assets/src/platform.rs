@@ -21,7 +21,7 @@ use serde_json::Value;
 use marketplace_telemetry::marketplace::catalog;
 
 use crate::grafana::{dashboard, panel, target};
-use crate::model::{fmt_f, name};
+use crate::model::{fmt_f, name, ratio_or_zero};
 use crate::objectives::Objectives;
 use crate::promtool_tests::{exp_annotations, rounded_check, series};
 use crate::rules::{runbook, Rule};
@@ -98,7 +98,10 @@ fn record(group: &'static str, name: &str, expr: String) -> Rule {
 pub(crate) fn platform_recording(ns: Option<&str>) -> Vec<Rule> {
     let n = Names::new(ns);
     let ratio = |bad: String, all: String, by: &str| {
-        format!("sum by ({by}) ({bad}) / sum by ({by}) ({all})")
+        ratio_or_zero(
+            &format!("sum by ({by}) ({bad})"),
+            &format!("sum by ({by}) ({all})"),
+        )
     };
     vec![
         record(
@@ -137,9 +140,13 @@ pub(crate) fn platform_recording(ns: Option<&str>) -> Vec<Rule> {
         record(
             "platform.db",
             "platform:db_connection_usage:ratio",
-            format!(
-                "sum by (job, {POOL}) ({}{{db_client_connection_state=\"used\"}}) / (sum by (job, {POOL}) ({}) > 0)",
-                n.pool_count, n.pool_max
+            // 0 while no connection is in use (an SDK may not have the `used` series yet).
+            ratio_or_zero(
+                &format!(
+                    "sum by (job, {POOL}) ({}{{db_client_connection_state=\"used\"}})",
+                    n.pool_count
+                ),
+                &format!("(sum by (job, {POOL}) ({}) > 0)", n.pool_max),
             ),
         ),
         record(
@@ -760,6 +767,69 @@ pub(crate) fn platform_tests(options: &Options) -> String {
                 1000.0 / 60.0,
                 "15m",
             ),
+        );
+    }
+    // Before the first failure an SDK (ours, or an official one) has no failure series: every
+    // ratio reads 0. A service that is absent reads nothing.
+    let pool = format!("{job},{POOL}=\"main\"");
+    let input = series(
+        &with_scope(&format!(
+            "{}_count{{{job},http_response_status_code=\"200\"}}",
+            n.http
+        )),
+        60.0,
+        20,
+    ) + &series(
+        &with_scope(&format!("{}_count{{{job},{model}}}", n.genai)),
+        60.0,
+        20,
+    ) + &series(
+        &with_scope(&format!(
+            "{}{{{job},limiter=\"api\",decision=\"allowed\"}}",
+            n.limits
+        )),
+        60.0,
+        20,
+    ) + &gauge(
+        &with_scope(&format!(
+            "{}{{{pool},db_client_connection_state=\"idle\"}}",
+            n.pool_count
+        )),
+        4.0,
+    ) + &gauge(&with_scope(&format!("{}{{{pool}}}", n.pool_max)), 4.0);
+    let ratios = [
+        ("platform:http_server_5xx:ratio_rate5m", String::new()),
+        (
+            "platform:gen_ai_errors:ratio_rate5m",
+            ",gen_ai_provider_name=\"openai\"".to_string(),
+        ),
+        (
+            "platform:rate_limit_limited:ratio_rate5m",
+            ",limiter=\"api\"".to_string(),
+        ),
+        (
+            "platform:db_connection_usage:ratio",
+            format!(",{POOL}=\"main\""),
+        ),
+    ];
+    let _ = write!(out, "  - name: ratios before the first failure\n    interval: 1m\n    input_series:\n{input}    promql_expr_test:\n");
+    for (rule, labels) in &ratios {
+        out.push_str(&rounded_check(
+            rule,
+            &format!("{{{job}{labels}}}"),
+            0.0,
+            "15m",
+        ));
+    }
+    let _ = write!(
+        out,
+        "  - name: ratios of an absent service\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n",
+        series("some_other_total{job=\"other\"}", 60.0, 20)
+    );
+    for (rule, _) in &ratios {
+        let _ = write!(
+            out,
+            "      - expr: '{rule}'\n        eval_time: 15m\n        exp_samples: []\n"
         );
     }
     out

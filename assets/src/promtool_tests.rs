@@ -119,15 +119,46 @@ pub(crate) fn recording_tests(options: &Options) -> String {
             out.push_str(&rounded_check(&expr, &labels, value, "10m"));
         }
     }
-    // Before the first client fault there is no `client_error` series: the ratio reads 0,
-    // not "no data".
+    // Before the first failure (or hit) an SDK has created no series for it: every ratio reads
+    // 0, not "no data". A service that is absent (only another job's series) reads nothing.
     let search = name(&catalog::SEARCH_DURATION, ns);
+    let cache = name(&catalog::CACHE_REQUESTS, ns);
+    let ratios = [
+        (
+            "marketplace:operation_errors:ratio_rate5m",
+            ",operation=\"search\"",
+        ),
+        (
+            "marketplace:operation_client_errors:ratio_rate5m",
+            ",operation=\"search\"",
+        ),
+        ("marketplace:cache_hit:ratio_rate5m", ",cache=\"search\""),
+    ];
     let _ = write!(
         out,
-        "  - name: client error ratio before the first client fault\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n{}",
+        "  - name: ratios before the first failure or hit\n    interval: 1m\n    input_series:\n{}{}    promql_expr_test:\n",
         series(&format!("{search}_count{{job=\"{job}\",item_type=\"a\",outcome=\"success\"}}"), 60.0, 10),
-        rounded_check("marketplace:operation_client_errors:ratio_rate5m{operation=\"search\"}", &format!("{{job=\"{job}\",operation=\"search\"}}"), 0.0, "10m"),
+        series(&format!("{cache}{{job=\"{job}\",cache=\"search\",result=\"miss\"}}"), 60.0, 10),
     );
+    for (rule, labels) in ratios {
+        out.push_str(&rounded_check(
+            rule,
+            &format!("{{job=\"{job}\"{labels}}}"),
+            0.0,
+            "10m",
+        ));
+    }
+    let _ = write!(
+        out,
+        "  - name: ratios of an absent service\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n",
+        series("some_other_total{job=\"other\"}", 60.0, 10),
+    );
+    for (rule, _) in ratios {
+        let _ = write!(
+            out,
+            "      - expr: '{rule}'\n        eval_time: 10m\n        exp_samples: []\n"
+        );
+    }
     let cache = name(&catalog::CACHE_REQUESTS, ns);
     let errors = name(&catalog::ERRORS, ns);
     let mut input = String::new();
@@ -720,6 +751,13 @@ pub(crate) fn slo_tests(options: &Options) -> String {
         .iter()
         .find(|w| w.secs >= 7200)
         .unwrap_or(&windows[windows.len() - 1]);
+    // Before the first miss the cache-hit SLI is 0 too.
+    let _ = write!(
+        out,
+        "  - name: cache-hit before the first miss\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n{}",
+        series(&format!("{cache}{{job=\"{job}\",cache=\"search\",result=\"hit\"}}"), 100.0, 20),
+        rounded_check(&format!("slo:sli_error:ratio_rate{}{{slo=\"cache-hit\"}}", windows[0].text), &format!("{{job=\"{job}\",slo=\"cache-hit\"}}"), 0.0, "15m"),
+    );
     // Before the first 5xx there is no bad series at all: the SLI must be 0, not empty.
     let _ = write!(
         out,

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use marketplace_telemetry::marketplace::catalog;
 use marketplace_telemetry::marketplace::Label as _;
 
-use crate::model::{fmt_f, name, slos, OPS, REQUEST_OPS_MATCHER};
+use crate::model::{fmt_f, name, ratio_or_zero, slos, OPS, REQUEST_OPS_MATCHER};
 use crate::objectives::{fmt_bytes, fmt_percent, fmt_seconds};
 use crate::Options;
 
@@ -89,8 +89,9 @@ pub(crate) fn recording_rules(ns: Option<&str>) -> Vec<Rule> {
             group: "marketplace.operations",
             name: "marketplace:operation_errors:ratio_rate5m".into(),
             alert: false,
-            expr: format!(
-                "sum by (job) (rate({m}_count{{outcome=\"error\"}}[5m])) / sum by (job) (rate({m}_count[5m]))"
+            expr: ratio_or_zero(
+                &format!("sum by (job) (rate({m}_count{{outcome=\"error\"}}[5m]))"),
+                &format!("sum by (job) (rate({m}_count[5m]))"),
             ),
             for_: None,
             labels: label(),
@@ -100,9 +101,9 @@ pub(crate) fn recording_rules(ns: Option<&str>) -> Vec<Rule> {
             group: "marketplace.operations",
             name: "marketplace:operation_client_errors:ratio_rate5m".into(),
             alert: false,
-            // `or 0 *`: 0 (not "no data") until the first client fault binds its series.
-            expr: format!(
-                "(sum by (job) (rate({m}_count{{outcome=\"client_error\"}}[5m])) or 0 * sum by (job) (rate({m}_count[5m]))) / sum by (job) (rate({m}_count[5m]))"
+            expr: ratio_or_zero(
+                &format!("sum by (job) (rate({m}_count{{outcome=\"client_error\"}}[5m]))"),
+                &format!("sum by (job) (rate({m}_count[5m]))"),
             ),
             for_: None,
             labels: label(),
@@ -125,8 +126,9 @@ pub(crate) fn recording_rules(ns: Option<&str>) -> Vec<Rule> {
         group: "marketplace.cache",
         name: "marketplace:cache_hit:ratio_rate5m".into(),
         alert: false,
-        expr: format!(
-            "sum by (job, cache) (rate({cache}{{result=\"hit\"}}[5m])) / sum by (job, cache) (rate({cache}[5m]))"
+        expr: ratio_or_zero(
+            &format!("sum by (job, cache) (rate({cache}{{result=\"hit\"}}[5m]))"),
+            &format!("sum by (job, cache) (rate({cache}[5m]))"),
         ),
         for_: None,
         labels: vec![],
@@ -157,7 +159,13 @@ pub(crate) fn alert_rules(options: &Options) -> Vec<Rule> {
     let quantile = |q: &str, m: &str| {
         format!("histogram_quantile({q}, sum by (job, le) (rate({m}_bucket[5m])))")
     };
-    let error_ratio = format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"error\",{REQUEST_OPS_MATCHER}}}) / sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}})");
+    let outcome_ratio = |outcome: &str| {
+        ratio_or_zero(
+            &format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"{outcome}\",{REQUEST_OPS_MATCHER}}})"),
+            &format!("sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}})"),
+        )
+    };
+    let error_ratio = outcome_ratio("error");
     // (threshold as PromQL, as prose)
     let t = |alert: &str, prose: fn(f64) -> String| {
         let v = o.alert(alert).threshold.unwrap_or(0.0);
@@ -202,7 +210,7 @@ pub(crate) fn alert_rules(options: &Options) -> Vec<Rule> {
     let (error1, error1_prose) = t("MarketplaceErrorRatioHigh", fmt_percent);
     let (error5, error5_prose) = t("MarketplaceErrorPercentageHigh", fmt_percent);
     let (client, client_prose) = t("MarketplaceClientErrorRatioHigh", fmt_percent);
-    let client_ratio = format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"client_error\",{REQUEST_OPS_MATCHER}}}) / sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}})");
+    let client_ratio = outcome_ratio("client_error");
     let (hit, hit_prose) = t("MarketplaceCacheHitRatioLow", fmt_percent);
     let (memory, memory_prose) = t("MarketplaceHighResidentMemory", fmt_bytes);
     let (cancelled, cancelled_prose) = t("MarketplaceOperationsCancelled", fmt_percent);
@@ -277,7 +285,7 @@ pub(crate) fn alert_rules(options: &Options) -> Vec<Rule> {
         ),
         alert(
             "MarketplaceOperationsCancelled",
-            format!("sum by (job) (marketplace:operation_requests:rate5m{{outcome=\"cancelled\",{REQUEST_OPS_MATCHER}}}) / sum by (job) (marketplace:operation_requests:rate5m{{{REQUEST_OPS_MATCHER}}}) > {cancelled}"),
+            format!("{} > {cancelled}", outcome_ratio("cancelled")),
             "marketplace",
             format!("More than {cancelled_prose} of operations are cancelled"),
             "{{ $value | humanizePercentage }} of operations on {{ $labels.job }} were dropped before they finished (client timeouts or disconnects).".into(),

@@ -41,22 +41,24 @@ fn is_semconv(expr: &str) -> bool {
         && !expr.contains("marketplace_")
 }
 
-#[test]
-fn a_python_service_gets_every_semconv_platform_rule_and_panel() {
-    let Some(prometheus) = require("prometheus", which("prometheus")) else {
-        return;
-    };
-    let Some(python) = require("python with opentelemetry-exporter-prometheus", python()) else {
-        return;
-    };
-    let job = "py-registry";
+/// The Python service (`healthy`: it never fails) scraped by a Prometheus loaded with the
+/// generated platform and dependency rules for `job`; the rule files.
+fn python_service_and_prometheus(
+    job: &str,
+    healthy: bool,
+) -> Option<(common::ChildGuard, Prometheus, Vec<PathBuf>, PathBuf)> {
+    let prometheus = require("prometheus", which("prometheus"))?;
+    let python = require("python with opentelemetry-exporter-prometheus", python())?;
     let dir = temp_dir("other-languages");
     let script = common::repo_root().join("assets/tests/assets/python_service.py");
-    let (_service, port) = common::spawn_on_free_port(
+    let (service, port) = common::spawn_on_free_port(
         "python service",
         |port| {
             let mut c = Command::new(&python);
             c.arg(&script).arg(port.to_string());
+            if healthy {
+                c.arg("--healthy");
+            }
             c
         },
         |port| common::answers_200(port, "/metrics"),
@@ -81,7 +83,63 @@ fn a_python_service_gets_every_semconv_platform_rule_and_panel() {
     let config = common::shipped_prometheus_config(target, &rule_files, None)
         .replace("job_name: marketplace\n", &format!("job_name: {job}\n"));
     let prom = Prometheus::start_with_config(&prometheus, &config);
+    Some((service, prom, rule_files, out))
+}
 
+/// A service of the official Python SDK that has not failed yet has no error series: every
+/// error ratio reads 0 — not "no data" — so the panel shows 0 % and the alert can tell healthy
+/// from absent.
+#[test]
+fn a_python_service_that_never_failed_reads_zero_error_ratios() {
+    let job = "py-healthy";
+    let Some((_service, prom, _, _)) = python_service_and_prometheus(job, true) else {
+        return;
+    };
+    let ratios = [
+        "platform:http_server_5xx:ratio_rate5m",
+        "platform:gen_ai_errors:ratio_rate5m",
+        "dependency:http_client_errors:ratio_rate5m",
+        "dependency:rpc_client_errors:ratio_rate5m",
+    ];
+    let value = |q: &str| -> Option<Vec<f64>> {
+        let r = prom.get(&format!("/api/v1/query?query={}", common::url_encode(q)))?;
+        let result = r["data"]["result"].as_array()?;
+        (!result.is_empty()).then(|| {
+            result
+                .iter()
+                .filter_map(|s| s["value"][1].as_str()?.parse().ok())
+                .collect()
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let read = loop {
+        let read: Vec<_> = ratios.iter().map(|q| (*q, value(q))).collect();
+        if read.iter().all(|(_, v)| v.is_some()) || Instant::now() > deadline {
+            break read;
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    };
+    for (q, v) in &read {
+        let v = v
+            .as_ref()
+            .unwrap_or_else(|| panic!("{q}: no data for a healthy service"));
+        assert!(v.iter().all(|x| *x == 0.0), "{q}: {v:?}");
+    }
+    // The scenario is real: the service has no failure series at all.
+    for q in [
+        "http_server_request_duration_seconds_count{http_response_status_code=~\"5..\"}",
+        "gen_ai_client_operation_duration_seconds_count{error_type!=\"\"}",
+    ] {
+        assert_eq!(prom.samples(q), Some(0), "{q}");
+    }
+}
+
+#[test]
+fn a_python_service_gets_every_semconv_platform_rule_and_panel() {
+    let job = "py-registry";
+    let Some((_service, prom, rule_files, out)) = python_service_and_prometheus(job, false) else {
+        return;
+    };
     let mut must_have_data: Vec<(String, String)> = common::recording_selectors(&rule_files)
         .into_iter()
         .filter(|s| is_semconv(s))
