@@ -100,6 +100,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The scrape endpoint's web configuration (`MARKETPLACE_PROMETHEUS_WEB_CONFIG`) cannot be
+    /// used: the file, and the key or file it names. Never a hash or key material.
+    #[error("MARKETPLACE_PROMETHEUS_WEB_CONFIG {}: {message}", path.display())]
+    WebConfig {
+        /// The web configuration file.
+        path: std::path::PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+
     /// Another `init_telemetry` already installed a global subscriber in this process.
     #[error(
         "telemetry is already initialised in this process (a global tracing subscriber is set); \

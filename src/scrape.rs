@@ -20,6 +20,9 @@ use crate::openmetrics::ExpositionFormat;
 
 pub use crate::openmetrics::CONTENT_TYPE;
 
+mod web_config;
+pub(crate) use web_config::{load as load_web_config, WebConfig};
+
 /// Renders the metrics registry in the Prometheus text format; cheap to clone.
 ///
 /// Obtain it from [`Telemetry::scrape_handler`](crate::Telemetry::scrape_handler) and mount it
@@ -172,6 +175,7 @@ impl ScrapeServer {
     pub(crate) fn start(
         addr: SocketAddr,
         handler: ScrapeHandler,
+        web: Option<WebConfig>,
         runtime: &tokio::runtime::Handle,
     ) -> Result<Self> {
         let listener = std::net::TcpListener::bind(addr)
@@ -188,7 +192,7 @@ impl ScrapeServer {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         runtime.spawn(async move {
-            serve(listener, handler, stop_rx).await;
+            serve(listener, handler, web, stop_rx).await;
             let _ = done_tx.send(());
         });
         Ok(ScrapeServer {
@@ -222,9 +226,11 @@ impl Drop for ScrapeServer {
 async fn serve(
     listener: tokio::net::TcpListener,
     handler: ScrapeHandler,
+    web: Option<WebConfig>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
     let handler = Arc::new(handler);
+    let web = web.map(Arc::new);
     let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -242,24 +248,107 @@ async fn serve(
                 // Over the limit: close at once rather than queue behind idle connections.
                 let Ok(permit) = permits.clone().try_acquire_owned() else { continue };
                 let handler = handler.clone();
+                let web = web.clone();
                 connections.spawn(async move {
                     let _permit = permit;
-                    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                        let response = handler.respond(&req);
-                        async move { Ok::<_, Infallible>(response) }
-                    });
-                    let io = hyper_util::rt::TokioIo::new(stream);
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .timer(hyper_util::rt::TokioTimer::new())
-                        .header_read_timeout(HEADER_READ_TIMEOUT)
-                        .max_buf_size(16 * 1024)
-                        .keep_alive(true)
-                        .serve_connection(io, service)
-                        .await;
+                    connection(stream, handler, web).await;
                 });
                 while connections.try_join_next().is_some() {}
             }
         }
     }
     connections.abort_all();
+}
+
+/// Serves one accepted connection: the TLS handshake first when the web configuration has
+/// TLS (a plaintext request fails it and the connection closes), then HTTP/1.1.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    handler: Arc<ScrapeHandler>,
+    web: Option<Arc<WebConfig>>,
+) {
+    #[cfg(feature = "scrape-auth")]
+    {
+        let users = web.as_ref().and_then(|w| w.users.clone());
+        if let Some(acceptor) = web.as_ref().and_then(|w| w.tls.clone()) {
+            let tls = tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await;
+            match tls {
+                Ok(Ok(tls)) => http(tls, handler, users).await,
+                // No detail logged: a scanner's garbage is not the operator's problem.
+                _ => tracing::debug!(name: "ScrapeEndpoint.TlsHandshakeFailed", "TLS handshake failed"),
+            }
+        } else {
+            http(stream, handler, users).await;
+        }
+    }
+    #[cfg(not(feature = "scrape-auth"))]
+    {
+        let _ = web;
+        http(stream, handler).await;
+    }
+}
+
+async fn http<I>(
+    io: I,
+    handler: Arc<ScrapeHandler>,
+    #[cfg(feature = "scrape-auth")] users: Option<Arc<web_config::BasicAuth>>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+        let handler = handler.clone();
+        #[cfg(feature = "scrape-auth")]
+        let users = users.clone();
+        async move {
+            #[cfg(feature = "scrape-auth")]
+            if let Some(users) = users {
+                if !authorized(&users, &req).await {
+                    return Ok::<_, Infallible>(unauthorized());
+                }
+            }
+            Ok::<_, Infallible>(handler.respond(&req))
+        }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(16 * 1024)
+        .keep_alive(true)
+        .serve_connection(hyper_util::rt::TokioIo::new(io), service)
+        .await;
+}
+
+/// Whether `req` carries the credentials of a configured user. Verified credentials are
+/// remembered; new ones are checked off the I/O thread (bcrypt is slow by design). The
+/// header's value is never logged.
+#[cfg(feature = "scrape-auth")]
+async fn authorized<B>(users: &Arc<web_config::BasicAuth>, req: &Request<B>) -> bool {
+    let Some(credentials) =
+        web_config::BasicAuth::credentials(req.headers().get(hyper::header::AUTHORIZATION))
+    else {
+        return false;
+    };
+    if users.known(&credentials) {
+        return true;
+    }
+    let Ok(_permit) = users.verifying.clone().acquire_owned().await else {
+        return false;
+    };
+    let users = users.clone();
+    tokio::task::spawn_blocking(move || users.verify(credentials))
+        .await
+        .unwrap_or(false)
+}
+
+/// 401 with the challenge, the same for a missing header, an unknown user and a wrong
+/// password.
+#[cfg(feature = "scrape-auth")]
+fn unauthorized() -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(b"Unauthorized")));
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    response.headers_mut().insert(
+        hyper::header::WWW_AUTHENTICATE,
+        hyper::header::HeaderValue::from_static("Basic realm=\"metrics\""),
+    );
+    response
 }

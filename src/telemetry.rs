@@ -119,12 +119,19 @@ impl Telemetry {
             .collect();
         let scrape = match (&pipeline.registry, &runtime) {
             (Some(registry), Some(rt)) if config.serve_scrape_endpoint => {
+                // Loaded before the port is bound: a bad file is an error, never an open port.
+                let web = config
+                    .prometheus_web_config
+                    .as_deref()
+                    .map(crate::scrape::load_web_config)
+                    .transpose()?;
                 Some(ScrapeServer::start(
                     config.prometheus_addr,
                     ScrapeHandler::new(
                         registry.clone(),
                         Some((exemplars.clone(), resource_labels.clone())),
                     ),
+                    web,
                     rt.handle(),
                 )?)
             }

@@ -254,6 +254,14 @@ impl TelemetryConfigBuilder {
         self
     }
 
+    /// The scrape endpoint's web configuration file (env `MARKETPLACE_PROMETHEUS_WEB_CONFIG`;
+    /// feature `scrape-auth`): TLS and bcrypt-hashed basic-auth users, in the Prometheus
+    /// exporter-toolkit format. Without it the endpoint is plain HTTP on 127.0.0.1.
+    pub fn with_prometheus_web_config(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.prometheus_web_config = Some(path.into());
+        self
+    }
+
     /// Whether [`init_telemetry`](crate::init_telemetry) installs its panic hook (default
     /// `true`; see [`TelemetryConfig::panic_hook`]). `Telemetry::build` never installs it.
     ///

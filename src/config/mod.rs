@@ -112,6 +112,9 @@ pub struct TelemetryConfig {
     pub prometheus_target_info: bool,
     /// Whether to serve `/metrics` ourselves (otherwise mount [`crate::ScrapeHandler`]).
     pub serve_scrape_endpoint: bool,
+    /// The scrape endpoint's web configuration file (TLS, basic auth), checked readable here
+    /// and loaded when the endpoint starts.
+    pub prometheus_web_config: Option<std::path::PathBuf>,
     /// Whether [`init_telemetry`](crate::init_telemetry) installs the panic hook (default
     /// `true`): panics logged through `tracing` with their trace, the active span marked
     /// `error.type="panic"`, `marketplace_panics_total` counted; the previous hook still runs.

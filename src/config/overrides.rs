@@ -52,6 +52,7 @@ pub struct TelemetryConfigBuilder {
     pub(super) prometheus_host: Option<IpAddr>,
     pub(super) prometheus_port: Option<u16>,
     pub(super) serve_scrape_endpoint: Option<bool>,
+    pub(super) prometheus_web_config: Option<std::path::PathBuf>,
     pub(super) panic_hook: Option<bool>,
     pub(super) log_filter: Option<String>,
     pub(super) log_format: Option<LogFormat>,

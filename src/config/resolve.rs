@@ -108,6 +108,7 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         prometheus_scope_info: metrics.scope_info,
         prometheus_target_info: metrics.target_info,
         serve_scrape_endpoint: b.serve_scrape_endpoint.unwrap_or(true),
+        prometheus_web_config: web_config(env, b.prometheus_web_config)?,
         panic_hook: b.panic_hook.unwrap_or(true),
         log_filter: console.log_filter,
         log_format: console.log_format,
@@ -135,6 +136,27 @@ pub(super) fn resolve<F: Fn(&str) -> Option<String>>(
         // Every container of a pod gets `KUBERNETES_SERVICE_HOST` (service links or not).
         kubernetes: env.get("KUBERNETES_SERVICE_HOST").is_some(),
     })
+}
+
+/// The web configuration file (builder, else `MARKETPLACE_PROMETHEUS_WEB_CONFIG`): a file
+/// that cannot be read is an error naming the variable now, not at the first scrape.
+fn web_config<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    builder: Option<std::path::PathBuf>,
+) -> Result<Option<std::path::PathBuf>> {
+    let setting = var::MARKETPLACE_PROMETHEUS_WEB_CONFIG;
+    let path = match builder {
+        Some(p) => Some(p),
+        None => env.read(setting)?,
+    };
+    match path {
+        Some(p) if std::fs::File::open(&p).is_err() || !p.is_file() => Err(Error::InvalidEnv {
+            var: setting.name,
+            value: p.display().to_string(),
+            expected: <crate::config::syntax::WebConfigFile as crate::config::syntax::Syntax>::EXPECTED,
+        }),
+        other => Ok(other),
+    }
 }
 
 // === exporters, trace and metric pipelines, console ===

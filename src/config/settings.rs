@@ -533,6 +533,13 @@ settings! {
         file: "….prometheus/development.target_info_enabled/development",
         refused: "0",
     };
+    /// The scrape endpoint's web configuration (exporter-toolkit format: TLS, basic auth).
+    MARKETPLACE_PROMETHEUS_WEB_CONFIG: WebConfigFile {
+        default: "none (plain HTTP, no authentication)",
+        accepted: "the path of a web configuration file in the Prometheus exporter-toolkit format: `tls_server_config` (`cert_file`, `key_file`, `client_auth_type`, `client_ca_file`, `min_version`) and `basic_auth_users` (bcrypt hashes); feature `scrape-auth`; builder `with_prometheus_web_config`",
+        file: "–",
+        refused: "/nonexistent/web-config.yml",
+    };
     /// `false` leaves the Tokio runtime's metrics out (default `true`: registered when init runs
     /// inside a runtime).
     MARKETPLACE_RUNTIME_METRICS: Bool {

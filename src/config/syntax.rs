@@ -51,6 +51,11 @@ syntax! {
     /// The path of a configuration file; read (and refused if unreadable) by the file reader.
     ConfigFile => String, "the path of an existing configuration file (YAML)",
         |v| Some(v.trim().to_string());
+    /// The path of the scrape endpoint's web configuration (exporter-toolkit format); read
+    /// (and refused if unreadable) when the configuration is resolved.
+    WebConfigFile => std::path::PathBuf,
+        "the path of a readable web configuration file (YAML: tls_server_config, basic_auth_users)",
+        |v| Some(std::path::PathBuf::from(v.trim()));
     /// A service name.
     ServiceName => String, "a name of 1 to 255 characters without control characters",
         |v| valid_name(v).then(|| v.trim().to_string());
