@@ -275,7 +275,9 @@ async fn connection(
             match tls {
                 Ok(Ok(tls)) => http(tls, handler, users).await,
                 // No detail logged: a scanner's garbage is not the operator's problem.
-                _ => tracing::debug!(name: "ScrapeEndpoint.TlsHandshakeFailed", "TLS handshake failed"),
+                _ => {
+                    tracing::debug!(name: "ScrapeEndpoint.TlsHandshakeFailed", "TLS handshake failed")
+                }
             }
         } else {
             http(stream, handler, users).await;

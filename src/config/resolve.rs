@@ -153,7 +153,8 @@ fn web_config<F: Fn(&str) -> Option<String>>(
         Some(p) if std::fs::File::open(&p).is_err() || !p.is_file() => Err(Error::InvalidEnv {
             var: setting.name,
             value: p.display().to_string(),
-            expected: <crate::config::syntax::WebConfigFile as crate::config::syntax::Syntax>::EXPECTED,
+            expected:
+                <crate::config::syntax::WebConfigFile as crate::config::syntax::Syntax>::EXPECTED,
         }),
         other => Ok(other),
     }

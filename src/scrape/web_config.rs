@@ -112,7 +112,10 @@ fn mapping<'a>(
             .collect(),
         _ => Err(error(
             path,
-            format!("{}: expected a mapping", if at.is_empty() { "the document" } else { at }),
+            format!(
+                "{}: expected a mapping",
+                if at.is_empty() { "the document" } else { at }
+            ),
         )),
     }
 }
@@ -143,11 +146,7 @@ mod tls {
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     use tokio_rustls::rustls;
 
-    fn certificates(
-        path: &Path,
-        file: &Path,
-        at: &str,
-    ) -> Result<Vec<CertificateDer<'static>>> {
+    fn certificates(path: &Path, file: &Path, at: &str) -> Result<Vec<CertificateDer<'static>>> {
         let certs: std::result::Result<Vec<_>, _> = CertificateDer::pem_file_iter(file)
             .map_err(|e| error(path, format!("{at} {}: {e}", file.display())))?
             .collect();
@@ -199,8 +198,8 @@ mod tls {
                 }
             }
         }
-        let cert_file = cert_file
-            .ok_or_else(|| error(path, "tls_server_config.cert_file is required"))?;
+        let cert_file =
+            cert_file.ok_or_else(|| error(path, "tls_server_config.cert_file is required"))?;
         let key_file =
             key_file.ok_or_else(|| error(path, "tls_server_config.key_file is required"))?;
         let chain = certificates(path, &cert_file, "tls_server_config.cert_file")?;
@@ -223,32 +222,35 @@ mod tls {
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(versions)
             .map_err(|e| error(path, e.to_string()))?;
-        let verifier = |required: bool| -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>> {
-            let ca = client_ca.as_ref().ok_or_else(|| {
-                error(
-                    path,
-                    format!("tls_server_config.client_auth_type {client_auth} needs client_ca_file"),
-                )
-            })?;
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in certificates(path, ca, "tls_server_config.client_ca_file")? {
-                roots
-                    .add(cert)
-                    .map_err(|e| error(path, format!("tls_server_config.client_ca_file: {e}")))?;
-            }
-            let builder = rustls::server::WebPkiClientVerifier::builder_with_provider(
-                Arc::new(roots),
-                provider.clone(),
-            );
-            let builder = if required {
+        let verifier =
+            |required: bool| -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>> {
+                let ca = client_ca.as_ref().ok_or_else(|| {
+                    error(
+                        path,
+                        format!(
+                            "tls_server_config.client_auth_type {client_auth} needs client_ca_file"
+                        ),
+                    )
+                })?;
+                let mut roots = rustls::RootCertStore::empty();
+                for cert in certificates(path, ca, "tls_server_config.client_ca_file")? {
+                    roots.add(cert).map_err(|e| {
+                        error(path, format!("tls_server_config.client_ca_file: {e}"))
+                    })?;
+                }
+                let builder = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider.clone(),
+                );
+                let builder = if required {
+                    builder
+                } else {
+                    builder.allow_unauthenticated()
+                };
                 builder
-            } else {
-                builder.allow_unauthenticated()
+                    .build()
+                    .map_err(|e| error(path, format!("tls_server_config.client_ca_file: {e}")))
             };
-            builder
-                .build()
-                .map_err(|e| error(path, format!("tls_server_config.client_ca_file: {e}")))
-        };
         let builder = match client_auth.as_str() {
             "NoClientCert" => builder.with_no_client_auth(),
             "RequireAndVerifyClientCert" => builder.with_client_cert_verifier(verifier(true)?),
@@ -263,7 +265,9 @@ mod tls {
         let mut config = builder.with_single_cert(chain, key).map_err(|e| {
             error(
                 path,
-                format!("tls_server_config: the certificate and key do not make a server identity: {e}"),
+                format!(
+                    "tls_server_config: the certificate and key do not make a server identity: {e}"
+                ),
             )
         })?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -306,7 +310,9 @@ impl BasicAuth {
                 .ok_or_else(|| {
                     error(
                         path,
-                        format!("basic_auth_users.{user}: expected a bcrypt hash ($2a$, $2b$ or $2y$)"),
+                        format!(
+                            "basic_auth_users.{user}: expected a bcrypt hash ($2a$, $2b$ or $2y$)"
+                        ),
                     )
                 })?;
             hashes.insert(user, hash.to_string());

@@ -932,3 +932,61 @@ pub fn chain_python() -> Option<PathBuf> {
     let python = repo_root().join("target/chain-venv/bin/python");
     python.is_file().then_some(python)
 }
+
+/// A test PKI written into a directory: a CA, a server certificate for `localhost` and
+/// `127.0.0.1` and a client certificate, both signed by the CA (PEM files).
+pub struct Pki {
+    pub ca: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+    /// A second CA that signed nothing here (a client certificate of another CA).
+    pub other_client_cert: PathBuf,
+    pub other_client_key: PathBuf,
+}
+
+/// Generates a [`Pki`] in `dir`.
+pub fn test_pki(dir: &Path) -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let ca_params = |name: &str| {
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.distinguished_name.push(rcgen::DnType::CommonName, name);
+        p
+    };
+    let ca =
+        CertifiedIssuer::self_signed(ca_params("test CA"), KeyPair::generate().unwrap()).unwrap();
+    let other =
+        CertifiedIssuer::self_signed(ca_params("other CA"), KeyPair::generate().unwrap()).unwrap();
+    let leaf = |names: Vec<String>, issuer: &CertifiedIssuer<'_, KeyPair>| {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(names)
+            .unwrap()
+            .signed_by(&key, issuer)
+            .unwrap();
+        (cert.pem(), key.serialize_pem())
+    };
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (server_cert, server_key) = leaf(vec!["localhost".into(), "127.0.0.1".into()], &ca);
+    let (client_cert, client_key) = leaf(vec!["prometheus".into()], &ca);
+    let (other_cert, other_key) = leaf(vec!["prometheus".into()], &other);
+    Pki {
+        ca: write("ca.crt", &ca.pem()),
+        server_cert: write("server.crt", &server_cert),
+        server_key: write("server.key", &server_key),
+        client_cert: write("client.crt", &client_cert),
+        client_key: write("client.key", &client_key),
+        other_client_cert: write("other-client.crt", &other_cert),
+        other_client_key: write("other-client.key", &other_key),
+    }
+}
+
+/// A bcrypt hash of `password` at the lowest cost (fast tests; the format is the same).
+pub fn bcrypt_hash(password: &str) -> String {
+    bcrypt::hash(password, 4).unwrap()
+}

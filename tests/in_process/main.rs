@@ -22,6 +22,7 @@ mod platform_instruments;
 mod prometheus_translation;
 mod readme_matches_catalog;
 mod recording_never_blocks;
+mod scrape_auth;
 mod scrape_endpoint;
 mod shutdown_never_hangs;
 mod tls_collector;
