@@ -13,5 +13,6 @@ mod kubernetes_resource;
 mod openmetrics_ingested_as_text;
 mod real_collector_receives_all_signals;
 mod real_prometheus_scrapes_metrics;
+mod scrape_over_tls;
 mod sigterm_delivers_the_last_batch;
 mod traces_cross_languages;
