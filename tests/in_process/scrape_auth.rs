@@ -197,9 +197,9 @@ async fn client_certificates_are_verified_when_required() {
         client(&pki, None),
         client(&pki, Some((&pki.other_client_cert, &pki.other_client_key))),
     ] {
-        match get(&connector, addr, auth.clone()).await {
-            Ok(response) => assert!(!response.contains("HTTP/1.1 200"), "{response}"),
-            Err(_) => {}
+        // A handshake error, or a connection closed without an answer.
+        if let Ok(response) = get(&connector, addr, auth.clone()).await {
+            assert!(!response.contains("HTTP/1.1 200"), "{response}");
         }
     }
     telemetry.shutdown().unwrap();
