@@ -28,6 +28,7 @@ cargo check --lib --no-default-features --features otlp-http
 cargo check --lib --no-default-features --features http   # the former name still works
 cargo check --lib --no-default-features --features reqwest
 cargo check --lib --no-default-features --features grpc-layers
+cargo check --lib --no-default-features --features scrape-auth
 
 step "build examples (the secret and assets tests run the demo as a child process)"
 cargo build --all-features --examples
