@@ -204,5 +204,42 @@ fn scrape(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, scrape);
+/// What the Tokio runtime metrics cost at collection: the same pipeline (no series of ours
+/// recorded, so the runtime's five instruments are a visible share of the gather), built
+/// inside a 2-worker runtime with them on and off, rendered alternately on the same clock.
+fn runtime_metrics(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let build = |on: bool| {
+        runtime.block_on(async {
+            let config = TelemetryConfig::builder()
+                .with_log_writer(LogWriter::new(|| Box::new(std::io::sink())))
+                .with_scrape_endpoint(false)
+                .with_runtime_metrics(on)
+                .build_from(|var| match var {
+                    "OTEL_EXPORTER_OTLP_ENDPOINT" => Some("http://127.0.0.1:9".into()),
+                    _ => None,
+                })
+                .expect("bench config");
+            let telemetry = Telemetry::build(config).expect("our pipeline");
+            let handler = telemetry.scrape_handler().expect("prometheus on");
+            (telemetry, handler)
+        })
+    };
+    let (_on_t, on) = build(true);
+    let (_off_t, off) = build(false);
+    assert!(on.render().contains("tokio_workers 2") && !off.render().contains("tokio_workers"));
+    let mut g = c.benchmark_group("runtime_metrics");
+    g.sample_size(30);
+    g.bench_function("render_with_runtime_metrics", |b| {
+        b.iter(|| black_box(on.render()))
+    });
+    g.bench_function("render_without", |b| b.iter(|| black_box(off.render())));
+    g.finish();
+}
+
+criterion_group!(benches, scrape, runtime_metrics);
 criterion_main!(benches);
