@@ -13,6 +13,7 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::{Method, Request, Response, StatusCode};
 use prometheus::Encoder;
+use tracing::instrument::WithSubscriber as _;
 
 use crate::error::{Error, Result};
 use crate::exemplars::Exemplars;
@@ -176,6 +177,7 @@ impl ScrapeServer {
         addr: SocketAddr,
         handler: ScrapeHandler,
         web: Option<WebConfig>,
+        dispatch: tracing::Dispatch,
         runtime: &tokio::runtime::Handle,
     ) -> Result<Self> {
         let listener = std::net::TcpListener::bind(addr)
@@ -191,10 +193,15 @@ impl ScrapeServer {
         };
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (done_tx, done_rx) = std::sync::mpsc::channel();
-        runtime.spawn(async move {
-            serve(listener, handler, web, stop_rx).await;
-            let _ = done_tx.send(());
-        });
+        // The endpoint's own events go through the pipeline's subscriber (console filter and
+        // all), on the I/O thread and in every connection task.
+        runtime.spawn(
+            async move {
+                serve(listener, handler, web, stop_rx).await;
+                let _ = done_tx.send(());
+            }
+            .with_subscriber(dispatch),
+        );
         Ok(ScrapeServer {
             addr: local,
             stop: Some(stop_tx),
@@ -249,10 +256,14 @@ async fn serve(
                 let Ok(permit) = permits.clone().try_acquire_owned() else { continue };
                 let handler = handler.clone();
                 let web = web.clone();
-                connections.spawn(async move {
-                    let _permit = permit;
-                    connection(stream, handler, web).await;
-                });
+                let dispatch = tracing::dispatcher::get_default(|d| d.clone());
+                connections.spawn(
+                    async move {
+                        let _permit = permit;
+                        connection(stream, handler, web).await;
+                    }
+                    .with_subscriber(dispatch),
+                );
                 while connections.try_join_next().is_some() {}
             }
         }
@@ -333,13 +344,18 @@ async fn authorized<B>(users: &Arc<web_config::BasicAuth>, req: &Request<B>) -> 
     if users.known(&credentials) {
         return true;
     }
-    let Ok(_permit) = users.verifying.clone().acquire_owned().await else {
+    let Ok(permit) = users.verifying.clone().acquire_owned().await else {
         return false;
     };
     let users = users.clone();
-    tokio::task::spawn_blocking(move || users.verify(credentials))
-        .await
-        .unwrap_or(false)
+    // The permit moves into the blocking task: a request cancelled mid-verification still
+    // counts against the limit until bcrypt is done.
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        users.verify(credentials)
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// 401 with the challenge, the same for a missing header, an unknown user and a wrong

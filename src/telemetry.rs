@@ -132,11 +132,20 @@ impl Telemetry {
                         Some((exemplars.clone(), resource_labels.clone())),
                     ),
                     web,
+                    pipeline.dispatch.clone(),
                     rt.handle(),
                 )?)
             }
             _ => None,
         };
+        if config.prometheus_web_config.is_some() && !config.serve_scrape_endpoint {
+            tracing::dispatcher::with_default(&pipeline.dispatch, || {
+                tracing::warn!(
+                    name: "ScrapeEndpoint.WebConfigUnused",
+                    "MARKETPLACE_PROMETHEUS_WEB_CONFIG is set but the SDK serves no endpoint (with_scrape_endpoint(false)): it protects nothing; protect the route you mount ScrapeHandler on"
+                );
+            });
+        }
         let telemetry = Telemetry {
             config,
             pipeline,

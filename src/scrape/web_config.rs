@@ -90,6 +90,12 @@ pub(crate) fn load(path: &Path) -> Result<WebConfig> {
                 }
             }
         }
+        if tls.is_none() && users.is_none() {
+            return Err(error(
+                path,
+                "neither tls_server_config nor basic_auth_users: the file would protect nothing",
+            ));
+        }
         Ok(WebConfig { tls, users })
     }
 }
@@ -252,6 +258,13 @@ mod tls {
                     .map_err(|e| error(path, format!("tls_server_config.client_ca_file: {e}")))
             };
         let builder = match client_auth.as_str() {
+            // As exporter-toolkit: client CAs without a policy would verify nothing.
+            "NoClientCert" if client_ca.is_some() => {
+                return Err(error(
+                    path,
+                    "tls_server_config.client_ca_file without client_auth_type RequireAndVerifyClientCert or VerifyClientCertIfGiven would verify nothing",
+                ))
+            }
             "NoClientCert" => builder.with_no_client_auth(),
             "RequireAndVerifyClientCert" => builder.with_client_cert_verifier(verifier(true)?),
             "VerifyClientCertIfGiven" => builder.with_client_cert_verifier(verifier(false)?),
@@ -320,11 +333,11 @@ impl BasicAuth {
         if hashes.is_empty() {
             return Err(error(path, "basic_auth_users: at least one user"));
         }
+        // The highest cost of any user: an unknown name never answers faster than a known one.
         let cost = hashes
             .values()
-            .next()
-            .and_then(|h| h.get(4..6))
-            .and_then(|c| c.parse().ok())
+            .filter_map(|h| h.get(4..6).and_then(|c| c.parse::<u32>().ok()))
+            .max()
             .unwrap_or(bcrypt::DEFAULT_COST);
         let dummy = bcrypt::hash(uuid::Uuid::new_v4().to_string(), cost)
             .map_err(|e| error(path, format!("basic_auth_users: {e}")))?;

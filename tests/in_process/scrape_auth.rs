@@ -171,8 +171,13 @@ async fn tls_and_basic_auth_admit_the_user_and_refuse_everyone_else_alike() {
     );
 
     telemetry.shutdown().unwrap();
-    // Nothing of the credentials in any log line, at trace level.
+    // The connection path does log (the plaintext probe's failed handshake reached the
+    // capture), and nothing of the credentials is in any line, at trace level.
     let logs = capture.text();
+    assert!(
+        logs.contains("TLS handshake failed"),
+        "the endpoint's events do not reach the logs:\n{logs}"
+    );
     for secret in [PASSWORD, "wrong", &basic("prometheus", PASSWORD)[6..]] {
         assert!(!logs.contains(secret), "{secret:?} logged:\n{logs}");
     }
@@ -216,6 +221,19 @@ fn a_bad_web_configuration_is_an_error_naming_the_key_and_binds_nothing() {
             "basic_auth_users.prometheus: expected a bcrypt hash",
         ),
         (
+            "basic_auth_users:\n  prometheus: $2y$04$tooshortXXXXXXXXXXXXXX\n".to_string(),
+            "basic_auth_users.prometheus: expected a bcrypt hash",
+        ),
+        ("# nothing\n".to_string(), "would protect nothing"),
+        (
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_ca_file: ca.crt\n".to_string(),
+            "client_ca_file without client_auth_type",
+        ),
+        (
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: broken.key\n".to_string(),
+            "no readable PEM private key",
+        ),
+        (
             format!("http_server_config:\n  http2: false\nbasic_auth_users:\n  p: {hash}\n"),
             "`http_server_config` is not supported",
         ),
@@ -244,7 +262,17 @@ fn a_bad_web_configuration_is_an_error_naming_the_key_and_binds_nothing() {
             "no readable PEM private key",
         ),
     ];
-    let _ = &pki;
+    // A private key whose body is damaged: its text must not reach the error.
+    let key = std::fs::read_to_string(&pki.server_key).unwrap();
+    let broken = key.replacen("MI", "!!", 1);
+    std::fs::write(dir.join("broken.key"), &broken).unwrap();
+    let key_body: String = broken
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .chars()
+        .take(40)
+        .collect();
     for (text, wanted) in cases {
         let path = dir.join("bad-web-config.yml");
         std::fs::write(&path, &text).unwrap();
@@ -263,7 +291,9 @@ fn a_bad_web_configuration_is_an_error_naming_the_key_and_binds_nothing() {
             shown.starts_with("MARKETPLACE_PROMETHEUS_WEB_CONFIG") && shown.contains(wanted),
             "{text}: {shown}"
         );
-        assert!(!shown.contains(&hash[7..]), "a hash in the error: {shown}");
+        for secret in [&hash[7..], "tooshortXXXX", PASSWORD, key_body.as_str()] {
+            assert!(!shown.contains(secret), "{secret:?} in the error: {shown}");
+        }
         assert!(
             !shown.contains("PRIVATE KEY"),
             "key material in the error: {shown}"
