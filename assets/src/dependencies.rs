@@ -178,6 +178,14 @@ pub(crate) fn dependency_tests(options: &Options) -> String {
     let job = job.as_str();
     let thr = |alert: &str| alert_target(o, alert).0;
     let pct = |alert: &str| format!("{}%", fmt_f(thr(alert) * 100.0));
+    // Inputs long enough for the longest `for:`; each alert is evaluated 10 minutes after its
+    // `for:` has passed (at 25m at the earliest).
+    let len = rules
+        .iter()
+        .map(|r| o.alert(&r.name).for_.minutes() as u32)
+        .max()
+        .unwrap_or(5)
+        + 35;
     let mut out = String::from(
         "# Every dependency alert fires on input that breaks it and stays silent on input that\n# does not; inputs carry the otel_scope_* labels exporters add.\nrule_files:\n  - ../rules/dependencies-recording.yml\n  - ../rules/dependencies-alerts.yml\nevaluation_interval: 1m\ntests:\n",
     );
@@ -187,9 +195,10 @@ pub(crate) fn dependency_tests(options: &Options) -> String {
                     firing: Option<(&str, String)>,
                     checks: String| {
         let (_, _, severity) = alert_target(o, alert);
+        let eval = (o.alert(alert).for_.minutes() as u32 + 10).max(25);
         let _ = write!(
             out,
-            "  - name: {name}\n    interval: 1m\n    input_series:\n{input}    alert_rule_test:\n      - eval_time: 25m\n        alertname: {alert}\n"
+            "  - name: {name}\n    interval: 1m\n    input_series:\n{input}    alert_rule_test:\n      - eval_time: {eval}m\n        alertname: {alert}\n"
         );
         match firing {
             Some((labels, description)) => {
@@ -218,13 +227,13 @@ pub(crate) fn dependency_tests(options: &Options) -> String {
             s.push_str(&series(
                 &with_scope(&format!("{metric}_bucket{{{job},{labels},le=\"{le}\"}}")),
                 per_min,
-                40,
+                len,
             ));
         }
         s.push_str(&series(
             &with_scope(&format!("{metric}_count{{{job},{labels}}}")),
             100.0 - bad,
-            40,
+            len,
         ));
         if bad > 0.0 {
             s.push_str(&series(
@@ -232,7 +241,7 @@ pub(crate) fn dependency_tests(options: &Options) -> String {
                     "{metric}_count{{{job},{labels},error_type=\"{error}\"}}"
                 )),
                 bad,
-                40,
+                len,
             ));
         }
         s
@@ -275,7 +284,11 @@ pub(crate) fn dependency_tests(options: &Options) -> String {
     }
     let method = "rpc_method=\"grpc.health.v1.Health/Check\"";
     let t = thr("DownstreamRpcErrorRatioHigh");
-    for (bad, fires) in [(100.0 * above(t), true), (0.0, false)] {
+    for (bad, fires) in [
+        (100.0 * above(t), true),
+        (100.0 * t / 2.0, false),
+        (0.0, false),
+    ] {
         let input = calls(&n.rpc, method, bad, "UNAVAILABLE", 0.01, 0.025);
         case(
             &format!("rpc downstream errors {bad}%"),
@@ -307,12 +320,13 @@ pub(crate) fn dependency_tests(options: &Options) -> String {
     let q = "messaging_system=\"rabbitmq\",messaging_destination_name=\"installs\"";
     let t = thr("ConsumerFallingBehind");
     let sent = 120.0 + 120.0 * t;
-    for (consumed, fires) in [(sent - 120.0 * t, true), (sent, false)] {
-        let input = series(&with_scope(&format!("{}{{{job},{q}}}", n.sent)), sent, 40)
+    // Growth per second = (sent − consumed) / 60: 2t behind, t/2 (under the threshold).
+    for (consumed, fires) in [(sent - 120.0 * t, true), (sent - 30.0 * t, false)] {
+        let input = series(&with_scope(&format!("{}{{{job},{q}}}", n.sent)), sent, len)
             + &series(
                 &with_scope(&format!("{}{{{job},{q}}}", n.consumed)),
                 consumed,
-                40,
+                len,
             );
         case(
             &format!("consumer at {consumed} of {sent} a minute"),

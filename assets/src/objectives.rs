@@ -684,6 +684,13 @@ impl Objectives {
                         }
                         Threshold::None => unreachable_threshold(&tkey)?,
                     });
+                    // The rules write numbers with at most 6 decimals: a threshold they cannot
+                    // write exactly would silently become another one (1e-7 → `> 0`).
+                    if crate::model::fmt_f(v).parse::<f64>().ok() != Some(v) {
+                        return Err(format!(
+                            "{tkey}: {v} has more than 6 decimals (the rules write thresholds with at most 6)"
+                        ));
+                    }
                 }
             }
         }
@@ -977,6 +984,18 @@ mod tests {
             (
                 "alerts:\n  TokioRuntimeSaturated: {threshold: 1.5}\n",
                 &["TokioRuntimeSaturated.threshold", "1.5"],
+            ),
+            (
+                "alerts:\n  ConsumerFallingBehind: {threshold: 0.0000001}\n",
+                &["ConsumerFallingBehind.threshold", "6 decimals"],
+            ),
+            (
+                "alerts:\n  MarketplaceHighResidentMemory: {threshold: 100}\n",
+                &["MarketplaceHighResidentMemory.threshold", "1024"],
+            ),
+            (
+                "alerts:\n  ConsumerFallingBehind: {threshold: 0}\n",
+                &["ConsumerFallingBehind.threshold", "rate"],
             ),
         ] {
             let err = Objectives::from_yaml(text).unwrap_err();

@@ -341,12 +341,20 @@ pub(crate) fn platform_tests(options: &Options) -> String {
     let job = job.as_str();
     let thr = |alert: &str| alert_target(o, alert).0;
     let pct = |alert: &str| format!("{}%", fmt_f(thr(alert) * 100.0));
+    // Inputs long enough for the longest `for:`: each alert is evaluated at least 10 minutes
+    // after its `for:` has passed.
+    let len = rules
+        .iter()
+        .map(|r| o.alert(&r.name).for_.minutes() as u32)
+        .max()
+        .unwrap_or(5)
+        + 30;
     let mut out = String::from(
         "# Every platform alert fires on input that breaks it and stays silent on input that does\n# not; inputs carry the otel_scope_* labels exporters add (the rules aggregate them away).\nrule_files:\n  - ../rules/platform-recording.yml\n  - ../rules/platform-alerts.yml\nevaluation_interval: 1m\ntests:\n",
     );
     let gauge = |labels: &str, value: f64| {
         format!(
-            "      - series: '{}'\n        values: '{}x40'\n",
+            "      - series: '{}'\n        values: '{}x{len}'\n",
             labels,
             fmt_f(value)
         )
@@ -359,6 +367,7 @@ pub(crate) fn platform_tests(options: &Options) -> String {
                     firing: Option<(&str, String)>,
                     checks: String| {
         let (_, _, severity) = alert_target(o, alert);
+        let eval = eval.max(o.alert(alert).for_.minutes() as u32 + 10);
         let component = rules
             .iter()
             .find(|r| r.name == alert)
@@ -423,7 +432,7 @@ pub(crate) fn platform_tests(options: &Options) -> String {
         );
     }
     let t = thr("DbConnectionRequestsPending");
-    for (pending, fires) in [(t + 3.0, true), (0.0, false)] {
+    for (pending, fires) in [(t + 3.0, true), (t, false)] {
         case(
             &format!("{pending} pending connection requests"),
             gauge(
@@ -456,13 +465,13 @@ pub(crate) fn platform_tests(options: &Options) -> String {
             s.push_str(&series(
                 &with_scope(&format!("{metric}_bucket{{{job},{labels}le=\"{le}\"}}")),
                 per_min,
-                40,
+                len,
             ));
         }
         s.push_str(&series(
             &with_scope(&format!("{metric}_count{{{job},{labels}}}").replace(",}", "}")),
             60.0,
-            40,
+            len,
         ));
         s
     };
@@ -539,14 +548,14 @@ pub(crate) fn platform_tests(options: &Options) -> String {
                 n.http
             )),
             bad,
-            40,
+            len,
         ) + &series(
             &with_scope(&format!(
                 "{}_count{{{job},http_response_status_code=\"200\"}}",
                 n.http
             )),
             100.0 - bad,
-            40,
+            len,
         );
         case(
             &format!("http 5xx {bad}%"),
@@ -608,14 +617,14 @@ pub(crate) fn platform_tests(options: &Options) -> String {
                 n.limits
             )),
             limited,
-            40,
+            len,
         ) + &series(
             &with_scope(&format!(
                 "{}{{{job},limiter=\"api\",decision=\"allowed\"}}",
                 n.limits
             )),
             100.0 - limited,
-            40,
+            len,
         );
         case(
             &format!("rate limited {limited}%"),
@@ -644,7 +653,7 @@ pub(crate) fn platform_tests(options: &Options) -> String {
     for (per_min, fires) in [(t / 5.0, true), (t / 20.0, false)] {
         case(
             &format!("dead letters +{per_min}/min"),
-            series(&with_scope(&format!("{}{{{job},{q}}}", n.dead)), per_min, 40),
+            series(&with_scope(&format!("{}{{{job},{q}}}", n.dead)), per_min, len),
             "DeadLetterQueueGrowing",
             15,
             fires.then(|| (
@@ -695,12 +704,12 @@ pub(crate) fn platform_tests(options: &Options) -> String {
         let input = series(
             &with_scope(&format!("tokio_worker_busy_time_seconds_total{{{rt}}}")),
             busy_per_min,
-            40,
+            len,
         ) + &gauge(&with_scope(&format!("tokio_workers{{{rt}}}")), 2.0)
             + &series(
                 &with_scope(&format!("tokio_global_queue_length{{{rt}}}")),
                 queue_step,
-                40,
+                len,
             );
         case(
             &format!("tokio busy {busy_per_min}s/min, queue +{queue_step}/min"),
@@ -730,22 +739,22 @@ pub(crate) fn platform_tests(options: &Options) -> String {
                 n.genai
             )),
             failed,
-            40,
+            len,
         ) + &series(
             &with_scope(&format!("{}_count{{{job},{model}}}", n.genai)),
             100.0 - failed,
-            40,
+            len,
         ) + &series(
             &with_scope(&format!(
                 "{}_sum{{{job},{model},gen_ai_token_type=\"input\"}}",
                 n.tokens
             )),
             1000.0,
-            40,
+            len,
         ) + &series(
             &with_scope(&format!("{}{{{job},{model}}}", n.cost)),
             0.6,
-            40,
+            len,
         );
         case(
             &format!("llm errors {failed}%"),

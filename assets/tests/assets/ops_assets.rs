@@ -409,14 +409,14 @@ alerts:
   CircuitBreakerOpen: {severity: warning}
   RateLimitHitsHigh: {threshold: 0.3}
   DeadLetterQueueGrowing: {threshold: 50}
-  EventBacklogHigh: {threshold: 250}
+  EventBacklogHigh: {threshold: 250, for: 30m}
   GenAiProviderErrorRatioHigh: {threshold: 0.2}
   HttpLatencyHigh: {threshold: 0.75}
   HttpServerErrorRatioHigh: {threshold: 0.02, severity: warning}
   TokioRuntimeSaturated: {threshold: 0.8}
   DownstreamErrorRatioHigh: {threshold: 0.25}
   DownstreamRpcErrorRatioHigh: {threshold: 0.05}
-  ConsumerFallingBehind: {threshold: 2, for: 15m}
+  ConsumerFallingBehind: {threshold: 2, for: 40m}
 ";
 
 /// `--selector` and `--objectives` together: every rule file passes `promtool check rules`,
@@ -532,7 +532,7 @@ fn regenerated_with_a_selector_and_other_objectives_the_rules_and_their_tests_pa
             ("ConsumerFallingBehind", "> 2"),
         ],
     );
-    assert!(read("prometheus/rules/dependencies-alerts.yml").contains("for: 15m"));
+    assert!(read("prometheus/rules/dependencies-alerts.yml").contains("for: 40m"));
     for test in [
         "platform_test.yml",
         "dependencies_test.yml",

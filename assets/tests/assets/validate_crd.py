@@ -81,7 +81,10 @@ def main():
     checked = 0
     for path in sys.argv[2:]:
         with open(path) as f:
-            for i, obj in enumerate(yaml.safe_load_all(f)):
+            objects = [o for o in yaml.safe_load_all(f) if o is not None]
+            if not objects:
+                problems.append(f"{path}: no object in it")
+            for i, obj in enumerate(objects):
                 where = f"{path}[{i}]"
                 key = (obj.get("apiVersion"), obj.get("kind"))
                 schema = crds.get(key)
