@@ -231,20 +231,10 @@ impl Telemetry {
     pub fn marketplace(&self) -> MarketplaceMetrics {
         self.marketplace
             .get_or_init(|| {
-                let mut builder = MarketplaceMetrics::builder(&self.meter())
+                MarketplaceMetrics::builder(&self.meter())
                     .with_exemplars(self.exemplars.clone())
-                    .with_caches(self.config.caches.iter().cloned())
-                    .with_operation_events(self.config.operation_events);
-                if let Some(ns) = &self.config.metrics_namespace {
-                    builder = builder.with_metrics_namespace(ns.clone());
-                }
-                if let Some(ops) = &self.config.prebound_operations {
-                    builder = builder.with_marketplace_operations(ops.iter().copied());
-                }
-                if let Some(types) = &self.config.prebound_item_types {
-                    builder = builder.with_marketplace_item_types(types.iter().copied());
-                }
-                builder.build()
+                    .with_settings(self.config.marketplace_settings())
+                    .build()
             })
             .clone()
     }

@@ -22,6 +22,7 @@ mod label_table;
 mod labels;
 mod outcome;
 mod semconv;
+mod settings;
 
 pub use instruments::*;
 pub use label_table::{LabelKey, LabelTable, MAX_ROWS, MAX_VALUE_LEN, OTHER};
@@ -33,3 +34,4 @@ pub(crate) use outcome::{
     mark_span_error, mark_span_error_attribute, mark_span_error_type, with_active_span,
 };
 pub use semconv::*;
+pub use settings::MarketplaceSettings;

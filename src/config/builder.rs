@@ -328,6 +328,24 @@ impl TelemetryConfigBuilder {
         self
     }
 
+    /// All domain settings of the marketplace helpers at once (namespace, caches, operation
+    /// events, pre-bound operations and item types): the same
+    /// [`MarketplaceSettings`](crate::catalog::MarketplaceSettings) value
+    /// `MarketplaceMetricsBuilder::with_settings` takes. The per-setting methods below set the
+    /// same fields; [`TelemetryConfig::marketplace_settings`](crate::TelemetryConfig::marketplace_settings)
+    /// gives the value back.
+    pub fn with_marketplace_settings(
+        mut self,
+        settings: crate::catalog::MarketplaceSettings,
+    ) -> Self {
+        self.metrics_namespace = settings.metrics_namespace;
+        self.caches = Some(settings.caches);
+        self.operation_events = Some(settings.operation_events);
+        self.prebound_operations = settings.operations;
+        self.prebound_item_types = settings.item_types;
+        self
+    }
+
     /// Prefix of every marketplace instrument (`mockforge` →
     /// `mockforge_marketplace_search_duration_seconds`). Default: none.
     pub fn with_metrics_namespace(mut self, namespace: impl Into<String>) -> Self {

@@ -173,6 +173,20 @@ pub struct TelemetryConfig {
 }
 
 impl TelemetryConfig {
+    /// The domain settings of the marketplace helpers as one value, what
+    /// [`Telemetry::marketplace`](crate::Telemetry::marketplace) builds them with:
+    /// `metrics_namespace`, `caches`, `operation_events`, `prebound_operations`,
+    /// `prebound_item_types`.
+    pub fn marketplace_settings(&self) -> crate::catalog::MarketplaceSettings {
+        let mut settings = crate::catalog::MarketplaceSettings::default()
+            .with_caches(self.caches.iter().cloned())
+            .with_operation_events(self.operation_events);
+        settings.metrics_namespace = self.metrics_namespace.clone();
+        settings.operations = self.prebound_operations.clone();
+        settings.item_types = self.prebound_item_types.clone();
+        settings
+    }
+
     /// Reads the configuration from the process environment.
     ///
     /// # Errors

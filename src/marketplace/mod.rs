@@ -46,8 +46,9 @@ use opentelemetry::metrics::{BoundGauge, Gauge, Meter};
 use opentelemetry::KeyValue;
 
 pub use crate::catalog::{
-    CacheResult, ErrorCode, ErrorCodeOf, Fault, ItemType, Label, LabelKey, LabelTable, Operation,
-    OperationResult, Outcome, QueryKind, MAX_ROWS, MAX_VALUE_LEN, OTHER,
+    CacheResult, ErrorCode, ErrorCodeOf, Fault, ItemType, Label, LabelKey, LabelTable,
+    MarketplaceSettings, Operation, OperationResult, Outcome, QueryKind, MAX_ROWS, MAX_VALUE_LEN,
+    OTHER,
 };
 pub use cache::{Cache, CacheLookup};
 pub use operation::{LabeledOperation, OperationGuard, OperationMetrics};
@@ -111,15 +112,19 @@ impl std::fmt::Debug for MarketplaceMetrics {
 #[must_use]
 pub struct MarketplaceMetricsBuilder {
     meter: Meter,
-    namespace: Option<String>,
-    caches: Vec<String>,
-    events: Option<tracing::Level>,
-    operations: Option<Vec<Operation>>,
-    item_types: Option<Vec<ItemType>>,
+    /// The domain settings, one value (`MarketplaceSettings`); the `with_*` methods set them.
+    settings: MarketplaceSettings,
     exemplars: Option<crate::Exemplars>,
 }
 
 impl MarketplaceMetricsBuilder {
+    /// All domain settings at once (what the per-setting `with_*` methods set one by one):
+    /// the same [`MarketplaceSettings`] value a `TelemetryConfigBuilder` takes.
+    pub fn with_settings(mut self, settings: MarketplaceSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
     /// Records exemplars (trace id, span id, value, time) on the duration buckets and the
     /// error counter into `exemplars`, for the OpenMetrics scrape.
     /// [`Telemetry::marketplace`](crate::Telemetry::marketplace) passes the pipeline's store;
@@ -151,7 +156,7 @@ impl MarketplaceMetricsBuilder {
         mut self,
         operations: impl IntoIterator<Item = Operation>,
     ) -> Self {
-        self.operations = Some(operations.into_iter().collect());
+        self.settings = self.settings.with_marketplace_operations(operations);
         self
     }
 
@@ -169,7 +174,7 @@ impl MarketplaceMetricsBuilder {
         mut self,
         item_types: impl IntoIterator<Item = ItemType>,
     ) -> Self {
-        self.item_types = Some(item_types.into_iter().collect());
+        self.settings = self.settings.with_marketplace_item_types(item_types);
         self
     }
 
@@ -183,8 +188,7 @@ impl MarketplaceMetricsBuilder {
     /// scraped as `mockforge_marketplace_search_duration_seconds`. Letters, digits and `_`,
     /// not starting with a digit; anything else is replaced by `_`.
     pub fn with_metrics_namespace(mut self, namespace: impl Into<String>) -> Self {
-        let ns = sanitize_namespace(&namespace.into());
-        self.namespace = (!ns.is_empty()).then_some(ns);
+        self.settings = self.settings.with_metrics_namespace(namespace);
         self
     }
 
@@ -201,7 +205,7 @@ impl MarketplaceMetricsBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.caches = names.into_iter().map(Into::into).collect();
+        self.settings = self.settings.with_caches(names);
         self
     }
 
@@ -227,18 +231,28 @@ impl MarketplaceMetricsBuilder {
     /// op.succeed(); // INFO operation finished operation="search" item_type="plugin" outcome="success" duration_ms=… results=3
     /// ```
     pub fn with_operation_events(mut self, level: Option<tracing::Level>) -> Self {
-        self.events = level;
+        self.settings = self.settings.with_operation_events(level);
         self
     }
 
     /// Creates and binds every instrument.
     pub fn build(self) -> MarketplaceMetrics {
-        let ns = self.namespace.as_deref();
+        let settings = self.settings;
+        let namespace = settings
+            .metrics_namespace
+            .as_deref()
+            .map(sanitize_namespace)
+            .filter(|ns| !ns.is_empty());
+        let ns = namespace.as_deref();
         let meter = self.meter;
-        let shared = SharedNames::new(ns, self.events, self.exemplars.clone());
-        let prebound_op =
-            |o: Operation| self.operations.as_ref().is_none_or(|ops| ops.contains(&o));
-        let item_rows: Vec<usize> = match &self.item_types {
+        let shared = SharedNames::new(ns, settings.operation_events, self.exemplars.clone());
+        let prebound_op = |o: Operation| {
+            settings
+                .operations
+                .as_ref()
+                .is_none_or(|ops| ops.contains(&o))
+        };
+        let item_rows: Vec<usize> = match &settings.item_types {
             None => (0..ItemType::ALL.len()).collect(),
             Some(types) => types.iter().map(|t| t.index()).collect(),
         };
@@ -286,7 +300,7 @@ impl MarketplaceMetricsBuilder {
         );
 
         let mut names: Vec<String> = Vec::new();
-        for name in self.caches {
+        for name in settings.caches.iter().cloned() {
             if names.len() < MAX_CACHES && !names.contains(&name) && name != OTHER_CACHE {
                 names.push(name);
             }
@@ -319,7 +333,7 @@ impl MarketplaceMetricsBuilder {
         MarketplaceMetrics {
             inner: Arc::new(Inner {
                 meter,
-                namespace: self.namespace,
+                namespace,
                 shared,
                 search,
                 install,
@@ -363,11 +377,7 @@ impl MarketplaceMetrics {
     pub fn builder(meter: &Meter) -> MarketplaceMetricsBuilder {
         MarketplaceMetricsBuilder {
             meter: meter.clone(),
-            namespace: None,
-            caches: Vec::new(),
-            events: None,
-            operations: None,
-            item_types: None,
+            settings: MarketplaceSettings::default(),
             exemplars: None,
         }
     }

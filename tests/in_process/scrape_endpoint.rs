@@ -250,3 +250,57 @@ fn tokio_runtime_metrics_are_scraped_inside_a_runtime_unless_turned_off() {
         }
     }
 }
+
+/// One `MarketplaceSettings` value, given to the configuration or to a builder over a meter,
+/// gives the same marketplace series as the per-setting methods.
+#[test]
+fn one_marketplace_settings_value_serves_both_entry_points() {
+    use marketplace_telemetry::catalog::{MarketplaceSettings, Operation};
+    use marketplace_telemetry::marketplace::{ItemType, MarketplaceMetrics};
+
+    let settings = MarketplaceSettings::default()
+        .with_metrics_namespace("mockforge")
+        .with_caches(["search"])
+        .with_marketplace_operations([Operation::Search])
+        .with_marketplace_item_types([ItemType::Package]);
+    // The series of ours in a scrape (names and labels, no values).
+    let ours = |telemetry: &marketplace_telemetry::Telemetry| {
+        let body = telemetry.scrape_handler().unwrap().render();
+        body.lines()
+            .filter(|l| l.starts_with("mockforge_"))
+            .map(|l| l.rsplit_once(' ').map_or(l, |(s, _)| s).to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+
+    let by_value = common::metrics_only(
+        marketplace_telemetry::TelemetryConfig::builder()
+            .with_marketplace_settings(settings.clone()),
+    );
+    assert_eq!(by_value.config().marketplace_settings(), settings);
+    by_value.marketplace().cache("search").hit();
+
+    let by_setter = common::metrics_only(
+        marketplace_telemetry::TelemetryConfig::builder()
+            .with_metrics_namespace("mockforge")
+            .with_caches(["search"])
+            .with_marketplace_operations([Operation::Search])
+            .with_marketplace_item_types([ItemType::Package]),
+    );
+    by_setter.marketplace().cache("search").hit();
+
+    let own_meter = common::metrics_only(marketplace_telemetry::TelemetryConfig::builder());
+    let metrics = MarketplaceMetrics::builder(&own_meter.meter())
+        .with_settings(settings)
+        .build();
+    metrics.cache("search").hit();
+
+    let expected = ours(&by_setter);
+    assert!(
+        expected.iter().any(|s| s.starts_with(
+            "mockforge_marketplace_search_duration_seconds_bucket{item_type=\"package\""
+        )) && !expected.iter().any(|s| s.contains("install_duration")),
+        "{expected:?}"
+    );
+    assert_eq!(ours(&by_value), expected);
+    assert_eq!(ours(&own_meter), expected);
+}
