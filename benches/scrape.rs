@@ -204,6 +204,59 @@ fn scrape(c: &mut Criterion) {
     g.finish();
 }
 
+/// The scrape Prometheus takes: it negotiates OpenMetrics. Ours rendered as OpenMetrics with
+/// exemplars present (marketplace operations finished inside sampled spans, so the exemplar
+/// store is consulted for every series) against ours as text 0.0.4 from the same handler, and
+/// prometheus-client's encoder (OpenMetrics text; no exemplars) on the same series.
+fn scrape_openmetrics(c: &mut Criterion) {
+    use marketplace_telemetry::marketplace::{ErrorCode, ItemType, Label as _};
+    use marketplace_telemetry::ExpositionFormat;
+    let mut g = c.benchmark_group("scrape_openmetrics");
+    g.sample_size(20);
+    for series in [1100usize, 10_000] {
+        let n = series / 2;
+        let (telemetry, handler) = ours(n);
+        tracing::dispatcher::with_default(telemetry.dispatch(), || {
+            let metrics = telemetry.marketplace();
+            for t in ItemType::ALL {
+                let span = tracing::info_span!("request");
+                let _entered = span.enter();
+                metrics.search(*t).succeed();
+                metrics.install(*t).fail(ErrorCode::Timeout);
+            }
+        });
+        let om = handler.render_format(ExpositionFormat::OpenMetrics);
+        assert!(om.contains(" # {"), "no exemplar in the OpenMetrics scrape");
+        let pc = prometheus_client_registry(n);
+        eprintln!(
+            "scrape-size: openmetrics series={series} ours_openmetrics={} ours_text={}",
+            om.len(),
+            handler.render().len()
+        );
+        g.bench_with_input(
+            BenchmarkId::new("ours_openmetrics", series),
+            &handler,
+            |b, h| b.iter(|| black_box(h.render_format(ExpositionFormat::OpenMetrics))),
+        );
+        g.bench_with_input(BenchmarkId::new("ours_text", series), &handler, |b, h| {
+            b.iter(|| black_box(h.render()))
+        });
+        g.bench_with_input(
+            BenchmarkId::new("prometheus_client_openmetrics", series),
+            &pc,
+            |b, r| {
+                b.iter(|| {
+                    let mut s = String::new();
+                    prometheus_client::encoding::text::encode(&mut s, r).expect("encodes");
+                    black_box(s)
+                })
+            },
+        );
+        drop(telemetry);
+    }
+    g.finish();
+}
+
 /// What the Tokio runtime metrics cost at collection: the same pipeline (no series of ours
 /// recorded, so the runtime's five instruments are a visible share of the gather), built
 /// inside a 2-worker runtime with them on and off, rendered alternately on the same clock.
@@ -241,5 +294,5 @@ fn runtime_metrics(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, scrape, runtime_metrics);
+criterion_group!(benches, scrape, scrape_openmetrics, runtime_metrics);
 criterion_main!(benches);
