@@ -91,6 +91,10 @@ impl Processor {
 enum Variant {
     NoSubscriber,
     DefaultLayer,
+    /// tracing-opentelemetry configured as we configure it (no inactivity tracking, no
+    /// thread attributes) with a console layer at this level and format: the same work as
+    /// `Ours` (issue 28).
+    LeanLayer(&'static str, LogFormat),
     Ours(&'static str, LogFormat),
     BareSdk,
 }
@@ -105,6 +109,32 @@ fn ours(provider: &SdkTracerProvider, rust_log: &str, format: LogFormat) -> trac
     tracing_dispatch(&config, Some(provider), None).unwrap()
 }
 
+/// The same-work peer: tracing-opentelemetry without inactivity tracking and thread
+/// attributes, and a console layer (fmt text, or json-subscriber) filtered at `level` writing
+/// to a sink, as a careful user would set them up.
+fn lean_peer(provider: &SdkTracerProvider, level: &str, format: LogFormat) -> tracing::Dispatch {
+    use tracing_subscriber::Layer as _;
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("bench"))
+        .with_tracked_inactivity(false)
+        .with_threads(false);
+    let filter = tracing_subscriber::EnvFilter::new(level);
+    let console: Box<dyn tracing_subscriber::Layer<_> + Send + Sync> = match format {
+        LogFormat::Json => {
+            let mut json = json_subscriber::JsonLayer::new(std::io::sink);
+            json.with_current_span("span");
+            Box::new(json.with_filter(filter))
+        }
+        _ => Box::new(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::sink)
+                .with_ansi(false)
+                .with_filter(filter),
+        ),
+    };
+    tracing::Dispatch::new(tracing_subscriber::registry().with(otel).with(console))
+}
+
 /// The dispatcher a variant records under (`None`: no subscriber, or the bare SDK).
 fn dispatch(subscriber: Variant, provider: &SdkTracerProvider) -> Option<tracing::Dispatch> {
     match subscriber {
@@ -113,6 +143,7 @@ fn dispatch(subscriber: Variant, provider: &SdkTracerProvider) -> Option<tracing
             tracing_subscriber::registry()
                 .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"))),
         )),
+        Variant::LeanLayer(level, format) => Some(lean_peer(provider, level, format)),
         Variant::Ours(rust_log, format) => Some(ours(provider, rust_log, format)),
     }
 }
@@ -161,6 +192,17 @@ fn variants() -> Vec<(String, Variant, Processor)> {
             Variant::DefaultLayer,
             processor,
         ));
+        for (level, format, suffix) in [
+            ("warn", LogFormat::Text, "warn"),
+            ("info", LogFormat::Text, "info"),
+            ("info", LogFormat::Json, "info_json"),
+        ] {
+            out.push((
+                format!("tracing_opentelemetry_lean_{suffix}_{p}"),
+                Variant::LeanLayer(level, format),
+                processor,
+            ));
+        }
         out.push((
             format!("ours_rust_log_warn_{p}"),
             Variant::Ours("warn", LogFormat::Text),

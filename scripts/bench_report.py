@@ -156,6 +156,36 @@ if I:
     lost = sum(d["variants"][v]["dropped"] for d in I for v in d["variants"])
     print(f"\nSpans dropped by the batch processor in the interleaved blocks: {lost}.")
 
+    # Issue 28: the same work on both sides. The peer is tracing-opentelemetry configured as we
+    # configure it (no inactivity tracking, no thread attributes) with a console layer at the
+    # same level and format; target ours ≤ 1.0× it, met where 4 of 5 rounds meet it.
+    pairs = [("warn", "ours_rust_log_warn", "tracing_opentelemetry_lean_warn"),
+             ("info, text", "ours_rust_log_info", "tracing_opentelemetry_lean_info"),
+             ("info, JSON", "ours_rust_log_info_json", "tracing_opentelemetry_lean_info_json"),
+             ("default layer (what most users run) against the lean peer, warn", "tracing_opentelemetry_default", "tracing_opentelemetry_lean_warn"),
+             ("bare SDK span (the floor) against the lean peer, warn", "bare_sdk_span", "tracing_opentelemetry_lean_warn")]
+    if all(f"{lean}_noop" in I[0]["variants"] for _, _, lean in pairs):
+        print("\n#### spans against the same-work peer (block-interleaved, same blocks as above)\n")
+        print("| comparison | ours ns per span (median) — per run | peer ns per span (median) | ÷ peer, per-block median (IQR) | rounds ≤ 1.0 | verdict |\n|---|---|---|---|---|---|")
+        for proc in ["noop", "batch"]:
+            for label, a, b in pairs:
+                va, vb, rat, met, verdict = [], [], [], [], []
+                for doc in I:
+                    xa = doc["variants"][f"{a}_{proc}"]["ns_per_span"]
+                    xb = doc["variants"][f"{b}_{proc}"]["ns_per_span"]
+                    per = [x / y for x, y in zip(xa, xb)]
+                    r1, r3 = quartiles(per)
+                    va.append(fmt(median(xa)))
+                    vb.append(fmt(median(xb)))
+                    rat.append(f"{median(per):.2f} ({r1:.2f}–{r3:.2f})")
+                    n = doc["blocks_per_round"]
+                    rounds_med = [median(per[k * n:(k + 1) * n]) for k in range(doc["rounds"])]
+                    ok = sum(1 for x in rounds_med if x <= 1.0)
+                    met.append(f"{ok}/{doc['rounds']}")
+                    verdict.append("met" if ok >= 4 else "missed")
+                is_target = a.startswith("ours_")
+                print(f"| {label}, {proc} | {' / '.join(va)} | {' / '.join(vb)} | {' / '.join(rat)} | {' / '.join(met) if is_target else '–'} | {' / '.join(verdict) if is_target else '(figure)'} |")
+
 print("\n### spans, criterion rounds (`#[instrument]` span with three fields: create, enter, exit, close)\n")
 print("Each run has interleaved rounds (every variant once per round, each with its own provider,")
 print("drained before the next). Per run: the median of the rounds' medians, the spread (min–max")
