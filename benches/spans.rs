@@ -110,14 +110,18 @@ fn ours(provider: &SdkTracerProvider, rust_log: &str, format: LogFormat) -> trac
 }
 
 /// The same-work peer: tracing-opentelemetry without inactivity tracking and thread
-/// attributes, and a console layer (fmt text, or json-subscriber) filtered at `level` writing
-/// to a sink, as a careful user would set them up.
+/// attributes; at `info`, also a console layer (fmt text, or json-subscriber) filtered at
+/// `info` writing to a sink, as a careful user would set them up. At `warn` the console would
+/// print nothing of these spans, so the peer has none: what our layering costs shows.
 fn lean_peer(provider: &SdkTracerProvider, level: &str, format: LogFormat) -> tracing::Dispatch {
     use tracing_subscriber::Layer as _;
     let otel = tracing_opentelemetry::layer()
         .with_tracer(provider.tracer("bench"))
         .with_tracked_inactivity(false)
         .with_threads(false);
+    if level == "warn" {
+        return tracing::Dispatch::new(tracing_subscriber::registry().with(otel));
+    }
     let filter = tracing_subscriber::EnvFilter::new(level);
     let console: Box<dyn tracing_subscriber::Layer<_> + Send + Sync> = match format {
         LogFormat::Json => {
