@@ -18,8 +18,8 @@ use marketplace_telemetry::marketplace::catalog;
 use crate::grafana::{dashboard, panel, target};
 use crate::model::{fmt_f, name};
 use crate::objectives::Objectives;
-use crate::platform::above;
 use crate::platform::with_scope;
+use crate::platform::{above, test_inputs};
 use crate::promtool_tests::{exp_annotations, rounded_check, series};
 use crate::rules::{runbook, Rule};
 use crate::Options;
@@ -174,18 +174,11 @@ pub(crate) fn dependency_tests(options: &Options) -> String {
     let o = &options.objectives;
     let rules = dependency_alerts(options);
     let svc = options.job.as_str();
-    let job = format!("job=\"{svc}\"");
+    // Each alert is evaluated 10 minutes after its `for:` has passed (at 25m at the earliest).
+    let (job, len) = test_inputs(options, &rules, 35);
     let job = job.as_str();
     let thr = |alert: &str| alert_target(o, alert).0;
     let pct = |alert: &str| format!("{}%", fmt_f(thr(alert) * 100.0));
-    // Inputs long enough for the longest `for:`; each alert is evaluated 10 minutes after its
-    // `for:` has passed (at 25m at the earliest).
-    let len = rules
-        .iter()
-        .map(|r| o.alert(&r.name).for_.minutes() as u32)
-        .max()
-        .unwrap_or(5)
-        + 35;
     let mut out = String::from(
         "# Every dependency alert fires on input that breaks it and stays silent on input that\n# does not; inputs carry the otel_scope_* labels exporters add.\nrule_files:\n  - ../rules/dependencies-recording.yml\n  - ../rules/dependencies-alerts.yml\nevaluation_interval: 1m\ntests:\n",
     );

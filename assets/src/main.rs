@@ -338,15 +338,6 @@ mod tests {
             a.out.display()
         );
     }
-}
-
-#[cfg(test)]
-mod format_tests {
-    use super::*;
-
-    fn args(a: &[&str]) -> Result<Option<Args>, String> {
-        parse(a.iter().map(|s| s.to_string()))
-    }
 
     #[test]
     fn format_and_kubernetes_flags() {

@@ -311,6 +311,18 @@ pub(crate) fn with_scope(series: &str) -> String {
     }
 }
 
+/// What a generated test file over the alerts `rules` shares: the `job="<--job>"` matcher its
+/// inputs carry, and an input length (minutes) that outlasts the longest `for:` of `rules` by
+/// `margin`.
+pub(crate) fn test_inputs(options: &Options, rules: &[Rule], margin: u32) -> (String, u32) {
+    let longest = rules
+        .iter()
+        .map(|r| options.objectives.alert(&r.name).for_.minutes() as u32)
+        .max()
+        .unwrap_or(5);
+    (format!("job=\"{}\"", options.job), longest + margin)
+}
+
 /// A share above threshold `t` (a ratio below 1): half way from it to 100 %.
 pub(crate) fn above(t: f64) -> f64 {
     (t + 1.0) / 2.0
@@ -337,18 +349,11 @@ pub(crate) fn platform_tests(options: &Options) -> String {
     let o = &options.objectives;
     let rules = platform_alerts(options);
     let svc = options.job.as_str();
-    let job = format!("job=\"{svc}\"");
+    // Each alert is evaluated at least 10 minutes after its `for:` has passed.
+    let (job, len) = test_inputs(options, &rules, 30);
     let job = job.as_str();
     let thr = |alert: &str| alert_target(o, alert).0;
     let pct = |alert: &str| format!("{}%", fmt_f(thr(alert) * 100.0));
-    // Inputs long enough for the longest `for:`: each alert is evaluated at least 10 minutes
-    // after its `for:` has passed.
-    let len = rules
-        .iter()
-        .map(|r| o.alert(&r.name).for_.minutes() as u32)
-        .max()
-        .unwrap_or(5)
-        + 30;
     let mut out = String::from(
         "# Every platform alert fires on input that breaks it and stays silent on input that does\n# not; inputs carry the otel_scope_* labels exporters add (the rules aggregate them away).\nrule_files:\n  - ../rules/platform-recording.yml\n  - ../rules/platform-alerts.yml\nevaluation_interval: 1m\ntests:\n",
     );
