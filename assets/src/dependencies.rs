@@ -19,8 +19,8 @@ use crate::grafana::{dashboard, panel, target};
 use crate::model::{fmt_f, name};
 use crate::objectives::Objectives;
 use crate::platform::with_scope;
-use crate::platform::{above, test_inputs};
-use crate::promtool_tests::{exp_annotations, rounded_check, series};
+use crate::platform::{above, test_inputs, write_alert_case, AlertCase};
+use crate::promtool_tests::{rounded_check, series};
 use crate::rules::{runbook, Rule};
 use crate::Options;
 
@@ -182,36 +182,23 @@ pub(crate) fn dependency_tests(options: &Options) -> String {
     let mut out = String::from(
         "# Every dependency alert fires on input that breaks it and stays silent on input that\n# does not; inputs carry the otel_scope_* labels exporters add.\nrule_files:\n  - ../rules/dependencies-recording.yml\n  - ../rules/dependencies-alerts.yml\nevaluation_interval: 1m\ntests:\n",
     );
-    let mut case = |name: &str,
-                    input: String,
-                    alert: &str,
-                    firing: Option<(&str, String)>,
-                    checks: String| {
-        let (_, _, severity) = alert_target(o, alert);
-        let eval = (o.alert(alert).for_.minutes() as u32 + 10).max(25);
-        let _ = write!(
-            out,
-            "  - name: {name}\n    interval: 1m\n    input_series:\n{input}    alert_rule_test:\n      - eval_time: {eval}m\n        alertname: {alert}\n"
-        );
-        match firing {
-            Some((labels, description)) => {
-                let _ = write!(
-                    out,
-                    "        exp_alerts:\n          - exp_labels:\n              severity: {severity}\n              component: dependencies\n              job: {svc}\n"
-                );
-                for kv in labels.split(',').filter(|s| !s.is_empty()) {
-                    if let Some((k, v)) = kv.split_once('=') {
-                        let _ = writeln!(out, "              {k}: {}", v.trim_matches('"'));
-                    }
-                }
-                out.push_str(&exp_annotations(&rules, alert, &description));
-            }
-            None => out.push_str("        exp_alerts: []\n"),
-        }
-        if !checks.is_empty() {
-            let _ = write!(out, "    promql_expr_test:\n{checks}");
-        }
-    };
+    // Evaluated at 25m at the earliest (and 10 minutes after the alert's `for:`).
+    let mut case =
+        |name: &str, input: String, alert: &str, firing: Option<(&str, String)>, checks: String| {
+            write_alert_case(
+                &mut out,
+                options,
+                &rules,
+                AlertCase {
+                    name,
+                    input,
+                    alert,
+                    eval: 25,
+                    firing,
+                    checks,
+                },
+            );
+        };
     // Requests between two bucket boundaries (the quantile is exact), `bad` of 100 a minute
     // failed with `error`.
     let calls = |metric: &str, labels: &str, bad: f64, error: &str, lo: f64, hi: f64| {

@@ -323,6 +323,69 @@ pub(crate) fn test_inputs(options: &Options, rules: &[Rule], margin: u32) -> (St
     (format!("job=\"{}\"", options.job), longest + margin)
 }
 
+/// One generated alert test case (`platform_test.yml`, `dependencies_test.yml`).
+pub(crate) struct AlertCase<'a> {
+    pub(crate) name: &'a str,
+    /// The input series (YAML lines).
+    pub(crate) input: String,
+    pub(crate) alert: &'a str,
+    /// The earliest evaluation minute; at least 10 minutes after the alert's `for:`.
+    pub(crate) eval: u32,
+    /// Firing with these extra labels (`k="v",...`) and this rendered description; `None`:
+    /// silent.
+    pub(crate) firing: Option<(&'a str, String)>,
+    /// `promql_expr_test` entries checked on the same input.
+    pub(crate) checks: String,
+}
+
+/// Writes `case` into `out`: the expected alert carries the rule's severity and component
+/// (from `rules`) and the `--job` of `options`.
+pub(crate) fn write_alert_case(
+    out: &mut String,
+    options: &Options,
+    rules: &[Rule],
+    case: AlertCase<'_>,
+) {
+    let AlertCase {
+        name,
+        input,
+        alert,
+        eval,
+        firing,
+        checks,
+    } = case;
+    let target = options.objectives.alert(alert);
+    let eval = eval.max(target.for_.minutes() as u32 + 10);
+    let component = rules
+        .iter()
+        .find(|r| r.name == alert)
+        .and_then(|r| r.labels.iter().find(|(k, _)| k == "component"))
+        .map_or(String::new(), |(_, v)| v.clone());
+    let _ = write!(
+        out,
+        "  - name: {name}\n    interval: 1m\n    input_series:\n{input}    alert_rule_test:\n      - eval_time: {eval}m\n        alertname: {alert}\n"
+    );
+    match firing {
+        Some((labels, description)) => {
+            let _ = write!(
+                out,
+                "        exp_alerts:\n          - exp_labels:\n              severity: {}\n              component: {component}\n              job: {}\n",
+                target.severity, options.job
+            );
+            for kv in labels.split(',').filter(|s| !s.is_empty()) {
+                if let Some((k, v)) = kv.split_once('=') {
+                    let _ = writeln!(out, "              {k}: {}", v.trim_matches('"'));
+                }
+            }
+            out.push_str(&exp_annotations(rules, alert, &description));
+        }
+        None => out.push_str("        exp_alerts: []\n"),
+    }
+    if !checks.is_empty() {
+        let _ = write!(out, "    promql_expr_test:\n{checks}");
+    }
+}
+
 /// A share above threshold `t` (a ratio below 1): half way from it to 100 %.
 pub(crate) fn above(t: f64) -> f64 {
     (t + 1.0) / 2.0
@@ -371,35 +434,19 @@ pub(crate) fn platform_tests(options: &Options) -> String {
                     eval: u32,
                     firing: Option<(&str, String)>,
                     checks: String| {
-        let (_, _, severity) = alert_target(o, alert);
-        let eval = eval.max(o.alert(alert).for_.minutes() as u32 + 10);
-        let component = rules
-            .iter()
-            .find(|r| r.name == alert)
-            .and_then(|r| r.labels.iter().find(|(k, _)| k == "component"))
-            .map_or(String::new(), |(_, v)| v.clone());
-        let _ = write!(
-            out,
-            "  - name: {name}\n    interval: 1m\n    input_series:\n{input}    alert_rule_test:\n      - eval_time: {eval}m\n        alertname: {alert}\n"
+        write_alert_case(
+            &mut out,
+            options,
+            &rules,
+            AlertCase {
+                name,
+                input,
+                alert,
+                eval,
+                firing,
+                checks,
+            },
         );
-        match firing {
-            Some((labels, description)) => {
-                let _ = write!(
-                    out,
-                    "        exp_alerts:\n          - exp_labels:\n              severity: {severity}\n              component: {component}\n              job: {svc}\n"
-                );
-                for kv in labels.split(',').filter(|s| !s.is_empty()) {
-                    if let Some((k, v)) = kv.split_once('=') {
-                        let _ = writeln!(out, "              {k}: {}", v.trim_matches('"'));
-                    }
-                }
-                out.push_str(&exp_annotations(&rules, alert, &description));
-            }
-            None => out.push_str("        exp_alerts: []\n"),
-        }
-        if !checks.is_empty() {
-            let _ = write!(out, "    promql_expr_test:\n{checks}");
-        }
     };
 
     // Pools of 20: above the threshold, half way to 100 %; below, half the threshold.

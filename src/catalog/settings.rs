@@ -4,14 +4,10 @@ use super::labels::{ItemType, Operation};
 
 /// The domain settings of the marketplace helpers — metrics namespace, cache names, operation
 /// events, pre-bound operations and item types — as one value: build it once and hand it to
-/// either entry point, [`TelemetryConfigBuilder::with_marketplace_settings`] (what
-/// [`Telemetry::marketplace`] builds from) or
-/// [`MarketplaceMetricsBuilder::with_settings`](crate::marketplace::MarketplaceMetricsBuilder::with_settings)
-/// (for a `Meter` of your own). The per-setting `with_*` methods of those two builders set
-/// the same fields.
-///
-/// [`TelemetryConfigBuilder::with_marketplace_settings`]: crate::TelemetryConfigBuilder::with_marketplace_settings
-/// [`Telemetry::marketplace`]: crate::Telemetry::marketplace
+/// either entry point, `TelemetryConfigBuilder::with_marketplace_settings` (what
+/// `Telemetry::marketplace` builds from) or `MarketplaceMetricsBuilder::with_settings` (for a
+/// `Meter` of your own). The per-setting `with_*` methods of those two builders set the same
+/// fields. A leaf like the rest of the catalog: it names those types, it does not import them.
 ///
 /// # Examples
 ///
@@ -73,8 +69,8 @@ impl MarketplaceSettings {
         self
     }
 
-    /// The cache names (label `cache`), at most [`crate::marketplace::MAX_CACHES`]; others are
-    /// counted under [`crate::marketplace::OTHER_CACHE`].
+    /// The cache names (label `cache`), at most `marketplace::MAX_CACHES`; others are counted
+    /// under `marketplace::OTHER_CACHE`.
     #[must_use]
     pub fn with_caches<I, S>(mut self, names: I) -> Self
     where
