@@ -156,11 +156,72 @@ fn current_sampled_span() -> Option<(u128, u64)> {
     })
 }
 
+/// Prometheus family name → canonical label string → slots.
+type SeriesMap = HashMap<String, HashMap<String, Arc<SeriesExemplars>>>;
+
 struct Store {
     filter: ExemplarFilter,
     epoch: quanta::Instant,
-    /// Prometheus family name → canonical label string → slots.
-    series: Mutex<HashMap<String, HashMap<String, Arc<SeriesExemplars>>>>,
+    series: Mutex<SeriesMap>,
+    /// Bumped when a series is added: the scrape's [`ScrapeIndex`] is rebuilt only then.
+    generation: AtomicU64,
+    /// The index the last scrape used, with the generation it was built at.
+    index: Mutex<Option<(u64, Arc<ScrapeIndex>)>>,
+}
+
+/// What the OpenMetrics renderer needs, precomputed once per change of the series set: each
+/// family under its own name and under its suffix-less name, to its series by canonical key.
+/// A scrape takes it with one lock (not one per series) and looks series up without
+/// allocating (see [`ScrapeLookup`]).
+#[derive(Default)]
+pub(crate) struct ScrapeIndex {
+    families: HashMap<String, Arc<HashMap<String, Arc<SeriesExemplars>>>>,
+}
+
+/// A scrape's lookup: the index, the labels to ignore, and the buffers a key is built in
+/// (reused from series to series: no allocation per series once they have grown).
+pub(crate) struct ScrapeLookup<'a> {
+    index: Arc<ScrapeIndex>,
+    ignore: &'a [String],
+    pairs: Vec<(&'a str, &'a str)>,
+    key: String,
+}
+
+impl<'a> ScrapeLookup<'a> {
+    /// The series map of scraped family `family` (by its name as scraped, suffixed or not).
+    pub(crate) fn family(
+        &self,
+        family: &str,
+    ) -> Option<Arc<HashMap<String, Arc<SeriesExemplars>>>> {
+        self.index.families.get(family).cloned()
+    }
+
+    /// The slots of the series with `labels` (as scraped) in `family`, minus the labels the
+    /// bridge adds (`otel_scope_*`) and the resource labels to ignore.
+    pub(crate) fn series<'f>(
+        &mut self,
+        family: &'f HashMap<String, Arc<SeriesExemplars>>,
+        labels: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> Option<&'f Arc<SeriesExemplars>> {
+        let ignore = self.ignore;
+        self.pairs.clear();
+        self.pairs.extend(
+            labels.filter(|(k, _)| !k.starts_with("otel_scope_") && !ignore.iter().any(|i| i == k)),
+        );
+        self.pairs.sort_unstable();
+        self.key.clear();
+        for (k, v) in &self.pairs {
+            push_pair(&mut self.key, k, v);
+        }
+        family.get(self.key.as_str())
+    }
+}
+
+fn push_pair(out: &mut String, k: &str, v: &str) {
+    out.push_str(k);
+    out.push('\u{1}');
+    out.push_str(v);
+    out.push('\u{2}');
 }
 
 /// The exemplars of one pipeline: handed to the instruments that record them
@@ -185,10 +246,7 @@ pub(crate) fn canonical<'a>(labels: impl Iterator<Item = (&'a str, &'a str)>) ->
     pairs.sort_unstable();
     let mut out = String::new();
     for (k, v) in pairs {
-        out.push_str(k);
-        out.push('\u{1}');
-        out.push_str(v);
-        out.push('\u{2}');
+        push_pair(&mut out, k, v);
     }
     out
 }
@@ -208,6 +266,8 @@ impl Exemplars {
                 filter,
                 epoch: quanta::Instant::now(),
                 series: Mutex::new(HashMap::new()),
+                generation: AtomicU64::new(0),
+                index: Mutex::new(None),
             }),
         }
     }
@@ -244,6 +304,7 @@ impl Exemplars {
             family
                 .entry(key)
                 .or_insert_with(|| {
+                    self.store.generation.fetch_add(1, Ordering::Release);
                     Arc::new(SeriesExemplars {
                         store: self.store.clone(),
                         next_ns: AtomicU64::new(0),
@@ -255,33 +316,51 @@ impl Exemplars {
         )
     }
 
-    /// The slots of a scraped series, if it has any: `labels` as scraped, minus the labels the
-    /// bridge adds (`otel_scope_*`) and those in `ignore` (resource labels).
-    pub(crate) fn lookup(
-        &self,
-        family: &str,
-        labels: &[(&str, &str)],
-        ignore: &[String],
-    ) -> Option<Arc<SeriesExemplars>> {
-        let series = self.store.series.lock().ok()?;
-        // Series are kept under their suffixed names (`…_seconds`, `…_total`); a scrape
-        // translated without suffixes names the family without them.
-        let family = series.get(family).or_else(|| {
-            series
-                .iter()
-                .find(|(name, _)| {
-                    name.strip_prefix(family)
-                        .is_some_and(|rest| UNIT_AND_TOTAL_SUFFIXES.contains(&rest))
-                })
-                .map(|(_, v)| v)
-        })?;
-        let key = canonical(
-            labels
-                .iter()
-                .copied()
-                .filter(|(k, _)| !k.starts_with("otel_scope_") && !ignore.iter().any(|i| i == k)),
-        );
-        family.get(&key).cloned()
+    /// The lookup for one scrape: the precomputed index (rebuilt under the series lock only
+    /// when a series was added since the last scrape) and `ignore`, the resource labels the
+    /// bridge adds to every series.
+    pub(crate) fn scrape_lookup<'a>(&self, ignore: &'a [String]) -> ScrapeLookup<'a> {
+        ScrapeLookup {
+            index: self.scrape_index(),
+            ignore,
+            pairs: Vec::new(),
+            key: String::new(),
+        }
+    }
+
+    fn scrape_index(&self) -> Arc<ScrapeIndex> {
+        let generation = self.store.generation.load(Ordering::Acquire);
+        let Ok(mut cached) = self.store.index.lock() else {
+            return Arc::default();
+        };
+        if let Some((built_at, index)) = cached.as_ref() {
+            if *built_at == generation {
+                return index.clone();
+            }
+        }
+        let Ok(series) = self.store.series.lock() else {
+            return Arc::default();
+        };
+        // Read the generation again under the series lock: a series added after this point
+        // bumps it past what the index is stamped with, so the next scrape rebuilds.
+        let generation = self.store.generation.load(Ordering::Acquire);
+        let mut families = HashMap::with_capacity(series.len() * 2);
+        for (name, members) in series.iter() {
+            let members = Arc::new(members.clone());
+            // Series are kept under their suffixed names (`…_seconds`, `…_total`); a scrape
+            // translated without suffixes names the family without them.
+            for suffix in UNIT_AND_TOTAL_SUFFIXES {
+                if let Some(bare) = name.strip_suffix(suffix) {
+                    families
+                        .entry(bare.to_string())
+                        .or_insert_with(|| members.clone());
+                }
+            }
+            families.insert(name.clone(), members);
+        }
+        let index = Arc::new(ScrapeIndex { families });
+        *cached = Some((generation, index.clone()));
+        index
     }
 }
 
@@ -382,5 +461,68 @@ impl BucketExemplars {
                 series.put(value, trace);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::KeyValue;
+
+    fn found(store: &Exemplars, family: &str, labels: &[(&str, &str)]) -> bool {
+        let ignore = vec!["service_name".to_string()];
+        let mut lookup = store.scrape_lookup(&ignore);
+        let Some(members) = lookup.family(family) else {
+            return false;
+        };
+        let labels: Vec<(&str, &str)> = labels.to_vec();
+        lookup.series(&members, labels.into_iter()).is_some()
+    }
+
+    #[test]
+    fn the_scrape_index_follows_series_added_after_a_scrape() {
+        let store = Exemplars::new(ExemplarFilter::TraceBased);
+        let bounds = [0.1, 1.0];
+        store.series(
+            "op_duration_seconds",
+            &[KeyValue::new("marketplace.operation", "search")],
+            &bounds,
+        );
+        assert!(found(
+            &store,
+            "op_duration_seconds",
+            &[("marketplace_operation", "search")]
+        ));
+        // Scraped with resource and scope labels, in another order, under the suffix-less name.
+        assert!(found(
+            &store,
+            "op_duration",
+            &[
+                ("service_name", "svc"),
+                ("otel_scope_name", "x"),
+                ("marketplace_operation", "search"),
+            ]
+        ));
+        assert!(!found(
+            &store,
+            "op_duration_seconds",
+            &[("marketplace_operation", "install")]
+        ));
+        // Added after the index was built: the next scrape sees it.
+        store.series(
+            "op_duration_seconds",
+            &[KeyValue::new("marketplace.operation", "install")],
+            &bounds,
+        );
+        assert!(found(
+            &store,
+            "op_duration_seconds",
+            &[("marketplace_operation", "install")]
+        ));
+        assert!(!found(
+            &store,
+            "other_seconds",
+            &[("marketplace_operation", "install")]
+        ));
     }
 }

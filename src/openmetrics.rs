@@ -177,6 +177,7 @@ pub(crate) fn render(
     exemplars: Option<(&Exemplars, &[String])>,
 ) -> String {
     let mut out = String::with_capacity(16 * 1024);
+    let mut lookup = exemplars.map(|(store, ignore)| store.scrape_lookup(ignore));
     for mf in families {
         let name = mf.name();
         let kind = mf.get_field_type();
@@ -208,19 +209,19 @@ pub(crate) fn render(
             escape(help, &mut out);
             out.push('\n');
         }
+        // OpenMetrics allows exemplars on counters' `_total` and on buckets only. The family
+        // is looked up once; its series by a key built in `lookup`'s reused buffers.
+        let family_slots = match lookup.as_mut() {
+            Some(l) if suffixed_counter || kind == MetricType::HISTOGRAM => l.family(name),
+            _ => None,
+        };
         for m in mf.get_metric() {
-            let slots = exemplars.and_then(|(store, ignore)| {
-                // OpenMetrics allows exemplars on counters' `_total` and on buckets only.
-                if !(suffixed_counter || kind == MetricType::HISTOGRAM) {
-                    return None;
+            let slots = match (lookup.as_mut(), family_slots.as_deref()) {
+                (Some(l), Some(members)) => {
+                    l.series(members, m.get_label().iter().map(|l| (l.name(), l.value())))
                 }
-                let labels: Vec<(&str, &str)> = m
-                    .get_label()
-                    .iter()
-                    .map(|l| (l.name(), l.value()))
-                    .collect();
-                store.lookup(name, &labels, ignore)
-            });
+                _ => None,
+            };
             match kind {
                 MetricType::COUNTER => sample(
                     &mut out,
