@@ -205,9 +205,11 @@ fn scrape(c: &mut Criterion) {
 }
 
 /// The scrape Prometheus takes: it negotiates OpenMetrics. Ours rendered as OpenMetrics with
-/// exemplars present (marketplace operations finished inside sampled spans, so the exemplar
-/// store is consulted for every series) against ours as text 0.0.4 from the same handler, and
-/// prometheus-client's encoder (OpenMetrics text; no exemplars) on the same series.
+/// exemplars present against ours as text 0.0.4 from the same handler, and prometheus-client's
+/// encoder (OpenMetrics text; no exemplars) on the same series. Exemplars: marketplace
+/// operations finished inside sampled spans, and a labeled operation whose rows grow with the
+/// scrape (`exemplar_rows`: 100 rows at 1.1k series, 300 at 10k, each with an exemplar), so
+/// the renderer's per-series lookup is exercised at scale.
 fn scrape_openmetrics(c: &mut Criterion) {
     use marketplace_telemetry::marketplace::{ErrorCode, ItemType, Label as _};
     use marketplace_telemetry::ExpositionFormat;
@@ -216,6 +218,17 @@ fn scrape_openmetrics(c: &mut Criterion) {
     for series in [1100usize, 10_000] {
         let n = series / 2;
         let (telemetry, handler) = ours(n);
+        // Exemplar-bearing series that grow with the scrape: a labeled operation over
+        // `series / 10` rows (a × b × c), each finished once inside a sampled span, so the
+        // store holds one series per row and the renderer looks each one up.
+        let (a, b, c) = exemplar_values(exemplar_rows(series));
+        let table = marketplace_telemetry::marketplace::LabelTable::new("a", a.clone())
+            .cross("b", b.clone())
+            .cross("c", c.clone());
+        let op =
+            telemetry
+                .marketplace()
+                .labeled_operation("bench.exemplar", &[0.01, 0.1, 1.0], table);
         tracing::dispatcher::with_default(telemetry.dispatch(), || {
             let metrics = telemetry.marketplace();
             for t in ItemType::ALL {
@@ -224,14 +237,44 @@ fn scrape_openmetrics(c: &mut Criterion) {
                 metrics.search(*t).succeed();
                 metrics.install(*t).fail(ErrorCode::Timeout);
             }
+            for x in &a {
+                for y in &b {
+                    for z in &c {
+                        let span = tracing::info_span!("request");
+                        let _entered = span.enter();
+                        op.start(&[x, y, z]).succeed();
+                    }
+                }
+            }
         });
         let om = handler.render_format(ExpositionFormat::OpenMetrics);
-        assert!(om.contains(" # {"), "no exemplar in the OpenMetrics scrape");
-        let pc = prometheus_client_registry(n);
+        let rows = a.len() * b.len() * c.len();
+        let with_exemplar = om.lines().filter(|l| l.contains(" # {")).count();
+        assert!(
+            with_exemplar >= rows,
+            "{with_exemplar} exemplars for {rows} rows"
+        );
+        let mut pc = prometheus_client_registry(n);
+        prometheus_client_exemplar_rows(&mut pc, &a, &b, &c);
+        let mut pc_text = String::new();
+        prometheus_client::encoding::text::encode(&mut pc_text, &pc).expect("encodes");
+        let outcomes = |text: &str| {
+            let mut o: Vec<&str> = text
+                .lines()
+                .filter(|l| l.starts_with("bench_exemplar_duration_seconds_count"))
+                .filter_map(|l| l.split("outcome=\"").nth(1)?.split('"').next())
+                .collect();
+            o.sort_unstable();
+            o.dedup();
+            o.join(",")
+        };
+        // Same series on both sides: the operation's outcomes must match.
+        assert_eq!(outcomes(&om), outcomes(&pc_text), "outcomes differ");
         eprintln!(
-            "scrape-size: openmetrics series={series} ours_openmetrics={} ours_text={}",
+            "scrape-size: openmetrics series={series} exemplar_rows={rows} ours_openmetrics={} ours_text={} prometheus_client_openmetrics={}",
             om.len(),
-            handler.render().len()
+            handler.render().len(),
+            pc_text.len()
         );
         g.bench_with_input(
             BenchmarkId::new("ours_openmetrics", series),
@@ -255,6 +298,61 @@ fn scrape_openmetrics(c: &mut Criterion) {
         drop(telemetry);
     }
     g.finish();
+}
+
+/// Rows of the exemplar-bearing operation in a scrape of `series` series.
+fn exemplar_rows(series: usize) -> usize {
+    series / 40
+}
+
+/// `a` (10) × `b` (10) × `c` values: `rows` combinations (a multiple of 100 rounded up).
+fn exemplar_values(rows: usize) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let v = |p: &str, n: usize| (0..n).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
+    (v("a", 10), v("b", 10), v("c", rows.div_ceil(100)))
+}
+
+/// The same operation's duration histogram in prometheus-client: same buckets, same labels,
+/// every outcome's series present (ours pre-binds them), one observation per row.
+fn prometheus_client_exemplar_rows(
+    registry: &mut prometheus_client::registry::Registry,
+    a: &[String],
+    b: &[String],
+    c: &[String],
+) {
+    use prometheus_client::metrics::{family::Family, histogram::Histogram};
+    #[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+    struct Row {
+        a: String,
+        b: String,
+        c: String,
+        outcome: &'static str,
+    }
+    let histograms = Family::<Row, Histogram, _>::new_with_constructor(|| {
+        Histogram::new([0.01, 0.1, 1.0].into_iter())
+    });
+    registry.register_with_unit(
+        "bench_exemplar_duration",
+        "Duration of the operation.",
+        prometheus_client::registry::Unit::Seconds,
+        histograms.clone(),
+    );
+    for x in a {
+        for y in b {
+            for z in c {
+                for outcome in ["cancelled", "error", "success"] {
+                    let h = histograms.get_or_create(&Row {
+                        a: x.clone(),
+                        b: y.clone(),
+                        c: z.clone(),
+                        outcome,
+                    });
+                    if outcome == "success" {
+                        h.observe(0.000_01);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// What the Tokio runtime metrics cost at collection: the same pipeline (no series of ours
