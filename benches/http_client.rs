@@ -199,13 +199,15 @@ impl Variants {
     fn run(&mut self, variant: usize, n: u64) -> std::time::Duration {
         match variant {
             0 => self.ours(n),
-            1 => self.raw_sdk(n),
+            1 | 3 => self.raw_sdk(n),
             _ => self.bare(n),
         }
     }
 }
 
-const NAMES: [&str; 3] = ["ours", "raw_sdk", "bare"];
+/// `raw_sdk_again` is the A/A control: the raw SDK variant measured a second time, as if it
+/// were another variant.
+const NAMES: [&str; 4] = ["ours", "raw_sdk", "bare", "raw_sdk_again"];
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -254,7 +256,7 @@ fn interleaved() {
         let (q1, median, q3) = quartiles(blocks.clone());
         println!("http_client/{name}: median {median:.0} ns/request (IQR {q1:.0}–{q3:.0})");
     }
-    for (a, b) in [(0, 1), (0, 2), (1, 2)] {
+    for (a, b) in [(0, 1), (0, 2), (1, 2), (3, 1)] {
         let ratios: Vec<f64> = per_block[a]
             .iter()
             .zip(&per_block[b])

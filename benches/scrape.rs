@@ -328,7 +328,7 @@ fn prometheus_client_exemplar_rows(
         outcome: &'static str,
     }
     let histograms = Family::<Row, Histogram, _>::new_with_constructor(|| {
-        Histogram::new([0.01, 0.1, 1.0].into_iter())
+        Histogram::new([0.01, 0.1, 1.0])
     });
     registry.register_with_unit(
         "bench_exemplar_duration",

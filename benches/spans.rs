@@ -207,6 +207,12 @@ fn variants() -> Vec<(String, Variant, Processor)> {
                 processor,
             ));
         }
+        // A/A control: a second lean peer at `warn`, the same code measured as if it were B.
+        out.push((
+            format!("tracing_opentelemetry_lean_warn_again_{p}"),
+            Variant::LeanLayer("warn", LogFormat::Text),
+            processor,
+        ));
         out.push((
             format!("ours_rust_log_warn_{p}"),
             Variant::Ours("warn", LogFormat::Text),
