@@ -327,9 +327,8 @@ fn prometheus_client_exemplar_rows(
         c: String,
         outcome: &'static str,
     }
-    let histograms = Family::<Row, Histogram, _>::new_with_constructor(|| {
-        Histogram::new([0.01, 0.1, 1.0])
-    });
+    let histograms =
+        Family::<Row, Histogram, _>::new_with_constructor(|| Histogram::new([0.01, 0.1, 1.0]));
     registry.register_with_unit(
         "bench_exemplar_duration",
         "Duration of the operation.",
