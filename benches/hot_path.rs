@@ -415,54 +415,11 @@ fn main_setup() {
     }
 }
 
-/// Exemplars: the same helper without a store, with one (trace_based) outside any span, and
-/// inside a sampled span context (a non-recording remote context, so only the exemplar path
-/// differs between the two in-span rows), and with `always_off`.
-fn exemplars(c: &mut Criterion) {
-    use marketplace_telemetry::{ExemplarFilter, Exemplars};
-    use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId};
-    let mut g = c.benchmark_group("exemplars");
-    let p = provider();
-    let meter = p.meter("bench-exemplars");
-    let build = |store: Option<Exemplars>, ns: &str| {
-        let b = MarketplaceMetrics::builder(&meter).with_metrics_namespace(ns);
-        match store {
-            Some(s) => b.with_exemplars(s),
-            None => b,
-        }
-        .build()
-    };
-    let none = build(None, "none");
-    let on = build(Some(Exemplars::new(ExemplarFilter::TraceBased)), "on");
-    let off = build(Some(Exemplars::new(ExemplarFilter::AlwaysOff)), "off");
-    let op = |m: &MarketplaceMetrics| {
-        let _ = m
-            .search(black_box(ItemType::Plugin))
-            .finish(black_box(Ok::<u32, ErrorCode>(1)));
-    };
-    g.bench_function("no_store/outside_span", |b| b.iter(|| op(&none)));
-    g.bench_function("trace_based/outside_span", |b| b.iter(|| op(&on)));
-    g.bench_function("always_off/outside_span", |b| b.iter(|| op(&off)));
-    let sampled = SpanContext::new(
-        TraceId::from_bytes([7; 16]),
-        SpanId::from_bytes([9; 8]),
-        TraceFlags::SAMPLED,
-        true,
-        Default::default(),
-    );
-    let _active = opentelemetry::Context::current()
-        .with_remote_span_context(sampled)
-        .attach();
-    g.bench_function("no_store/in_sampled_span", |b| b.iter(|| op(&none)));
-    g.bench_function("trace_based/in_sampled_span", |b| b.iter(|| op(&on)));
-    g.finish();
-}
 
 fn benches(c: &mut Criterion) {
     main_setup();
     counters(c);
     durations(c);
-    exemplars(c);
 }
 
 criterion_group!(hot, benches);

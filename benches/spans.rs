@@ -11,10 +11,12 @@
 //! `benches/disabled_span.rs` (each variant in its own process).
 //!
 //! Before the criterion rounds, a block-interleaved measurement (`interleaved`) alternates the
-//! variants every 1000 spans, 5 rounds of `SPAN_BLOCKS` (default 60) blocks: the per-block
-//! ratios are what `BENCHMARKS.md` judges the targets on.
+//! variants every 1000 spans, 5 rounds of `SPAN_BLOCKS` (default 40) blocks: the per-block
+//! ratios are what `BENCHMARKS.md` judges the targets on, with an A/A control (a second lean
+//! peer at `warn`).
 //!
-//! `SPAN_ROUNDS` sets the number of criterion rounds (default 5).
+//! `SPAN_ROUNDS` sets the number of criterion rounds (default 0: `scripts/bench.sh` judges on
+//! the interleaved blocks only; the coarser criterion rounds spread more and judged nothing).
 
 use std::hint::black_box;
 use std::io::Write as _;
@@ -304,12 +306,12 @@ fn spans(c: &mut Criterion) {
     let blocks: usize = std::env::var("SPAN_BLOCKS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(60);
+        .unwrap_or(40);
     interleaved(5, blocks);
     let rounds: usize = std::env::var("SPAN_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(0);
     let drops_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target")
         .join("span-bench-drops.txt");
