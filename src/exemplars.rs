@@ -69,6 +69,9 @@ mod sync {
 
 /// The exemplar slots of one series.
 pub(crate) struct SeriesExemplars {
+    /// The store's clock origin, copied here: the hot path reads it beside `next_ns` rather
+    /// than through `store`.
+    epoch: quanta::Instant,
     store: Arc<Store>,
     /// Nanoseconds (store clock) before which no slot of this series is looked at: the hot
     /// path is this one load and compare until then.
@@ -82,7 +85,7 @@ impl SeriesExemplars {
     /// Offers a measurement: cheap unless its bucket's slot is due.
     #[inline]
     pub(crate) fn offer(&self, value: f64, now: quanta::Instant) {
-        let now_ns = now.saturating_duration_since(self.store.epoch).as_nanos() as u64;
+        let now_ns = now.saturating_duration_since(self.epoch).as_nanos() as u64;
         if now_ns < self.next_ns.load(Ordering::Relaxed) {
             return;
         }
@@ -306,6 +309,7 @@ impl Exemplars {
                 .or_insert_with(|| {
                     self.store.generation.fetch_add(1, Ordering::Release);
                     Arc::new(SeriesExemplars {
+                        epoch: self.store.epoch,
                         store: self.store.clone(),
                         next_ns: AtomicU64::new(0),
                         boundaries: boundaries.into(),
