@@ -7,7 +7,8 @@
 //! callgrind_annotate --inclusive=yes target/cg.default | head -60
 //! ```
 //!
-//! Variants: `default` (tracing-opentelemetry's default layer), `ours_warn`, `ours_info`,
+//! Variants: `default` (tracing-opentelemetry's default layer), `lean_warn` (the same-work
+//! peer at `warn`: that layer without inactivity tracking and thread attributes), `ours_warn`, `ours_info`,
 //! `ours_info_json`, `bare` (SDK span, no tracing). Simple processor, no-op exporter.
 
 use std::hint::black_box;
@@ -55,13 +56,21 @@ fn main() {
         "default" => Some(tracing::Dispatch::new(tracing_subscriber::registry().with(
             tracing_opentelemetry::layer().with_tracer(provider.tracer("profile")),
         ))),
+        "lean_warn" => Some(tracing::Dispatch::new(
+            tracing_subscriber::registry().with(
+                tracing_opentelemetry::layer()
+                    .with_tracer(provider.tracer("profile"))
+                    .with_tracked_inactivity(false)
+                    .with_threads(false),
+            ),
+        )),
         "ours_warn" => Some(ours(&provider, "warn", LogFormat::Text)),
         "ours_info" => Some(ours(&provider, "info", LogFormat::Text)),
         "ours_info_json" => Some(ours(&provider, "info", LogFormat::Json)),
         "bare" => None,
         other => {
             eprintln!(
-                "unknown variant {other}: default, ours_warn, ours_info, ours_info_json, bare"
+                "unknown variant {other}: default, lean_warn, ours_warn, ours_info, ours_info_json, bare"
             );
             std::process::exit(2);
         }

@@ -13,6 +13,9 @@ step "one version of each opentelemetry crate"
 dups=$(cargo tree -d --workspace --all-features --depth 0 --prefix none --format '{p}' 2>/dev/null | grep -E '^(opentelemetry|tracing-opentelemetry)' || true)
 if [ -n "$dups" ]; then echo "duplicate OpenTelemetry crates:"; echo "$dups"; exit 1; fi
 
+step "BENCHMARKS.md says what benches/results/ says (tables and verdicts regenerated, compared)"
+python3 scripts/bench_report.py --check >/dev/null || python3 scripts/bench_report.py --check
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
