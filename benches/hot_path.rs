@@ -197,6 +197,36 @@ fn durations(c: &mut Criterion) {
             )
         })
     });
+    // What `finish(Err)` does beyond the same work, by hand: the error outcome's series, the
+    // error counter (bound), and status + `error.type` on the active span if one records.
+    let err_attrs = [
+        KeyValue::new("item_type", "plugin"),
+        KeyValue::new("outcome", "error"),
+    ];
+    let bound_err = raw.bind(&err_attrs);
+    let errors = meter.u64_counter("marketplace.errors").build();
+    let bound_errors = errors.bind(&[
+        KeyValue::new("operation", "search"),
+        KeyValue::new("error_code", "timeout"),
+    ]);
+    g.bench_function("otel/bound_operation_err", |b| {
+        use opentelemetry::trace::TraceContextExt as _;
+        b.iter(|| {
+            same_work!(
+                bound_active.add(1),
+                |v| bound_err.record(v),
+                bound_active.add(-1)
+            );
+            bound_errors.add(1);
+            opentelemetry::Context::map_current(|cx| {
+                let span = cx.span();
+                if span.is_recording() {
+                    span.set_attribute(KeyValue::new("error.type", "timeout"));
+                    span.set_status(opentelemetry::trace::Status::error("timeout"));
+                }
+            });
+        })
+    });
     // The raw SDK timed with std's clock: the clock's share, labelled as such.
     g.bench_function("idiomatic/otel_bound_operation_std_instant", |b| {
         b.iter(|| {
@@ -414,7 +444,6 @@ fn main_setup() {
         Err(e) => panic!("metrics-rs recorder install failed, its rows would be meaningless: {e}"),
     }
 }
-
 
 fn benches(c: &mut Criterion) {
     main_setup();

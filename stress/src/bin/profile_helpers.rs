@@ -36,6 +36,11 @@ fn main() {
             "atomic" => {
                 black_box(&atomic).fetch_add(1, Ordering::Relaxed);
             }
+            "search_err" => {
+                let _ = metrics
+                    .search(black_box(ItemType::Plugin))
+                    .finish(black_box(Err::<u32, _>(ErrorCode::Timeout)));
+            }
             _ => {
                 let _ = metrics
                     .search(black_box(ItemType::Plugin))
