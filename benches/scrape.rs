@@ -114,6 +114,13 @@ struct Labels {
     c: String,
 }
 
+/// prometheus-client's text encoder (OpenMetrics) over `registry`.
+fn render_prometheus_client(registry: &prometheus_client::registry::Registry) -> String {
+    let mut s = String::new();
+    prometheus_client::encoding::text::encode(&mut s, registry).expect("encodes");
+    s
+}
+
 fn prometheus_client_registry(n: usize) -> prometheus_client::registry::Registry {
     use prometheus_client::metrics::{counter::Counter, family::Family, histogram::Histogram};
     let mut registry = prometheus_client::registry::Registry::default();
@@ -173,7 +180,7 @@ fn scrape(c: &mut Criterion) {
             "scrape-size: series={series} ours={} otel_defaults={} prometheus_client={} metrics_rs={}",
             handler.render().len(),
             render_prometheus(&defaults).len(),
-            { let mut s = String::new(); prometheus_client::encoding::text::encode(&mut s, &pc).expect("encodes"); s.len() },
+            render_prometheus_client(&pc).len(),
             mrs.render().len()
         );
         g.bench_with_input(BenchmarkId::new("ours", series), &handler, |b, h| {
@@ -187,13 +194,7 @@ fn scrape(c: &mut Criterion) {
         g.bench_with_input(
             BenchmarkId::new("prometheus_client", series),
             &pc,
-            |b, r| {
-                b.iter(|| {
-                    let mut s = String::new();
-                    prometheus_client::encoding::text::encode(&mut s, r).expect("encodes");
-                    black_box(s)
-                })
-            },
+            |b, r| b.iter(|| black_box(render_prometheus_client(r))),
         );
         g.bench_with_input(
             BenchmarkId::new("metrics_exporter_prometheus", series),
@@ -261,8 +262,7 @@ fn scrape_openmetrics(c: &mut Criterion) {
         );
         let mut pc = prometheus_client_registry(n);
         prometheus_client_exemplar_rows(&mut pc, &a, &b, &c);
-        let mut pc_text = String::new();
-        prometheus_client::encoding::text::encode(&mut pc_text, &pc).expect("encodes");
+        let pc_text = render_prometheus_client(&pc);
         let outcomes = |text: &str| {
             let mut o: Vec<&str> = text
                 .lines()
@@ -292,13 +292,7 @@ fn scrape_openmetrics(c: &mut Criterion) {
         g.bench_with_input(
             BenchmarkId::new("prometheus_client_openmetrics", series),
             &pc,
-            |b, r| {
-                b.iter(|| {
-                    let mut s = String::new();
-                    prometheus_client::encoding::text::encode(&mut s, r).expect("encodes");
-                    black_box(s)
-                })
-            },
+            |b, r| b.iter(|| black_box(render_prometheus_client(r))),
         );
         // A/A control, timed last (see `scrape`).
         g.bench_with_input(

@@ -11,11 +11,9 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
-
 use marketplace_telemetry::marketplace::catalog;
 
-use crate::grafana::{dashboard, panel, target};
+use crate::grafana::{dashboard, grid_panels, PanelRow};
 use crate::model::{fmt_f, name};
 use crate::objectives::Objectives;
 use crate::platform::with_scope;
@@ -343,7 +341,6 @@ pub(crate) fn dependency_tests(options: &Options) -> String {
 }
 
 /// A panel: title, unit, (expression, legend) per target.
-type PanelRow<'a> = (&'a str, &'a str, Vec<(String, &'a str)>);
 
 /// `dependencies.json`: HTTP downstreams, gRPC methods, queues.
 pub(crate) fn dependency_dashboard(ns: Option<&str>) -> String {
@@ -362,23 +359,7 @@ pub(crate) fn dependency_dashboard(ns: Option<&str>) -> String {
         ("Message processing p95", "s", vec![(format!("histogram_quantile(0.95, sum by (messaging_destination_name, le) (rate({}_bucket{{{j}}}{r})))", n.process), "{{messaging_destination_name}}")]),
         ("Queue depth", "short", vec![(format!("sum by (messaging_destination_name) ({}{{{j}}})", n.depth), "{{messaging_destination_name}}")]),
     ];
-    let mut panels: Vec<Value> = Vec::new();
-    for (i, (title, unit, targets)) in rows.into_iter().enumerate() {
-        let i = i as u32;
-        let targets = targets
-            .iter()
-            .enumerate()
-            .map(|(k, (expr, legend))| target(expr, legend, ["A", "B", "C"][k.min(2)]))
-            .collect();
-        panels.push(panel(
-            i + 1,
-            title,
-            "timeseries",
-            unit,
-            ((i % 2) * 12, (i / 2) * 8, 12, 8),
-            targets,
-        ));
-    }
+    let panels = grid_panels(rows);
     dashboard(
         "marketplace-dependencies",
         "Dependencies: downstream HTTP and gRPC, queues",

@@ -42,6 +42,32 @@ pub(crate) fn panel(
     })
 }
 
+/// One panel: title, unit and its (expression, legend) targets.
+pub(crate) type PanelRow<'a> = (&'a str, &'a str, Vec<(String, &'a str)>);
+
+/// Time-series panels laid out two per row (12 × 8 each), ids from 1, targets A, B, C.
+pub(crate) fn grid_panels(rows: Vec<PanelRow<'_>>) -> Vec<Value> {
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, (title, unit, targets))| {
+            let i = i as u32;
+            let targets = targets
+                .iter()
+                .enumerate()
+                .map(|(k, (expr, legend))| target(expr, legend, ["A", "B", "C"][k.min(2)]))
+                .collect();
+            panel(
+                i + 1,
+                title,
+                "timeseries",
+                unit,
+                ((i % 2) * 12, (i / 2) * 8, 12, 8),
+                targets,
+            )
+        })
+        .collect()
+}
+
 pub(crate) fn dashboard(
     uid: &str,
     title: &str,

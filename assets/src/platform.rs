@@ -16,11 +16,9 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
-
 use marketplace_telemetry::marketplace::catalog;
 
-use crate::grafana::{dashboard, panel, target};
+use crate::grafana::{dashboard, grid_panels, PanelRow};
 use crate::model::{fmt_f, name, ratio_or_zero};
 use crate::objectives::Objectives;
 use crate::promtool_tests::{exp_annotations, rounded_check, series};
@@ -897,14 +895,12 @@ pub(crate) fn platform_tests(options: &Options) -> String {
 }
 
 /// A panel: title, unit, (expression, legend) per target.
-type PanelRow<'a> = (&'a str, &'a str, Vec<(String, &'a str)>);
 
 /// `platform.json`: HTTP, DB and pools, queues, LLM calls, breakers and rate limits.
 pub(crate) fn platform_dashboard(ns: Option<&str>) -> String {
     let n = Names::new(ns);
     let j = "job=\"$job\"";
     let r = "[$__rate_interval]";
-    let mut panels: Vec<Value> = Vec::new();
     let rows: Vec<PanelRow<'_>> = vec![
         ("HTTP requests per second by route", "reqps", vec![(format!("sum by (http_route) (rate({}_count{{{j}}}{r}))", n.http), "{{http_route}}")]),
         ("HTTP 5xx ratio", "percentunit", vec![(format!("platform:http_server_5xx:ratio_rate5m{{{j}}}"), "5xx")]),
@@ -940,22 +936,7 @@ pub(crate) fn platform_dashboard(ns: Option<&str>) -> String {
             (format!("max by (limiter) ({}{{{j}}})", n.usage), "budget used {{limiter}}"),
         ]),
     ];
-    for (i, (title, unit, targets)) in rows.into_iter().enumerate() {
-        let i = i as u32;
-        let targets = targets
-            .iter()
-            .enumerate()
-            .map(|(k, (expr, legend))| target(expr, legend, ["A", "B", "C"][k.min(2)]))
-            .collect();
-        panels.push(panel(
-            i + 1,
-            title,
-            "timeseries",
-            unit,
-            ((i % 2) * 12, (i / 2) * 8, 12, 8),
-            targets,
-        ));
-    }
+    let panels = grid_panels(rows);
     dashboard(
         "marketplace-platform",
         "Platform: HTTP, DB, queues, LLM, resilience",
