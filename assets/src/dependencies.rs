@@ -340,8 +340,6 @@ pub(crate) fn dependency_tests(options: &Options) -> String {
     out
 }
 
-/// A panel: title, unit, (expression, legend) per target.
-
 /// `dependencies.json`: HTTP downstreams, gRPC methods, queues.
 pub(crate) fn dependency_dashboard(ns: Option<&str>) -> String {
     let n = Names::new(ns);

@@ -894,8 +894,6 @@ pub(crate) fn platform_tests(options: &Options) -> String {
     out
 }
 
-/// A panel: title, unit, (expression, legend) per target.
-
 /// `platform.json`: HTTP, DB and pools, queues, LLM calls, breakers and rate limits.
 pub(crate) fn platform_dashboard(ns: Option<&str>) -> String {
     let n = Names::new(ns);
